@@ -1,0 +1,4 @@
+#ifndef KYMO_CZLIB_SHIM_H
+#define KYMO_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

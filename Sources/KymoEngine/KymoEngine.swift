@@ -1,0 +1,1 @@
+// KymoEngine: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// KymoQuery: placeholder until its issue lands.

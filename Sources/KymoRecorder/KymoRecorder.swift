@@ -1,0 +1,1 @@
+// KymoRecorder: placeholder until its issue lands.

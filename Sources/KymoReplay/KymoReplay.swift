@@ -1,0 +1,1 @@
+// KymoReplay: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// KymoReport: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// KymoSketches: placeholder until its issue lands.

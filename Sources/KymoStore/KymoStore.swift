@@ -1,0 +1,1 @@
+// KymoStore: placeholder until its issue lands.
