@@ -8,10 +8,16 @@
 //        → KymoStore, KymoSketches, KymoEngine → KymoCore → CXXHash, CZlib
 //   KymoStore → CZstd
 //
-// x86-64 release builds want FMA: build with `-Xswiftc -target-cpu -Xswiftc haswell`
-// (scripts/build does this). Without it the build still works, only the dense kernels are slower.
+// x86-64 builds want FMA: set KYMO_TARGET_CPU=haswell (scripts/target-cpu prints the right value
+// for this machine; scripts/build and scripts/test set it). Without it the build still works, only
+// the dense kernels are slower. The setting lives here, not in -Xswiftc flags, so that the
+// Benchmarks package, which depends on this one by path, gets the same code generation.
 
 import PackageDescription
+
+let targetCPU: [SwiftSetting] = Context.environment["KYMO_TARGET_CPU"].map { cpu in
+    cpu.isEmpty ? [] : [.unsafeFlags(["-target-cpu", cpu])]
+} ?? []
 
 let package = Package(
     name: "Kymograph",
@@ -51,20 +57,20 @@ let package = Package(
 
         // MARK: - Foundations shared by every module
 
-        .target(name: "KymoCore", dependencies: ["CXXHash", "CZlib"]),
+        .target(name: "KymoCore", dependencies: ["CXXHash", "CZlib"], swiftSettings: targetCPU),
 
         // MARK: - Training engine, sketches, store
 
-        .target(name: "KymoEngine", dependencies: ["KymoCore"]),
-        .target(name: "KymoSketches", dependencies: ["KymoCore"]),
-        .target(name: "KymoStore", dependencies: ["KymoCore", "CZstd"]),
+        .target(name: "KymoEngine", dependencies: ["KymoCore"], swiftSettings: targetCPU),
+        .target(name: "KymoSketches", dependencies: ["KymoCore"], swiftSettings: targetCPU),
+        .target(name: "KymoStore", dependencies: ["KymoCore", "CZstd"], swiftSettings: targetCPU),
 
         // MARK: - Recording, querying, replaying, reporting
 
-        .target(name: "KymoRecorder", dependencies: ["KymoEngine", "KymoSketches", "KymoStore"]),
-        .target(name: "KymoReplay", dependencies: ["KymoRecorder"]),
-        .target(name: "KymoQuery", dependencies: ["KymoReplay"]),
-        .target(name: "KymoReport", dependencies: ["KymoQuery"]),
+        .target(name: "KymoRecorder", dependencies: ["KymoEngine", "KymoSketches", "KymoStore"], swiftSettings: targetCPU),
+        .target(name: "KymoReplay", dependencies: ["KymoRecorder"], swiftSettings: targetCPU),
+        .target(name: "KymoQuery", dependencies: ["KymoReplay"], swiftSettings: targetCPU),
+        .target(name: "KymoReport", dependencies: ["KymoQuery"], swiftSettings: targetCPU),
 
         // MARK: - The command-line tool
 
@@ -73,19 +79,20 @@ let package = Package(
             dependencies: [
                 "KymoReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: targetCPU
         ),
 
         // MARK: - Tests
 
-        .target(name: "KymoTestSupport", dependencies: ["KymoReport"]),
-        .testTarget(name: "KymoCoreTests", dependencies: ["KymoCore", "KymoTestSupport"]),
-        .testTarget(name: "KymoEngineTests", dependencies: ["KymoEngine", "KymoTestSupport"]),
-        .testTarget(name: "KymoSketchesTests", dependencies: ["KymoSketches", "KymoTestSupport"]),
-        .testTarget(name: "KymoStoreTests", dependencies: ["KymoStore", "KymoTestSupport"]),
-        .testTarget(name: "KymoRecorderTests", dependencies: ["KymoRecorder", "KymoTestSupport"]),
-        .testTarget(name: "KymoReplayTests", dependencies: ["KymoReplay", "KymoTestSupport"]),
-        .testTarget(name: "KymoQueryTests", dependencies: ["KymoQuery", "KymoTestSupport"]),
-        .testTarget(name: "KymoReportTests", dependencies: ["KymoReport", "KymoTestSupport"]),
+        .target(name: "KymoTestSupport", dependencies: ["KymoReport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoCoreTests", dependencies: ["KymoCore", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoEngineTests", dependencies: ["KymoEngine", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoSketchesTests", dependencies: ["KymoSketches", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoStoreTests", dependencies: ["KymoStore", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoRecorderTests", dependencies: ["KymoRecorder", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoReplayTests", dependencies: ["KymoReplay", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoQueryTests", dependencies: ["KymoQuery", "KymoTestSupport"], swiftSettings: targetCPU),
+        .testTarget(name: "KymoReportTests", dependencies: ["KymoReport", "KymoTestSupport"], swiftSettings: targetCPU),
     ]
 )

@@ -1,0 +1,39 @@
+// swift-tools-version: 6.2
+//
+// Kymograph's benchmarks (ordo-one/benchmark). Run from this folder:
+//   swift package --allow-writing-to-package-directory benchmark
+// or one suite: `swift package benchmark --target SketchesBenchmarks`.
+// Release flags (FMA on x86-64) come from ../scripts/swift-flags; see ../README.md.
+
+import PackageDescription
+
+let benchmarkSuites = ["Engine", "Sketches", "Store", "Recorder", "Query"]
+
+let package = Package(
+    name: "KymographBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Kymograph", path: "../"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // OpenBLAS, linked by the benchmarks only, as the GEMM's peer (Debian: libopenblas-dev).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    ] + benchmarkSuites.map { suite in
+        .executableTarget(
+            name: "\(suite)Benchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "KymoCore", package: "Kymograph"),
+                .product(name: "KymoEngine", package: "Kymograph"),
+                .product(name: "KymoSketches", package: "Kymograph"),
+                .product(name: "KymoStore", package: "Kymograph"),
+                .product(name: "KymoRecorder", package: "Kymograph"),
+                .product(name: "KymoQuery", package: "Kymograph"),
+                "COpenBLAS",
+            ],
+            path: "Benchmarks/\(suite)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    }
+)

@@ -1,1 +1,0 @@
-// KymoEngine: placeholder until its issue lands.
