@@ -61,11 +61,11 @@ enum IDXLoader {
             throw .malformedData(source: source, field: "dimensions", offset: 4, message: "an image has no pixels")
         }
         var features = [Float](repeating: 0, count: count * featureCount)
-        let scale: Float = 1 / 255
         bytes.withUnsafeBufferPointer { input in
             features.withUnsafeMutableBufferPointer { output in
                 let pixels = input.baseAddress! + header.dataOffset
-                for i in 0..<output.count { output[i] = Float(pixels[i]) * scale }
+                // A correctly rounded division, as NumPy's `x.astype(np.float32) / 255` gives.
+                for i in 0..<output.count { output[i] = Float(pixels[i]) / 255 }
             }
         }
         return (features, featureCount)
