@@ -1,0 +1,222 @@
+// The packed GEMM: operand descriptors, packing, the 6×16 micro-kernel and the blocked driver.
+
+extension GEMM {
+    /// The caller's operands for the duration of one `multiply` call; never stored beyond it.
+    struct Operands: @unchecked Sendable {
+        var a: UnsafePointer<Float>, lda: Int, transposeA: Bool
+        var b: UnsafePointer<Float>, ldb: Int, transposeB: Bool
+        var c: UnsafeMutablePointer<Float>, ldc: Int
+
+        /// The same product restricted to output rows from `row` and columns from `column`.
+        func offset(row: Int, column: Int) -> Operands {
+            var o = self
+            o.a = transposeA ? a + row : a + row * lda
+            o.b = transposeB ? b + column * ldb : b + column
+            o.c = c + row * ldc + column
+            return o
+        }
+    }
+
+    /// Runs the blocked product on the calling thread.
+    /// - Complexity: O(m·n·k).
+    static func serial(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
+        if k == 0 {
+            if !accumulate {
+                for i in 0..<m { (o.c + i * o.ldc).update(repeating: 0, count: n) }
+            }
+            return
+        }
+        let kc = min(blocking.kc, k)
+        let mc = (min(blocking.mc, m) + mr - 1) / mr * mr
+        let nc = (min(blocking.nc, n) + nr - 1) / nr * nr
+        let packA = UnsafeMutableRawPointer.allocate(byteCount: mc * kc * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: mc * kc)
+        let packB = UnsafeMutableRawPointer.allocate(byteCount: nc * kc * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: nc * kc)
+        defer {
+            packA.deallocate()
+            packB.deallocate()
+        }
+        var jc = 0
+        while jc < n {
+            let nb = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = min(kc, k - pc)
+                // The first k block starts each chain at 0 (or C); later blocks continue it from C.
+                let loadC = accumulate || pc > 0
+                packPanelsB(o, p0: pc, kb: kb, j0: jc, nb: nb, into: packB)
+                var ic = 0
+                while ic < m {
+                    let mb = min(mc, m - ic)
+                    packPanelsA(o, i0: ic, mb: mb, p0: pc, kb: kb, into: packA)
+                    var jr = 0
+                    while jr < nb {
+                        let width = min(nr, nb - jr)
+                        let pb = UnsafePointer(packB + jr * kb)
+                        var ir = 0
+                        while ir < mb {
+                            let height = min(mr, mb - ir)
+                            let pa = UnsafePointer(packA + ir * kb)
+                            let cp = o.c + (ic + ir) * o.ldc + jc + jr
+                            if height == mr && width == nr {
+                                kernel6x16(kc: kb, a: pa, b: pb, c: cp, ldc: o.ldc, loadC: loadC)
+                            } else {
+                                edgeTile(kc: kb, a: pa, b: pb, c: cp, ldc: o.ldc, loadC: loadC,
+                                         height: height, width: width)
+                            }
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    ic += mc
+                }
+                pc += kb
+            }
+            jc += nb
+        }
+    }
+
+    /// Packs rows `i0..<i0+mb`, depths `p0..<p0+kb` of op(A) as consecutive `mr`-row panels,
+    /// each laid out `[p][r]`; rows past `mb` are zero.
+    static func packPanelsA(_ o: Operands, i0: Int, mb: Int, p0: Int, kb: Int,
+                            into dst: UnsafeMutablePointer<Float>) {
+        var panel = 0
+        while panel < mb {
+            let rows = min(mr, mb - panel)
+            let d = dst + panel * kb
+            if o.transposeA {
+                // op(A)[i, p] = a[p·lda + i]: mr contiguous values per depth.
+                for p in 0..<kb {
+                    let s = o.a + (p0 + p) * o.lda + i0 + panel
+                    let dp = d + p * mr
+                    for r in 0..<rows { dp[r] = s[r] }
+                    for r in rows..<mr { dp[r] = 0 }
+                }
+            } else {
+                // op(A)[i, p] = a[i·lda + p]: read each row contiguously.
+                for r in 0..<rows {
+                    let s = o.a + (i0 + panel + r) * o.lda + p0
+                    for p in 0..<kb { d[p * mr + r] = s[p] }
+                }
+                if rows < mr {
+                    for p in 0..<kb { for r in rows..<mr { d[p * mr + r] = 0 } }
+                }
+            }
+            panel += mr
+        }
+    }
+
+    /// Packs depths `p0..<p0+kb`, columns `j0..<j0+nb` of op(B) as consecutive `nr`-column
+    /// panels, each laid out `[p][c]`; columns past `nb` are zero.
+    static func packPanelsB(_ o: Operands, p0: Int, kb: Int, j0: Int, nb: Int,
+                            into dst: UnsafeMutablePointer<Float>) {
+        var panel = 0
+        while panel < nb {
+            let cols = min(nr, nb - panel)
+            let d = dst + panel * kb
+            if o.transposeB {
+                // op(B)[p, j] = b[j·ldb + p]: read each column of op(B) contiguously.
+                for col in 0..<cols {
+                    let s = o.b + (j0 + panel + col) * o.ldb + p0
+                    for p in 0..<kb { d[p * nr + col] = s[p] }
+                }
+                if cols < nr {
+                    for p in 0..<kb { for col in cols..<nr { d[p * nr + col] = 0 } }
+                }
+            } else {
+                // op(B)[p, j] = b[p·ldb + j]: nr contiguous values per depth.
+                if cols == nr {
+                    for p in 0..<kb {
+                        let s = UnsafeRawPointer(o.b + (p0 + p) * o.ldb + j0 + panel)
+                        let dp = UnsafeMutableRawPointer(d + p * nr)
+                        dp.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    }
+                } else {
+                    for p in 0..<kb {
+                        let s = o.b + (p0 + p) * o.ldb + j0 + panel
+                        let dp = d + p * nr
+                        for col in 0..<cols { dp[col] = s[col] }
+                        for col in cols..<nr { dp[col] = 0 }
+                    }
+                }
+            }
+            panel += nr
+        }
+    }
+
+    /// A partial tile: runs the full kernel on a 6×16 buffer holding C's valid part (or zeros)
+    /// and copies the valid part back. Padding lanes compute on zeros and are discarded.
+    static func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                         height: Int, width: Int) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
+            let t = tile.baseAddress!
+            t.update(repeating: 0, count: mr * nr)
+            if loadC {
+                for r in 0..<height { for col in 0..<width { t[r * nr + col] = c[r * ldc + col] } }
+            }
+            // Starting from the zeros in `t` is the chain starting at 0: fma(x, y, +0) is what
+            // the kernel's zeroed accumulators give too.
+            kernel6x16(kc: kc, a: a, b: b, c: t, ldc: nr, loadC: true)
+            for r in 0..<height { for col in 0..<width { c[r * ldc + col] = t[r * nr + col] } }
+        }
+    }
+
+    /// The micro-kernel: `C[0..<6, 0..<16] = (loadC ? C : 0) + Ap·Bp` over `kc` packed depths,
+    /// one FMA per element and depth, in ascending depth.
+    /// - Complexity: O(96·kc).
+    @inline(__always)
+    static func kernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+        typealias V = SIMD8<Float>
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        let rc = UnsafeMutableRawPointer(c)
+        let row = ldc * 4
+        if loadC {
+            c00 = rc.loadUnaligned(as: V.self); c01 = rc.loadUnaligned(fromByteOffset: 32, as: V.self)
+            c10 = rc.loadUnaligned(fromByteOffset: row, as: V.self)
+            c11 = rc.loadUnaligned(fromByteOffset: row + 32, as: V.self)
+            c20 = rc.loadUnaligned(fromByteOffset: 2 * row, as: V.self)
+            c21 = rc.loadUnaligned(fromByteOffset: 2 * row + 32, as: V.self)
+            c30 = rc.loadUnaligned(fromByteOffset: 3 * row, as: V.self)
+            c31 = rc.loadUnaligned(fromByteOffset: 3 * row + 32, as: V.self)
+            c40 = rc.loadUnaligned(fromByteOffset: 4 * row, as: V.self)
+            c41 = rc.loadUnaligned(fromByteOffset: 4 * row + 32, as: V.self)
+            c50 = rc.loadUnaligned(fromByteOffset: 5 * row, as: V.self)
+            c51 = rc.loadUnaligned(fromByteOffset: 5 * row + 32, as: V.self)
+        }
+        var pa = a
+        var pb = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+            var x = V(repeating: pa[0])
+            c00.addProduct(x, b0); c01.addProduct(x, b1)
+            x = V(repeating: pa[1])
+            c10.addProduct(x, b0); c11.addProduct(x, b1)
+            x = V(repeating: pa[2])
+            c20.addProduct(x, b0); c21.addProduct(x, b1)
+            x = V(repeating: pa[3])
+            c30.addProduct(x, b0); c31.addProduct(x, b1)
+            x = V(repeating: pa[4])
+            c40.addProduct(x, b0); c41.addProduct(x, b1)
+            x = V(repeating: pa[5])
+            c50.addProduct(x, b0); c51.addProduct(x, b1)
+            pa += 6
+            pb += 64
+        }
+        rc.storeBytes(of: c00, as: V.self); rc.storeBytes(of: c01, toByteOffset: 32, as: V.self)
+        rc.storeBytes(of: c10, toByteOffset: row, as: V.self)
+        rc.storeBytes(of: c11, toByteOffset: row + 32, as: V.self)
+        rc.storeBytes(of: c20, toByteOffset: 2 * row, as: V.self)
+        rc.storeBytes(of: c21, toByteOffset: 2 * row + 32, as: V.self)
+        rc.storeBytes(of: c30, toByteOffset: 3 * row, as: V.self)
+        rc.storeBytes(of: c31, toByteOffset: 3 * row + 32, as: V.self)
+        rc.storeBytes(of: c40, toByteOffset: 4 * row, as: V.self)
+        rc.storeBytes(of: c41, toByteOffset: 4 * row + 32, as: V.self)
+        rc.storeBytes(of: c50, toByteOffset: 5 * row, as: V.self)
+        rc.storeBytes(of: c51, toByteOffset: 5 * row + 32, as: V.self)
+    }
+}
