@@ -116,10 +116,21 @@ extension GEMM {
             let cols = min(nr, nb - panel)
             let d = dst + panel * kb
             if o.transposeB {
-                // op(B)[p, j] = b[j·ldb + p]: read each column of op(B) contiguously.
+                // op(B)[p, j] = b[j·ldb + p]: read each column of op(B) contiguously; full
+                // 8×8 blocks go through SIMD transposes, the rest element by element.
+                let src = o.b + (j0 + panel) * o.ldb + p0
+                let fullGroups = cols / 8, fullDepth = kb / 8 * 8
+                for g in 0..<fullGroups {
+                    var p = 0
+                    while p < fullDepth {
+                        transpose8x8(src + g * 8 * o.ldb + p, ld: o.ldb, to: d + p * nr + g * 8, ldd: nr)
+                        p += 8
+                    }
+                }
                 for col in 0..<cols {
-                    let s = o.b + (j0 + panel + col) * o.ldb + p0
-                    for p in 0..<kb { d[p * nr + col] = s[p] }
+                    let s = src + col * o.ldb
+                    let start = col < fullGroups * 8 ? fullDepth : 0
+                    for p in start..<kb { d[p * nr + col] = s[p] }
                 }
                 if cols < nr {
                     for p in 0..<kb { for col in cols..<nr { d[p * nr + col] = 0 } }
@@ -143,6 +154,36 @@ extension GEMM {
             }
             panel += nr
         }
+    }
+
+    /// Writes the transpose of the 8×8 block at `src` (rows `ld` apart) to `dst` (rows `ldd` apart),
+    /// as three perfect unshuffles of its 64 elements (each one rotates the index bits by one).
+    @inline(__always)
+    static func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, to dst: UnsafeMutablePointer<Float>,
+                             ldd: Int) {
+        typealias V = SIMD8<Float>
+        let s = UnsafeRawPointer(src), stride = ld * 4
+        var v0 = s.loadUnaligned(as: V.self), v1 = s.loadUnaligned(fromByteOffset: stride, as: V.self)
+        var v2 = s.loadUnaligned(fromByteOffset: 2 * stride, as: V.self)
+        var v3 = s.loadUnaligned(fromByteOffset: 3 * stride, as: V.self)
+        var v4 = s.loadUnaligned(fromByteOffset: 4 * stride, as: V.self)
+        var v5 = s.loadUnaligned(fromByteOffset: 5 * stride, as: V.self)
+        var v6 = s.loadUnaligned(fromByteOffset: 6 * stride, as: V.self)
+        var v7 = s.loadUnaligned(fromByteOffset: 7 * stride, as: V.self)
+        for _ in 0..<3 {
+            let p0 = SIMD16(lowHalf: v0, highHalf: v1), p1 = SIMD16(lowHalf: v2, highHalf: v3)
+            let p2 = SIMD16(lowHalf: v4, highHalf: v5), p3 = SIMD16(lowHalf: v6, highHalf: v7)
+            v0 = p0.evenHalf; v1 = p1.evenHalf; v2 = p2.evenHalf; v3 = p3.evenHalf
+            v4 = p0.oddHalf; v5 = p1.oddHalf; v6 = p2.oddHalf; v7 = p3.oddHalf
+        }
+        let d = UnsafeMutableRawPointer(dst), dstride = ldd * 4
+        d.storeBytes(of: v0, as: V.self); d.storeBytes(of: v1, toByteOffset: dstride, as: V.self)
+        d.storeBytes(of: v2, toByteOffset: 2 * dstride, as: V.self)
+        d.storeBytes(of: v3, toByteOffset: 3 * dstride, as: V.self)
+        d.storeBytes(of: v4, toByteOffset: 4 * dstride, as: V.self)
+        d.storeBytes(of: v5, toByteOffset: 5 * dstride, as: V.self)
+        d.storeBytes(of: v6, toByteOffset: 6 * dstride, as: V.self)
+        d.storeBytes(of: v7, toByteOffset: 7 * dstride, as: V.self)
     }
 
     /// A partial tile: runs the full kernel on a 6×16 buffer holding C's valid part (or zeros)
