@@ -2,19 +2,43 @@
 
 extension GEMM {
     /// The caller's operands for the duration of one `multiply` call; never stored beyond it.
+    /// C's element (i, j) is at `c + i·cRow + j·cColumn` (row-major C: `cRow = ldc`, `cColumn = 1`;
+    /// the swapped product Cᵀ = op(B)ᵀ·op(A)ᵀ writes with the two exchanged).
     struct Operands: @unchecked Sendable {
         var a: UnsafePointer<Float>, lda: Int, transposeA: Bool
         var b: UnsafePointer<Float>, ldb: Int, transposeB: Bool
-        var c: UnsafeMutablePointer<Float>, ldc: Int
+        var c: UnsafeMutablePointer<Float>, cRow: Int, cColumn: Int
+
+        init(a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+             b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+             c: UnsafeMutablePointer<Float>, ldc: Int) {
+            self.a = a; self.lda = lda; self.transposeA = transposeA
+            self.b = b; self.ldb = ldb; self.transposeB = transposeB
+            self.c = c; cRow = ldc; cColumn = 1
+        }
 
         /// The same product restricted to output rows from `row` and columns from `column`.
         func offset(row: Int, column: Int) -> Operands {
             var o = self
             o.a = transposeA ? a + row : a + row * lda
             o.b = transposeB ? b + column * ldb : b + column
-            o.c = c + row * ldc + column
+            o.c = c + row * cRow + column * cColumn
             return o
         }
+
+        /// Cᵀ = op(B)ᵀ·op(A)ᵀ: the same elements, each with the same chain, rows and columns exchanged.
+        var swapped: Operands {
+            var o = self
+            (o.a, o.lda, o.transposeA) = (b, ldb, !transposeB)
+            (o.b, o.ldb, o.transposeB) = (a, lda, !transposeA)
+            (o.cRow, o.cColumn) = (cColumn, cRow)
+            return o
+        }
+    }
+
+    /// Lanes computed for an `m×n` output in 6×16 tiles (padding included).
+    static func paddedArea(m: Int, n: Int) -> Int {
+        (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr)
     }
 
     /// Runs the blocked product on the calling thread.
@@ -22,21 +46,39 @@ extension GEMM {
     static func serial(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
         if k == 0 {
             if !accumulate {
-                for i in 0..<m { (o.c + i * o.ldc).update(repeating: 0, count: n) }
+                for i in 0..<m { for j in 0..<n { o.c[i * o.cRow + j * o.cColumn] = 0 } }
             }
             return
         }
+        // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
+        if 5 * paddedArea(m: n, n: m) < 4 * paddedArea(m: m, n: n) {
+            blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, blocking: blocking)
+        } else {
+            blocked(m: m, n: n, k: k, o, accumulate: accumulate, blocking: blocking)
+        }
+    }
+
+    /// The Goto loop nest: column blocks of `nc`, depth blocks of `kc`, row blocks of `mc`, then
+    /// 16-column and 6-row micro-tiles. Operands are packed when they are reused enough to pay
+    /// for it (op(B) always when transposed); otherwise the kernel reads them in place.
+    /// - Complexity: O(m·n·k).
+    static func blocked(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
         let kc = min(blocking.kc, k)
         let mc = (min(blocking.mc, m) + mr - 1) / mr * mr
         let nc = (min(blocking.nc, n) + nr - 1) / nr * nr
-        let packA = UnsafeMutableRawPointer.allocate(byteCount: mc * kc * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: mc * kc)
-        let packB = UnsafeMutableRawPointer.allocate(byteCount: nc * kc * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: nc * kc)
+        let packingB = o.transposeB || m > 2 * mr
+        let packingA = n > 2 * nr
+        let countA = packingA ? mc * kc : 1
+        let countB = packingB ? nc * kc : nr * kc
+        let packA = UnsafeMutableRawPointer.allocate(byteCount: countA * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: countA)
+        let packB = UnsafeMutableRawPointer.allocate(byteCount: countB * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: countB)
         defer {
             packA.deallocate()
             packB.deallocate()
         }
+        let direct = o.cColumn == 1
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
@@ -45,24 +87,41 @@ extension GEMM {
                 let kb = min(kc, k - pc)
                 // The first k block starts each chain at 0 (or C); later blocks continue it from C.
                 let loadC = accumulate || pc > 0
-                packPanelsB(o, p0: pc, kb: kb, j0: jc, nb: nb, into: packB)
+                if packingB { packPanelsB(o, p0: pc, kb: kb, j0: jc, nb: nb, into: packB) }
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
-                    packPanelsA(o, i0: ic, mb: mb, p0: pc, kb: kb, into: packA)
+                    if packingA { packPanelsA(o, i0: ic, mb: mb, p0: pc, kb: kb, into: packA) }
                     var jr = 0
                     while jr < nb {
                         let width = min(nr, nb - jr)
-                        let pb = UnsafePointer(packB + jr * kb)
+                        let pb: UnsafePointer<Float>, bDepth: Int
+                        if packingB {
+                            (pb, bDepth) = (UnsafePointer(packB + jr * kb), nr)
+                        } else if width == nr {
+                            (pb, bDepth) = (o.b + pc * o.ldb + jc + jr, o.ldb)
+                        } else {
+                            packPanelsB(o, p0: pc, kb: kb, j0: jc + jr, nb: width, into: packB)
+                            (pb, bDepth) = (UnsafePointer(packB), nr)
+                        }
                         var ir = 0
                         while ir < mb {
                             let height = min(mr, mb - ir)
-                            let pa = UnsafePointer(packA + ir * kb)
-                            let cp = o.c + (ic + ir) * o.ldc + jc + jr
-                            if height == mr && width == nr {
-                                kernel6x16(kc: kb, a: pa, b: pb, c: cp, ldc: o.ldc, loadC: loadC)
+                            let pa: UnsafePointer<Float>, aRow: Int, aDepth: Int
+                            if packingA {
+                                (pa, aRow, aDepth) = (UnsafePointer(packA + ir * kb), 1, mr)
+                            } else if o.transposeA {
+                                (pa, aRow, aDepth) = (o.a + pc * o.lda + ic + ir, 1, o.lda)
                             } else {
-                                edgeTile(kc: kb, a: pa, b: pb, c: cp, ldc: o.ldc, loadC: loadC,
+                                (pa, aRow, aDepth) = (o.a + (ic + ir) * o.lda + pc, o.lda, 1)
+                            }
+                            let cp = o.c + (ic + ir) * o.cRow + (jc + jr) * o.cColumn
+                            if direct && width == nr {
+                                kernel6x16(kc: kb, a: pa, aRow: aRow, aDepth: aDepth, b: pb, bDepth: bDepth,
+                                           c: cp, ldc: o.cRow, loadC: loadC, height: height)
+                            } else {
+                                edgeTile(kc: kb, a: pa, aRow: aRow, aDepth: aDepth, b: pb, bDepth: bDepth,
+                                         c: cp, cRow: o.cRow, cColumn: o.cColumn, loadC: loadC,
                                          height: height, width: width)
                             }
                             ir += mr
@@ -186,30 +245,40 @@ extension GEMM {
         d.storeBytes(of: v7, toByteOffset: 7 * dstride, as: V.self)
     }
 
-    /// A partial tile: runs the full kernel on a 6×16 buffer holding C's valid part (or zeros)
-    /// and copies the valid part back. Padding lanes compute on zeros and are discarded.
-    static func edgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+    /// A tile that is narrower than 16 or whose C is not row-contiguous: runs the kernel on a
+    /// 6×16 buffer holding C's valid part (or zeros) and copies the valid part back. Padding
+    /// lanes compute on zeros or duplicates and are discarded.
+    static func edgeTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
+                         b: UnsafePointer<Float>, bDepth: Int,
+                         c: UnsafeMutablePointer<Float>, cRow: Int, cColumn: Int, loadC: Bool,
                          height: Int, width: Int) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
             let t = tile.baseAddress!
             t.update(repeating: 0, count: mr * nr)
             if loadC {
-                for r in 0..<height { for col in 0..<width { t[r * nr + col] = c[r * ldc + col] } }
+                for r in 0..<height {
+                    for col in 0..<width { t[r * nr + col] = c[r * cRow + col * cColumn] }
+                }
             }
             // Starting from the zeros in `t` is the chain starting at 0: fma(x, y, +0) is what
             // the kernel's zeroed accumulators give too.
-            kernel6x16(kc: kc, a: a, b: b, c: t, ldc: nr, loadC: true)
-            for r in 0..<height { for col in 0..<width { c[r * ldc + col] = t[r * nr + col] } }
+            kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                       c: t, ldc: nr, loadC: true, height: height)
+            for r in 0..<height {
+                for col in 0..<width { c[r * cRow + col * cColumn] = t[r * nr + col] }
+            }
         }
     }
 
-    /// The micro-kernel: `C[0..<6, 0..<16] = (loadC ? C : 0) + Ap·Bp` over `kc` packed depths,
-    /// one FMA per element and depth, in ascending depth.
+    /// The micro-kernel: `C[0..<height, 0..<16] = (loadC ? C : 0) + A·B` over `kc` depths, one FMA
+    /// per element and depth, in ascending depth. A's element (r, p) is at `a + r·aRow + p·aDepth`
+    /// (rows at or past `height` are never read: they repeat row 0 and are not stored); B's
+    /// 16 columns at depth p are contiguous at `b + p·bDepth`; C's rows are `ldc` apart.
     /// - Complexity: O(96·kc).
     @inline(__always)
-    static func kernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    static func kernel6x16(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
+                           b: UnsafePointer<Float>, bDepth: Int,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, height: Int) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -217,47 +286,70 @@ extension GEMM {
         let row = ldc * 4
         if loadC {
             c00 = rc.loadUnaligned(as: V.self); c01 = rc.loadUnaligned(fromByteOffset: 32, as: V.self)
-            c10 = rc.loadUnaligned(fromByteOffset: row, as: V.self)
-            c11 = rc.loadUnaligned(fromByteOffset: row + 32, as: V.self)
-            c20 = rc.loadUnaligned(fromByteOffset: 2 * row, as: V.self)
-            c21 = rc.loadUnaligned(fromByteOffset: 2 * row + 32, as: V.self)
-            c30 = rc.loadUnaligned(fromByteOffset: 3 * row, as: V.self)
-            c31 = rc.loadUnaligned(fromByteOffset: 3 * row + 32, as: V.self)
-            c40 = rc.loadUnaligned(fromByteOffset: 4 * row, as: V.self)
-            c41 = rc.loadUnaligned(fromByteOffset: 4 * row + 32, as: V.self)
-            c50 = rc.loadUnaligned(fromByteOffset: 5 * row, as: V.self)
-            c51 = rc.loadUnaligned(fromByteOffset: 5 * row + 32, as: V.self)
+            if height > 1 {
+                c10 = rc.loadUnaligned(fromByteOffset: row, as: V.self)
+                c11 = rc.loadUnaligned(fromByteOffset: row + 32, as: V.self)
+            }
+            if height > 2 {
+                c20 = rc.loadUnaligned(fromByteOffset: 2 * row, as: V.self)
+                c21 = rc.loadUnaligned(fromByteOffset: 2 * row + 32, as: V.self)
+            }
+            if height > 3 {
+                c30 = rc.loadUnaligned(fromByteOffset: 3 * row, as: V.self)
+                c31 = rc.loadUnaligned(fromByteOffset: 3 * row + 32, as: V.self)
+            }
+            if height > 4 {
+                c40 = rc.loadUnaligned(fromByteOffset: 4 * row, as: V.self)
+                c41 = rc.loadUnaligned(fromByteOffset: 4 * row + 32, as: V.self)
+            }
+            if height > 5 {
+                c50 = rc.loadUnaligned(fromByteOffset: 5 * row, as: V.self)
+                c51 = rc.loadUnaligned(fromByteOffset: 5 * row + 32, as: V.self)
+            }
         }
+        let o1 = height > 1 ? aRow : 0, o2 = height > 2 ? 2 * aRow : 0, o3 = height > 3 ? 3 * aRow : 0
+        let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
         var pa = a
         var pb = UnsafeRawPointer(b)
+        let bStep = bDepth * 4
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
             var x = V(repeating: pa[0])
             c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = V(repeating: pa[1])
+            x = V(repeating: pa[o1])
             c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = V(repeating: pa[2])
+            x = V(repeating: pa[o2])
             c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = V(repeating: pa[3])
+            x = V(repeating: pa[o3])
             c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = V(repeating: pa[4])
+            x = V(repeating: pa[o4])
             c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = V(repeating: pa[5])
+            x = V(repeating: pa[o5])
             c50.addProduct(x, b0); c51.addProduct(x, b1)
-            pa += 6
-            pb += 64
+            pa += aDepth
+            pb += bStep
         }
         rc.storeBytes(of: c00, as: V.self); rc.storeBytes(of: c01, toByteOffset: 32, as: V.self)
-        rc.storeBytes(of: c10, toByteOffset: row, as: V.self)
-        rc.storeBytes(of: c11, toByteOffset: row + 32, as: V.self)
-        rc.storeBytes(of: c20, toByteOffset: 2 * row, as: V.self)
-        rc.storeBytes(of: c21, toByteOffset: 2 * row + 32, as: V.self)
-        rc.storeBytes(of: c30, toByteOffset: 3 * row, as: V.self)
-        rc.storeBytes(of: c31, toByteOffset: 3 * row + 32, as: V.self)
-        rc.storeBytes(of: c40, toByteOffset: 4 * row, as: V.self)
-        rc.storeBytes(of: c41, toByteOffset: 4 * row + 32, as: V.self)
-        rc.storeBytes(of: c50, toByteOffset: 5 * row, as: V.self)
-        rc.storeBytes(of: c51, toByteOffset: 5 * row + 32, as: V.self)
+        if height > 1 {
+            rc.storeBytes(of: c10, toByteOffset: row, as: V.self)
+            rc.storeBytes(of: c11, toByteOffset: row + 32, as: V.self)
+        }
+        if height > 2 {
+            rc.storeBytes(of: c20, toByteOffset: 2 * row, as: V.self)
+            rc.storeBytes(of: c21, toByteOffset: 2 * row + 32, as: V.self)
+        }
+        if height > 3 {
+            rc.storeBytes(of: c30, toByteOffset: 3 * row, as: V.self)
+            rc.storeBytes(of: c31, toByteOffset: 3 * row + 32, as: V.self)
+        }
+        if height > 4 {
+            rc.storeBytes(of: c40, toByteOffset: 4 * row, as: V.self)
+            rc.storeBytes(of: c41, toByteOffset: 4 * row + 32, as: V.self)
+        }
+        if height > 5 {
+            rc.storeBytes(of: c50, toByteOffset: 5 * row, as: V.self)
+            rc.storeBytes(of: c51, toByteOffset: 5 * row + 32, as: V.self)
+        }
     }
 }
