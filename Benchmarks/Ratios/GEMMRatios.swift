@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 import KymoEngine
 
 /// One GEMM problem of the seed MLP (784-512-256-10, batch 64, weights stored (out, in)).
@@ -69,7 +70,9 @@ func gemmRatios() throws {
     // 2. Speed, one thread each, interleaved.
     print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio")
     var worst = Double.infinity
-    for shape in GEMMShape.mlp {
+    // KYMO_GEMM_ONLY=<text> keeps the shapes whose name contains it (for profiling one shape).
+    let only = ProcessInfo.processInfo.environment["KYMO_GEMM_ONLY"]
+    for shape in GEMMShape.mlp where only.map({ shape.name.contains($0) }) ?? true {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let a = gemmFill(m * k, salt: 4), b = gemmFill(k * n, salt: 5)
         var c = [Float](repeating: 0, count: m * n)
@@ -81,7 +84,7 @@ func gemmRatios() throws {
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     let (ap, bp, cp) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-                    return Stopwatch.interleavedMedians(rounds: 31, [
+                    return Stopwatch.interleavedMedians(rounds: only == nil ? 31 : 301, [
                         {
                             for _ in 0..<reps {
                                 GEMM.multiply(m: m, n: n, k: k, a: ap, lda: lda, transposeA: ta,

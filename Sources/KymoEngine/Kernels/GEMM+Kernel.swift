@@ -36,11 +36,6 @@ extension GEMM {
         }
     }
 
-    /// Lanes computed for an `m×n` output in 6×16 tiles (padding included).
-    static func paddedArea(m: Int, n: Int) -> Int {
-        (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr)
-    }
-
     /// Runs the blocked product on the calling thread.
     /// - Complexity: O(m·n·k).
     static func serial(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
@@ -51,7 +46,9 @@ extension GEMM {
             return
         }
         // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
-        if 5 * paddedArea(m: n, n: m) < 4 * paddedArea(m: m, n: n) {
+        // (Short row tiles cost nothing extra: the kernel is specialized for each height.)
+        let columnsPadded = (n + nr - 1) / nr * nr, rowsAsColumnsPadded = (m + nr - 1) / nr * nr
+        if 5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m {
             blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, blocking: blocking)
         } else {
             blocked(m: m, n: n, k: k, o, accumulate: accumulate, blocking: blocking)
@@ -104,27 +101,32 @@ extension GEMM {
                             packPanelsB(o, p0: pc, kb: kb, j0: jc + jr, nb: width, into: packB)
                             (pb, bDepth) = (UnsafePointer(packB), nr)
                         }
-                        var ir = 0
-                        while ir < mb {
-                            let height = min(mr, mb - ir)
-                            let pa: UnsafePointer<Float>, aRow: Int, aDepth: Int
-                            if packingA {
-                                (pa, aRow, aDepth) = (UnsafePointer(packA + ir * kb), 1, mr)
-                            } else if o.transposeA {
-                                (pa, aRow, aDepth) = (o.a + pc * o.lda + ic + ir, 1, o.lda)
-                            } else {
-                                (pa, aRow, aDepth) = (o.a + (ic + ir) * o.lda + pc, o.lda, 1)
+                        // op(A)'s rows ic+ir.. start at `aBase + ir·aPanel` (packed or in place).
+                        let aBase: UnsafePointer<Float>, aRow: Int, aDepth: Int, aPanel: Int
+                        if packingA {
+                            (aBase, aRow, aDepth, aPanel) = (UnsafePointer(packA), 1, mr, mr * kb)
+                        } else if o.transposeA {
+                            (aBase, aRow, aDepth, aPanel) = (o.a + pc * o.lda + ic, 1, o.lda, mr)
+                        } else {
+                            (aBase, aRow, aDepth, aPanel) = (o.a + ic * o.lda + pc, o.lda, 1, mr * o.lda)
+                        }
+                        let cBase = o.c + ic * o.cRow + (jc + jr) * o.cColumn
+                        let fullPanels = mb / mr, lastHeight = mb % mr
+                        if direct && width == nr {
+                            strip(kc: kb, a: aBase, aRow: aRow, aDepth: aDepth, aPanel: aPanel,
+                                  b: pb, bDepth: bDepth, c: cBase, ldc: o.cRow, loadC: loadC, panels: fullPanels)
+                            if lastHeight > 0 {
+                                kernel(kc: kb, a: aBase + fullPanels * aPanel, aRow: aRow, aDepth: aDepth,
+                                       b: pb, bDepth: bDepth, c: cBase + fullPanels * mr * o.cRow,
+                                       ldc: o.cRow, loadC: loadC, height: lastHeight)
                             }
-                            let cp = o.c + (ic + ir) * o.cRow + (jc + jr) * o.cColumn
-                            if direct && width == nr {
-                                kernel6x16(kc: kb, a: pa, aRow: aRow, aDepth: aDepth, b: pb, bDepth: bDepth,
-                                           c: cp, ldc: o.cRow, loadC: loadC, height: height)
-                            } else {
-                                edgeTile(kc: kb, a: pa, aRow: aRow, aDepth: aDepth, b: pb, bDepth: bDepth,
-                                         c: cp, cRow: o.cRow, cColumn: o.cColumn, loadC: loadC,
-                                         height: height, width: width)
+                        } else {
+                            for panel in 0..<(fullPanels + (lastHeight > 0 ? 1 : 0)) {
+                                edgeTile(kc: kb, a: aBase + panel * aPanel, aRow: aRow, aDepth: aDepth,
+                                         b: pb, bDepth: bDepth, c: cBase + panel * mr * o.cRow,
+                                         cRow: o.cRow, cColumn: o.cColumn, loadC: loadC,
+                                         height: panel < fullPanels ? mr : lastHeight, width: width)
                             }
-                            ir += mr
                         }
                         jr += nr
                     }
@@ -262,11 +264,47 @@ extension GEMM {
             }
             // Starting from the zeros in `t` is the chain starting at 0: fma(x, y, +0) is what
             // the kernel's zeroed accumulators give too.
-            kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                       c: t, ldc: nr, loadC: true, height: height)
+            kernel(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                   c: t, ldc: nr, loadC: true, height: height)
             for r in 0..<height {
                 for col in 0..<width { c[r * cRow + col * cColumn] = t[r * nr + col] }
             }
+        }
+    }
+
+    /// `panels` full 6×16 tiles down one 16-column strip: consecutive row panels of A are
+    /// `aPanel` apart, C's tiles 6 rows apart. One call per strip keeps per-tile overhead small
+    /// when k is short.
+    static func strip(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int, aPanel: Int,
+                      b: UnsafePointer<Float>, bDepth: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, panels: Int) {
+        var pa = a, pc = c
+        for _ in 0..<panels {
+            kernel6x16(kc: kc, a: pa, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                       c: pc, ldc: ldc, loadC: loadC, height: mr)
+            pa += aPanel
+            pc += mr * ldc
+        }
+    }
+
+    /// The micro-kernel specialized for each tile height, so a short tile (the last 4 of 64 rows,
+    /// say) does only its own rows' FMAs: a constant height removes the other rows as dead code.
+    static func kernel(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
+                       b: UnsafePointer<Float>, bDepth: Int,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, height: Int) {
+        switch height {
+        case 6: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                           c: c, ldc: ldc, loadC: loadC, height: 6)
+        case 5: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                           c: c, ldc: ldc, loadC: loadC, height: 5)
+        case 4: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                           c: c, ldc: ldc, loadC: loadC, height: 4)
+        case 3: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                           c: c, ldc: ldc, loadC: loadC, height: 3)
+        case 2: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                           c: c, ldc: ldc, loadC: loadC, height: 2)
+        default: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
+                            c: c, ldc: ldc, loadC: loadC, height: 1)
         }
     }
 
