@@ -56,25 +56,21 @@ extension GEMM {
     }
 
     /// The Goto loop nest: column blocks of `nc`, depth blocks of `kc`, row blocks of `mc`, then
-    /// 16-column and 6-row micro-tiles. Operands are packed when they are reused enough to pay
-    /// for it (op(B) always when transposed); otherwise the kernel reads them in place.
+    /// 16-column strips and 6-row micro-tiles.
     /// - Complexity: O(m·n·k).
     static func blocked(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
         let kc = min(blocking.kc, k)
         let mc = (min(blocking.mc, m) + mr - 1) / mr * mr
         let nc = (min(blocking.nc, n) + nr - 1) / nr * nr
+        // op(B) is packed when transposed (the kernel needs 16 contiguous columns per depth) or
+        // reused by more than two row panels; otherwise full panels are read in place. op(A) is
+        // always read in place: six rows (or six adjacent columns of Aᵀ) stream well, and on
+        // this machine packing them measured slower on every MLP shape.
         let packingB = o.transposeB || m > 2 * mr
-        let packingA = n > 2 * nr
-        let countA = packingA ? mc * kc : 1
         let countB = packingB ? nc * kc : nr * kc
-        let packA = UnsafeMutableRawPointer.allocate(byteCount: countA * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: countA)
         let packB = UnsafeMutableRawPointer.allocate(byteCount: countB * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: countB)
-        defer {
-            packA.deallocate()
-            packB.deallocate()
-        }
+        defer { packB.deallocate() }
         let direct = o.cColumn == 1
         var jc = 0
         while jc < n {
@@ -88,7 +84,6 @@ extension GEMM {
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
-                    if packingA { packPanelsA(o, i0: ic, mb: mb, p0: pc, kb: kb, into: packA) }
                     var jr = 0
                     while jr < nb {
                         let width = min(nr, nb - jr)
@@ -101,11 +96,9 @@ extension GEMM {
                             packPanelsB(o, p0: pc, kb: kb, j0: jc + jr, nb: width, into: packB)
                             (pb, bDepth) = (UnsafePointer(packB), nr)
                         }
-                        // op(A)'s rows ic+ir.. start at `aBase + ir·aPanel` (packed or in place).
+                        // op(A)'s rows ic+ir.. start at `aBase + ir·aPanel`, read in place.
                         let aBase: UnsafePointer<Float>, aRow: Int, aDepth: Int, aPanel: Int
-                        if packingA {
-                            (aBase, aRow, aDepth, aPanel) = (UnsafePointer(packA), 1, mr, mr * kb)
-                        } else if o.transposeA {
+                        if o.transposeA {
                             (aBase, aRow, aDepth, aPanel) = (o.a + pc * o.lda + ic, 1, o.lda, mr)
                         } else {
                             (aBase, aRow, aDepth, aPanel) = (o.a + ic * o.lda + pc, o.lda, 1, mr * o.lda)
@@ -135,36 +128,6 @@ extension GEMM {
                 pc += kb
             }
             jc += nb
-        }
-    }
-
-    /// Packs rows `i0..<i0+mb`, depths `p0..<p0+kb` of op(A) as consecutive `mr`-row panels,
-    /// each laid out `[p][r]`; rows past `mb` are zero.
-    static func packPanelsA(_ o: Operands, i0: Int, mb: Int, p0: Int, kb: Int,
-                            into dst: UnsafeMutablePointer<Float>) {
-        var panel = 0
-        while panel < mb {
-            let rows = min(mr, mb - panel)
-            let d = dst + panel * kb
-            if o.transposeA {
-                // op(A)[i, p] = a[p·lda + i]: mr contiguous values per depth.
-                for p in 0..<kb {
-                    let s = o.a + (p0 + p) * o.lda + i0 + panel
-                    let dp = d + p * mr
-                    for r in 0..<rows { dp[r] = s[r] }
-                    for r in rows..<mr { dp[r] = 0 }
-                }
-            } else {
-                // op(A)[i, p] = a[i·lda + p]: read each row contiguously.
-                for r in 0..<rows {
-                    let s = o.a + (i0 + panel + r) * o.lda + p0
-                    for p in 0..<kb { d[p * mr + r] = s[p] }
-                }
-                if rows < mr {
-                    for p in 0..<kb { for r in rows..<mr { d[p * mr + r] = 0 } }
-                }
-            }
-            panel += mr
         }
     }
 
