@@ -180,39 +180,34 @@ extension GEMM {
         }
     }
 
-    /// Writes the transpose of the 8×8 block at `src` (rows `ld` apart) to `dst` (rows `ldd` apart):
-    /// the classic AVX sequence of 8 unpacks, 8 in-lane shuffles and 8 128-bit lane swaps.
+    /// Writes the transpose of the 8×8 block at `src` (rows `ld` apart) to `dst` (rows `ldd` apart),
+    /// as three perfect unshuffles of its 64 elements (each one rotates the index bits by one).
     @inline(__always)
     static func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, to dst: UnsafeMutablePointer<Float>,
                              ldd: Int) {
         typealias V = SIMD8<Float>
         let s = UnsafeRawPointer(src), stride = ld * 4
-        let r0 = s.loadUnaligned(as: V.self), r1 = s.loadUnaligned(fromByteOffset: stride, as: V.self)
-        let r2 = s.loadUnaligned(fromByteOffset: 2 * stride, as: V.self)
-        let r3 = s.loadUnaligned(fromByteOffset: 3 * stride, as: V.self)
-        let r4 = s.loadUnaligned(fromByteOffset: 4 * stride, as: V.self)
-        let r5 = s.loadUnaligned(fromByteOffset: 5 * stride, as: V.self)
-        let r6 = s.loadUnaligned(fromByteOffset: 6 * stride, as: V.self)
-        let r7 = s.loadUnaligned(fromByteOffset: 7 * stride, as: V.self)
-        // Interleave pairs of rows within each 128-bit lane.
-        @inline(__always) func low(_ x: V, _ y: V) -> V { V(x[0], y[0], x[1], y[1], x[4], y[4], x[5], y[5]) }
-        @inline(__always) func high(_ x: V, _ y: V) -> V { V(x[2], y[2], x[3], y[3], x[6], y[6], x[7], y[7]) }
-        // Take 64-bit pairs from two interleaved vectors within each lane.
-        @inline(__always) func even(_ x: V, _ y: V) -> V { V(x[0], x[1], y[0], y[1], x[4], x[5], y[4], y[5]) }
-        @inline(__always) func odd(_ x: V, _ y: V) -> V { V(x[2], x[3], y[2], y[3], x[6], x[7], y[6], y[7]) }
-        let t0 = low(r0, r1), t1 = high(r0, r1), t2 = low(r2, r3), t3 = high(r2, r3)
-        let t4 = low(r4, r5), t5 = high(r4, r5), t6 = low(r6, r7), t7 = high(r6, r7)
-        let u0 = even(t0, t2), u1 = odd(t0, t2), u2 = even(t1, t3), u3 = odd(t1, t3)
-        let u4 = even(t4, t6), u5 = odd(t4, t6), u6 = even(t5, t7), u7 = odd(t5, t7)
+        var v0 = s.loadUnaligned(as: V.self), v1 = s.loadUnaligned(fromByteOffset: stride, as: V.self)
+        var v2 = s.loadUnaligned(fromByteOffset: 2 * stride, as: V.self)
+        var v3 = s.loadUnaligned(fromByteOffset: 3 * stride, as: V.self)
+        var v4 = s.loadUnaligned(fromByteOffset: 4 * stride, as: V.self)
+        var v5 = s.loadUnaligned(fromByteOffset: 5 * stride, as: V.self)
+        var v6 = s.loadUnaligned(fromByteOffset: 6 * stride, as: V.self)
+        var v7 = s.loadUnaligned(fromByteOffset: 7 * stride, as: V.self)
+        for _ in 0..<3 {
+            let p0 = SIMD16(lowHalf: v0, highHalf: v1), p1 = SIMD16(lowHalf: v2, highHalf: v3)
+            let p2 = SIMD16(lowHalf: v4, highHalf: v5), p3 = SIMD16(lowHalf: v6, highHalf: v7)
+            v0 = p0.evenHalf; v1 = p1.evenHalf; v2 = p2.evenHalf; v3 = p3.evenHalf
+            v4 = p0.oddHalf; v5 = p1.oddHalf; v6 = p2.oddHalf; v7 = p3.oddHalf
+        }
         let d = UnsafeMutableRawPointer(dst), dstride = ldd * 4
-        d.storeBytes(of: V(lowHalf: u0.lowHalf, highHalf: u4.lowHalf), as: V.self)
-        d.storeBytes(of: V(lowHalf: u1.lowHalf, highHalf: u5.lowHalf), toByteOffset: dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u2.lowHalf, highHalf: u6.lowHalf), toByteOffset: 2 * dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u3.lowHalf, highHalf: u7.lowHalf), toByteOffset: 3 * dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u0.highHalf, highHalf: u4.highHalf), toByteOffset: 4 * dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u1.highHalf, highHalf: u5.highHalf), toByteOffset: 5 * dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u2.highHalf, highHalf: u6.highHalf), toByteOffset: 6 * dstride, as: V.self)
-        d.storeBytes(of: V(lowHalf: u3.highHalf, highHalf: u7.highHalf), toByteOffset: 7 * dstride, as: V.self)
+        d.storeBytes(of: v0, as: V.self); d.storeBytes(of: v1, toByteOffset: dstride, as: V.self)
+        d.storeBytes(of: v2, toByteOffset: 2 * dstride, as: V.self)
+        d.storeBytes(of: v3, toByteOffset: 3 * dstride, as: V.self)
+        d.storeBytes(of: v4, toByteOffset: 4 * dstride, as: V.self)
+        d.storeBytes(of: v5, toByteOffset: 5 * dstride, as: V.self)
+        d.storeBytes(of: v6, toByteOffset: 6 * dstride, as: V.self)
+        d.storeBytes(of: v7, toByteOffset: 7 * dstride, as: V.self)
     }
 
     /// A tile that is narrower than 16 or whose C is not row-contiguous: runs the kernel on a
