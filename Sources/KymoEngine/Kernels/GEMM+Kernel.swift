@@ -104,21 +104,39 @@ extension GEMM {
                             (aBase, aRow, aDepth, aPanel) = (o.a + ic * o.lda + pc, o.lda, 1, mr * o.lda)
                         }
                         let cBase = o.c + ic * o.cRow + (jc + jr) * o.cColumn
-                        let fullPanels = mb / mr, lastHeight = mb % mr
+                        // Full 6-row tiles, then a tail of at most two shorter tiles of nearly equal
+                        // height (6+4 rows become 5+5): a tile under 5 rows has too few independent
+                        // FMA chains to hide the FMA latency.
+                        var fullPanels = mb / mr
+                        var tail = (first: mb % mr, second: 0)
+                        if tail.first > 0 && tail.first < 5 && fullPanels > 0 {
+                            fullPanels -= 1
+                            tail = ((mr + tail.first + 1) / 2, (mr + tail.first) / 2)
+                        }
+                        let tailRow = fullPanels * mr
                         if direct && width == nr {
                             strip(kc: kb, a: aBase, aRow: aRow, aDepth: aDepth, aPanel: aPanel,
                                   b: pb, bDepth: bDepth, c: cBase, ldc: o.cRow, loadC: loadC, panels: fullPanels)
-                            if lastHeight > 0 {
-                                kernel(kc: kb, a: aBase + fullPanels * aPanel, aRow: aRow, aDepth: aDepth,
-                                       b: pb, bDepth: bDepth, c: cBase + fullPanels * mr * o.cRow,
-                                       ldc: o.cRow, loadC: loadC, height: lastHeight)
+                            if tail.first > 0 {
+                                kernel(kc: kb, a: aBase + tailRow * aRow, aRow: aRow, aDepth: aDepth,
+                                       b: pb, bDepth: bDepth, c: cBase + tailRow * o.cRow,
+                                       ldc: o.cRow, loadC: loadC, height: tail.first)
+                            }
+                            if tail.second > 0 {
+                                let row = tailRow + tail.first
+                                kernel(kc: kb, a: aBase + row * aRow, aRow: aRow, aDepth: aDepth,
+                                       b: pb, bDepth: bDepth, c: cBase + row * o.cRow,
+                                       ldc: o.cRow, loadC: loadC, height: tail.second)
                             }
                         } else {
-                            for panel in 0..<(fullPanels + (lastHeight > 0 ? 1 : 0)) {
-                                edgeTile(kc: kb, a: aBase + panel * aPanel, aRow: aRow, aDepth: aDepth,
-                                         b: pb, bDepth: bDepth, c: cBase + panel * mr * o.cRow,
+                            var row = 0
+                            while row < mb {
+                                let height = row < tailRow ? mr : (row == tailRow ? tail.first : tail.second)
+                                edgeTile(kc: kb, a: aBase + row * aRow, aRow: aRow, aDepth: aDepth,
+                                         b: pb, bDepth: bDepth, c: cBase + row * o.cRow,
                                          cRow: o.cRow, cColumn: o.cColumn, loadC: loadC,
-                                         height: panel < fullPanels ? mr : lastHeight, width: width)
+                                         height: height, width: width)
+                                row += height
                             }
                         }
                         jr += nr
@@ -211,26 +229,31 @@ extension GEMM {
     }
 
     /// A tile that is narrower than 16 or whose C is not row-contiguous: runs the kernel on a
-    /// 6×16 buffer holding C's valid part (or zeros) and copies the valid part back. Padding
-    /// lanes compute on zeros or duplicates and are discarded.
+    /// 6×16 buffer holding C's valid part (when the chain continues from C) and copies the valid
+    /// part back. Lanes outside the tile compute on whatever the buffer holds and are discarded.
     static func edgeTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                          b: UnsafePointer<Float>, bDepth: Int,
                          c: UnsafeMutablePointer<Float>, cRow: Int, cColumn: Int, loadC: Bool,
                          height: Int, width: Int) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
             let t = tile.baseAddress!
-            t.update(repeating: 0, count: mr * nr)
             if loadC {
+                t.update(repeating: 0, count: mr * nr)
                 for r in 0..<height {
                     for col in 0..<width { t[r * nr + col] = c[r * cRow + col * cColumn] }
                 }
             }
-            // Starting from the zeros in `t` is the chain starting at 0: fma(x, y, +0) is what
-            // the kernel's zeroed accumulators give too.
             kernel(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                   c: t, ldc: nr, loadC: true, height: height)
-            for r in 0..<height {
-                for col in 0..<width { c[r * cRow + col * cColumn] = t[r * nr + col] }
+                   c: t, ldc: nr, loadC: loadC, height: height)
+            if cColumn == 1 {
+                for r in 0..<height {
+                    for col in 0..<width { c[r * cRow + col] = t[r * nr + col] }
+                }
+            } else {
+                // The swapped product: each of C's rows gets `height` contiguous values.
+                for col in 0..<width {
+                    for r in 0..<height { c[r * cRow + col * cColumn] = t[r * nr + col] }
+                }
             }
         }
     }
