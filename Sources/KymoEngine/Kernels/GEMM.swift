@@ -65,7 +65,7 @@ public enum GEMM {
         /// Columns of op(B) packed at once.
         var nc: Int
 
-        static let standard = Blocking(kc: 512, mc: 72, nc: 1024)
+        static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
     }
 
     /// Micro-tile rows and columns.
