@@ -105,6 +105,39 @@ struct GEMMTests {
         }
     }
 
+    /// Shapes that steer through each path of the blocked kernel, by name.
+    static let pathShapes: [(path: String, m: Int, n: Int, k: Int)] = [
+        ("narrow output computed as its transpose", 48, 10, 20),
+        ("one-column output", 40, 1, 9),
+        ("B read in place (few row tiles)", 7, 40, 19),
+        ("B packed without transpose", 20, 35, 13),
+        ("8x8 transposes plus remainders", 14, 19, 21),
+        ("row tail 6+1 split 4+3", 7, 16, 11),
+        ("row tail 6+2 split 4+4", 8, 16, 11),
+        ("row tail 6+3 split 5+4", 9, 16, 11),
+        ("row tail 6+4 split 5+5", 10, 16, 11),
+        ("row tail 5 kept", 11, 16, 11),
+        ("full tiles only", 12, 32, 16),
+        ("MLP-like: batch rows, many columns", 64, 48, 24),
+    ]
+
+    @Test(arguments: pathShapes.indices)
+    func everyKernelPathMatchesReference(index: Int) {
+        let shape = Self.pathShapes[index]
+        var rng = CounterRNG(key: 0xA7A7 + UInt64(index))
+        for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+            for accumulate in [false, true] {
+                let problem = Problem(m: shape.m, n: shape.n, k: shape.k, transposeA: transposeA,
+                                      transposeB: transposeB, accumulate: accumulate, padding: 2, rng: &rng)
+                let expected = problem.reference()
+                for (threads, blocking) in [(1, GEMM.Blocking.standard), (3, GEMM.Blocking(kc: 5, mc: 7, nc: 17))] {
+                    let diff = Self.firstDifference(problem.fast(threads: threads, blocking: blocking), expected)
+                    #expect(diff == nil, "\(shape.path): \(problem) threads=\(threads) at \(diff ?? -1)")
+                }
+            }
+        }
+    }
+
     @Test func blockSizesDoNotChangeBits() {
         var rng = CounterRNG(key: 0xB10C)
         let problem = Problem(m: 25, n: 41, k: 67, transposeA: false, transposeB: true,

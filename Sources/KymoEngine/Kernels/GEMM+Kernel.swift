@@ -1,4 +1,4 @@
-// The packed GEMM: operand descriptors, packing, the 6×16 micro-kernel and the blocked driver.
+// The blocked GEMM: operand descriptors, B packing, the 6×16 micro-kernel and the loop nest.
 
 extension GEMM {
     /// The caller's operands for the duration of one `multiply` call; never stored beyond it.
