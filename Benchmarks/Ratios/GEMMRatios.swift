@@ -70,6 +70,7 @@ func gemmRatios() throws {
     // 2. Speed, one thread each, interleaved.
     print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio")
     var worst = Double.infinity
+    var stepOurs = 0.0, stepBLAS = 0.0  // seconds per call, summed over the shapes
     // KYMO_GEMM_ONLY=<text> keeps the shapes whose name contains it (for profiling one shape).
     let only = ProcessInfo.processInfo.environment["KYMO_GEMM_ONLY"]
     for shape in GEMMShape.mlp where only.map({ shape.name.contains($0) }) ?? true {
@@ -107,10 +108,14 @@ func gemmRatios() throws {
         let ours = flops * Double(reps) / times[0] / 1e9
         let blas = flops * Double(reps) / times[1] / 1e9
         worst = min(worst, ours / blas)
+        stepOurs += times[0] / Double(reps)
+        stepBLAS += times[1] / Double(reps)
         let label = shape.name.padding(toLength: 16, withPad: " ", startingAt: 0)
         print("\(label) \(pad(m, 4)) \(pad(n, 4)) \(pad(k, 4))   \(pad(ours, 12))  \(pad(blas, 16))  \(pad(ours / blas, 5))")
     }
     print("worst ratio ours/OpenBLAS: \(pad(worst, 4)) (target >= 0.80)")
+    print("sum over these shapes (one training step's GEMMs): ours \(pad(stepOurs * 1e6, 6)) us, "
+        + "OpenBLAS \(pad(stepBLAS * 1e6, 6)) us, ratio \(pad(stepBLAS / stepOurs, 4))")
 }
 
 private func pad(_ value: Int, _ width: Int) -> String {
