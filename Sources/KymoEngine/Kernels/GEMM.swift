@@ -87,6 +87,8 @@ public enum GEMM {
         accumulate: Bool, threads: Int, blocking: Blocking
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM: negative dimension")
+        precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
+                     "GEMM: leading dimension shorter than a row")
         precondition(blocking.kc > 0 && blocking.mc > 0 && blocking.nc > 0, "GEMM: empty block")
         if m == 0 || n == 0 { return }
         let operands = Operands(a: a, lda: lda, transposeA: transposeA,
