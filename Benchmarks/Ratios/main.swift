@@ -3,6 +3,7 @@
 
 let suites: [(name: String, run: () throws -> Void)] = [
     ("data", dataRatios),
+    ("gemm", gemmRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

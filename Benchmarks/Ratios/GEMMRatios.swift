@@ -1,0 +1,129 @@
+import COpenBLAS
+import Foundation
+import KymoEngine
+
+/// One GEMM problem of the seed MLP (784-512-256-10, batch 64, weights stored (out, in)).
+struct GEMMShape {
+    var name: String
+    var m: Int, n: Int, k: Int
+    var transposeA: Bool, transposeB: Bool
+
+    var lda: Int { transposeA ? m : k }
+    var ldb: Int { transposeB ? k : n }
+
+    /// forward y = x·Wᵀ; weight gradient dW = δᵀ·x; input gradient dx = δ·W; for each layer.
+    static let mlp: [GEMMShape] = [(784, 512), (512, 256), (256, 10)].flatMap { (inputs, outputs) in
+        [
+            GEMMShape(name: "fwd \(inputs)->\(outputs)", m: 64, n: outputs, k: inputs,
+                      transposeA: false, transposeB: true),
+            GEMMShape(name: "dW  \(outputs)x\(inputs)", m: outputs, n: inputs, k: 64,
+                      transposeA: true, transposeB: false),
+            GEMMShape(name: "dx  \(outputs)->\(inputs)", m: 64, n: inputs, k: outputs,
+                      transposeA: false, transposeB: false),
+        ]
+    }
+}
+
+/// Deterministic, irregular test values in [-1, 1) (a fixed formula, not a random generator).
+func gemmFill(_ count: Int, salt: Int) -> [Float] {
+    (0..<count).map { i in
+        let h = (i &* 2_654_435_761 &+ salt &* 40_503) & 0xFFFF
+        return Float(h) / 32768 - 1
+    }
+}
+
+/// `kymo-ratios gemm`: our packed GEMM against single-threaded OpenBLAS on the MLP's shapes,
+/// measured interleaved in one run; first checks, in this release build, that the packed kernel
+/// equals the reference bit for bit (all transposes, accumulate on/off, 1 and 2 threads).
+func gemmRatios() throws {
+    openblas_set_num_threads(1)
+    struct Mismatch: Error, CustomStringConvertible { var description: String }
+
+    // 1. Bit-exactness in release.
+    var checked = 0
+    for shape in GEMMShape.mlp {
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            for accumulate in [false, true] {
+                for threads in [1, 2] {
+                    let (m, n, k) = (shape.m, shape.n, shape.k)
+                    let lda = ta ? m : k, ldb = tb ? k : n
+                    let a = gemmFill(m * k, salt: 1), b = gemmFill(k * n, salt: 2)
+                    let c0 = gemmFill(m * n, salt: 3)
+                    var fast = c0, slow = c0
+                    GEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: ta,
+                                  b: b, ldb: ldb, transposeB: tb, c: &fast, ldc: n,
+                                  accumulate: accumulate, threads: threads)
+                    GEMM.reference(m: m, n: n, k: k, a: a, lda: lda, transposeA: ta,
+                                   b: b, ldb: ldb, transposeB: tb, c: &slow, ldc: n,
+                                   accumulate: accumulate)
+                    if let i = (0..<(m * n)).first(where: { fast[$0].bitPattern != slow[$0].bitPattern }) {
+                        throw Mismatch(description: "GEMM \(shape.name) tA=\(ta) tB=\(tb) acc=\(accumulate) "
+                            + "threads=\(threads): element \(i) fast \(fast[i]) != reference \(slow[i])")
+                    }
+                    checked += 1
+                }
+            }
+        }
+    }
+    print("bit-exact: packed == reference on \(checked) cases (9 shapes x 4 transposes x accumulate x threads 1,2)")
+
+    // 2. Speed, one thread each, interleaved.
+    print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio")
+    var worst = Double.infinity
+    var stepOurs = 0.0, stepBLAS = 0.0  // seconds per call, summed over the shapes
+    // KYMO_GEMM_ONLY=<text> keeps the shapes whose name contains it (for profiling one shape).
+    let only = ProcessInfo.processInfo.environment["KYMO_GEMM_ONLY"]
+    for shape in GEMMShape.mlp where only.map({ shape.name.contains($0) }) ?? true {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let a = gemmFill(m * k, salt: 4), b = gemmFill(k * n, salt: 5)
+        var c = [Float](repeating: 0, count: m * n)
+        let flops = 2.0 * Double(m * n * k)
+        let reps = max(1, Int(2e7 / flops))  // ~20 MFLOP per timed sample
+        let ta = shape.transposeA, tb = shape.transposeB
+        let (lda, ldb) = (shape.lda, shape.ldb)
+        let times = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (ap, bp, cp) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    return Stopwatch.interleavedMedians(rounds: only == nil ? 31 : 301, [
+                        {
+                            for _ in 0..<reps {
+                                GEMM.multiply(m: m, n: n, k: k, a: ap, lda: lda, transposeA: ta,
+                                              b: bp, ldb: ldb, transposeB: tb,
+                                              c: cp, ldc: n)
+                            }
+                        },
+                        {
+                            for _ in 0..<reps {
+                                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                                            tb ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                                            1, ap, Int32(lda), bp, Int32(ldb),
+                                            0, cp, Int32(n))
+                            }
+                        },
+                    ])
+                }
+            }
+        }
+        let ours = flops * Double(reps) / times[0] / 1e9
+        let blas = flops * Double(reps) / times[1] / 1e9
+        worst = min(worst, ours / blas)
+        stepOurs += times[0] / Double(reps)
+        stepBLAS += times[1] / Double(reps)
+        let label = shape.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+        print("\(label) \(pad(m, 4)) \(pad(n, 4)) \(pad(k, 4))   \(pad(ours, 12))  \(pad(blas, 16))  \(pad(ours / blas, 5))")
+    }
+    print("worst ratio ours/OpenBLAS: \(pad(worst, 4)) (target >= 0.80)")
+    print("sum over these shapes (one training step's GEMMs): ours \(pad(stepOurs * 1e6, 6)) us, "
+        + "OpenBLAS \(pad(stepBLAS * 1e6, 6)) us, ratio \(pad(stepBLAS / stepOurs, 4))")
+}
+
+private func pad(_ value: Int, _ width: Int) -> String {
+    let s = String(value)
+    return String(repeating: " ", count: max(0, width - s.count)) + s
+}
+
+private func pad(_ value: Double, _ width: Int) -> String {
+    let s = String(Double(Int((value * 100).rounded())) / 100)
+    return String(repeating: " ", count: max(0, width - s.count)) + s
+}
