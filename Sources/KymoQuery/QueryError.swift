@@ -78,9 +78,10 @@ package enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The closest of `candidates` to `word` (case-insensitive Levenshtein distance), if it is close
-/// enough to be a plausible typo: at most 1 edit for short words, 2 for longer ones.
-/// Ties go to the earlier candidate, so the result does not depend on any hash order.
+/// The closest of `candidates` to `word` (case-insensitive edit distance, a swap of two
+/// neighbouring letters counting as one edit), if it is close enough to be a plausible typo: at
+/// most 1 edit for words of up to 4 letters, 2 for longer ones. Ties go to the earlier candidate,
+/// so the result does not depend on any hash order.
 /// - Complexity: O(Σ |word|·|candidate|).
 package func closestMatch(to word: String, among candidates: [String]) -> String? {
     let w = Array(word.uppercased().unicodeScalars)
@@ -89,19 +90,30 @@ package func closestMatch(to word: String, among candidates: [String]) -> String
     for candidate in candidates {
         let c = Array(candidate.uppercased().unicodeScalars)
         if abs(c.count - w.count) > limit { continue }
-        var previous = Array(0...c.count)
-        for i in 1...max(w.count, 1) where !w.isEmpty {
-            var current = [i] + Array(repeating: 0, count: c.count)
-            for j in stride(from: 1, through: c.count, by: 1) {
-                let cost = w[i - 1] == c[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            }
-            previous = current
-        }
-        let distance = w.isEmpty ? c.count : previous[c.count]
+        let distance = editDistance(w, c)
         if distance <= limit, distance > 0 || candidate != word, best == nil || distance < best!.1 {
             best = (candidate, distance)
         }
     }
     return best?.0
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps.
+/// - Complexity: O(|a|·|b|).
+func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+            }
+        }
+    }
+    return d[a.count][b.count]
 }

@@ -79,14 +79,13 @@ package struct Parser {
     package mutating func parseQuery() throws(QueryError) -> Query {
         let query = try parseStatement()
         if current.kind == .semicolon { advance() }
-        guard current.kind == .end else { throw unexpected(endExpectation(for: query)) }
+        guard current.kind == .end else {
+            let allowed = Self.allowedClauses(for: query)
+            let starts = ClauseKind.allCases.filter { allowed.contains($0) && query.clauses.isEmpty($0) }
+                .flatMap(\.startingKeywords)
+            throw unexpected((starts.map(\.rawValue) + ["end of query"]).joinedAsAlternatives(), keywords: starts)
+        }
         return query
-    }
-
-    private func endExpectation(for query: Query) -> String {
-        let allowed = Self.allowedClauses(for: query)
-        let starts = ClauseKind.allCases.filter { allowed.contains($0) }.flatMap(\.startingKeywords)
-        return (starts.map(\.rawValue) + ["end of query"]).joinedAsAlternatives()
     }
 
     /// `statement = topQuery | lastQuery | compareQuery | selectQuery`
