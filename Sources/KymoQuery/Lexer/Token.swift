@@ -24,11 +24,14 @@ package enum Keyword: String, CaseIterable, Sendable {
     case contribution = "CONTRIBUTION", label = "LABEL", prediction = "PREDICTION"
     case correct = "CORRECT"
 
+    /// Lookup only; never iterated, so its order cannot leak into any output.
+    private static let byUpperCaseSpelling: [String: Keyword] =
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
     /// The keyword spelled `word` in any case, or nil.
-    /// - Complexity: O(number of keywords · |word|).
+    /// - Complexity: O(|word|).
     package init?(word: String) {
-        let upper = word.uppercased()
-        guard let match = Keyword.allCases.first(where: { $0.rawValue == upper }) else { return nil }
+        guard word.utf8.count <= 12, let match = Self.byUpperCaseSpelling[word.uppercased()] else { return nil }
         self = match
     }
 }

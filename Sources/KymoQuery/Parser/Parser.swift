@@ -437,9 +437,12 @@ package struct Parser {
                 return quantity
             }
         }
-        let keywords = Array(Set(Quantity.allCases.flatMap(\.words))).sorted { $0.rawValue < $1.rawValue }
         throw unexpected("a quantity (LOSS, CONTRIBUTION, ABS DELTA, …)" + (context.map { " after \($0)" } ?? ""),
-                         keywords: keywords)
+                         keywords: Self.quantityKeywords)
+    }
+
+    private static let quantityKeywords: [Keyword] = Keyword.allCases.filter { keyword in
+        Quantity.allCases.contains { $0.words.contains(keyword) }
     }
 
     /// `unit = "STEP" | "STEPS" | "EPOCH" | "EPOCHS" | "SAMPLE" | "SAMPLES" | "WEIGHT" | "WEIGHTS"
