@@ -98,6 +98,7 @@ package enum NumberFormat {
 
     /// A byte count for humans, in powers of 1024: `512 B`, `40 KiB`, `1.2 MiB`.
     package static func bytes(_ count: Int) -> String {
+        if abs(count) < 1024 { return "\(count) B" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(count)
         var unit = 0

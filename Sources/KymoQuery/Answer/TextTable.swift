@@ -32,7 +32,8 @@ package struct TextTable: Sendable {
             while text.last == " " { text.removeLast() }
             return text
         }
-        var lines = [line(header), line(widths.map { String(repeating: "-", count: $0) })]
+        let rule = widths.enumerated().map { i, width in header[i].isEmpty ? "" : String(repeating: "-", count: width) }
+        var lines = [line(header), line(rule)]
         lines += rows.map(line)
         return lines.joined(separator: "\n")
     }
