@@ -156,7 +156,7 @@ import Testing
         #expect(rendered("TOP 3 SAMPLES BY CONTRIBUTION IN EPOCH 1") == """
             error: ranking samples by contribution needs FOR WEIGHT … or FOR EACH WEIGHT IN …
               TOP 3 SAMPLES BY CONTRIBUTION IN EPOCH 1
-                  ^
+                               ^~~~~~~~~~~~
             """)
         #expect(rendered("COMPARE RUNS a SHOW LOSS") == """
             error: COMPARE needs at least two runs
@@ -164,6 +164,29 @@ import Testing
                            ^
             """)
         #expect(rendered("SELECT LOSS WITHIN 0") == "error: WITHIN needs a tolerance greater than 0")
+    }
+
+    @Test func quantitiesThatDoNotFitTheStatement() {
+        #expect(rendered("TOP 10 WEIGHTS BY MEAN LOSS") == """
+            error: weights are ranked by a per-weight quantity (SUM ABS DELTA, SUM DELTA, SUM SQUARED GRADIENT, …); MEAN LOSS is not one
+              TOP 10 WEIGHTS BY MEAN LOSS
+                                ^~~~~~~~~
+            """)
+        #expect(rendered("COMPARE RUNS a, b SHOW LOSS, SUM ABS DELTA") == """
+            error: COMPARE shows per-step quantities of each run (LOSS, PROBE ACCURACY, WEIGHT DISTANCE, …); SUM ABS DELTA is not one
+              COMPARE RUNS a, b SHOW LOSS, SUM ABS DELTA
+                                           ^~~~~~~~~~~~~
+            """)
+        #expect(rendered("LAST 8 SAMPLES BEFORE FRACTION LOSS > 2 EXCEEDS 10%") == """
+            error: FRACTION needs a per-weight quantity; LOSS is not one
+              LAST 8 SAMPLES BEFORE FRACTION LOSS > 2 EXCEEDS 10%
+                                             ^~~~~~~~
+            """)
+        #expect(rendered("TOP 5 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[0,0] UNTIL LABEL = 3") == """
+            error: UNTIL needs a per-weight or per-step quantity; LABEL is not one
+              TOP 5 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[0,0] UNTIL LABEL = 3
+                                                                      ^~~~~~~~~
+            """)
     }
 
     @Test func allProblemsAreReportedInTextOrder() throws {

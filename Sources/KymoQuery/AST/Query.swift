@@ -35,12 +35,13 @@ package enum RankDirection: String, Equatable, Sendable, CaseIterable {
 package struct Ranking: Equatable, Sendable {
     package var direction: RankDirection
     package var count: Located<Int>
-    package var measure: Measure
+    package var measure: Located<Measure>
 
-    package init(_ direction: RankDirection, _ count: Int, by measure: Measure, countRange: SourceRange? = nil) {
+    package init(_ direction: RankDirection, _ count: Int, by measure: Measure,
+                 countRange: SourceRange? = nil, measureRange: SourceRange? = nil) {
         self.direction = direction
         self.count = Located(count, range: countRange)
-        self.measure = measure
+        self.measure = Located(measure, range: measureRange)
     }
 }
 
@@ -84,23 +85,23 @@ package struct LastSamples: Equatable, Sendable {
 
 package struct CompareRuns: Equatable, Sendable {
     package var runs: [Located<String>]
-    package var measures: [Measure]
+    package var measures: [Located<Measure>]
     package var clauses: Clauses
 
     package init(runs: [Located<String>], measures: [Measure], clauses: Clauses = Clauses()) {
         self.runs = runs
-        self.measures = measures
+        self.measures = measures.map { Located($0) }
         self.clauses = clauses
     }
 }
 
 package struct Select: Equatable, Sendable {
-    package var measures: [Measure]
+    package var measures: [Located<Measure>]
     package var target: Target?
     package var clauses: Clauses
 
     package init(measures: [Measure], target: Target? = nil, clauses: Clauses = Clauses()) {
-        self.measures = measures
+        self.measures = measures.map { Located($0) }
         self.target = target
         self.clauses = clauses
     }
@@ -257,6 +258,48 @@ package enum Quantity: Equatable, Sendable, CaseIterable {
     }
 
     package var spelling: String { words.map(\.rawValue).joined(separator: " ") }
+
+    /// Recorded per weight (and step): what `TOP … WEIGHTS`, `FRACTION …` and `UNTIL` talk about.
+    package var isPerWeight: Bool {
+        switch self {
+        case .value, .absValue, .delta, .absDelta, .gradient, .absGradient, .squaredGradient,
+             .contribution, .absContribution:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Recorded per sample (and step): what `TOP … SAMPLES` ranks by.
+    package var isPerSample: Bool {
+        switch self {
+        case .loss, .correct, .label, .prediction, .gradientNorm, .contribution, .absContribution, .sample:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Recorded per step of a run: what `COMPARE … SHOW` and `BEFORE <comparison>` talk about.
+    package var isPerStep: Bool {
+        switch self {
+        case .loss, .accuracy, .probeLoss, .probeAccuracy, .gradientNorm, .updateNorm, .learningRate,
+             .weightDistance, .step, .epoch:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+extension Measure {
+    /// The quantity measured, nil for `COUNT`.
+    package var quantity: Quantity? {
+        switch self {
+        case .quantity(let q), .aggregate(_, let q): return q
+        case .count: return nil
+        }
+    }
 }
 
 package enum AggregateFunction: String, Equatable, Sendable, CaseIterable {
@@ -292,11 +335,18 @@ package struct Comparison: Equatable, Sendable {
     package var quantity: Quantity
     package var op: ComparisonOperator
     package var value: Literal
+    /// Where it was written; not part of equality (see `Located`).
+    package var range: SourceRange?
 
-    package init(_ quantity: Quantity, _ op: ComparisonOperator, _ value: Literal) {
+    package init(_ quantity: Quantity, _ op: ComparisonOperator, _ value: Literal, range: SourceRange? = nil) {
         self.quantity = quantity
         self.op = op
         self.value = value
+        self.range = range
+    }
+
+    package static func == (lhs: Comparison, rhs: Comparison) -> Bool {
+        lhs.quantity == rhs.quantity && lhs.op == rhs.op && lhs.value == rhs.value
     }
 }
 

@@ -55,22 +55,21 @@ package enum QueryChecker {
             switch query {
             case .topSamples(let q):
                 positive(q.ranking.count, "TOP needs at least 1 sample")
-                let isContribution: Bool
-                switch q.ranking.measure {
-                case .quantity(let quantity), .aggregate(_, let quantity):
-                    isContribution = quantity == .contribution || quantity == .absContribution
-                case .count: isContribution = false
-                }
-                if isContribution, q.target == nil {
-                    problems.append(.invalid(location: q.ranking.count.range,
+                let measure = q.ranking.measure
+                require(measure, \.isPerSample, "samples are ranked by a per-sample quantity (CONTRIBUTION, LOSS, GRADIENT NORM, …)")
+                if let quantity = measure.value.quantity, quantity == .contribution || quantity == .absContribution,
+                   q.target == nil {
+                    problems.append(.invalid(location: measure.range,
                                              message: "ranking samples by contribution needs FOR WEIGHT … or FOR EACH WEIGHT IN …"))
                 }
                 if let target = q.target { check(target) }
-                if case .count = q.ranking.measure {
-                    problems.append(.invalid(location: q.ranking.count.range, message: "samples cannot be ranked by COUNT"))
+                if case .comparison(let c) = clauses.until {
+                    require(c.quantity, \.isPerWeight, \.isPerStep, "UNTIL", location: c.range)
                 }
             case .topWeights(let q):
                 positive(q.ranking.count, "TOP needs at least 1 weight")
+                require(q.ranking.measure, \.isPerWeight,
+                        "weights are ranked by a per-weight quantity (SUM ABS DELTA, SUM DELTA, SUM SQUARED GRADIENT, …)")
                 if let selection = q.selection { check(selection) }
                 if case .clusters(let n) = clauses.grouping { positive(n, "CLUSTER needs at least 1 cluster") }
                 if case .group(let unit) = clauses.grouping, unit != .layer, unit != .neuron {
@@ -78,6 +77,10 @@ package enum QueryChecker {
                 }
             case .lastSamples(let q):
                 positive(q.count, "LAST needs at least 1 sample")
+                switch q.event {
+                case .fraction(let c, _, _): require(c.quantity, \.isPerWeight, nil, "FRACTION", location: c.range)
+                case .condition(let c): require(c.quantity, \.isPerStep, nil, "BEFORE", location: c.range)
+                }
                 if case .fraction(_, let of, let exceeds) = q.event {
                     if let of { check(of) }
                     let f = exceeds.fraction
@@ -91,12 +94,38 @@ package enum QueryChecker {
                     problems.append(.invalid(location: q.runs.first?.range, message: "COMPARE needs at least two runs"))
                 }
                 if let every = clauses.every { positive(every, "EVERY needs at least 1 step") }
+                for measure in q.measures {
+                    require(measure, \.isPerStep, "COMPARE shows per-step quantities of each run (LOSS, PROBE ACCURACY, WEIGHT DISTANCE, …)")
+                }
             case .select(let q):
                 if let target = q.target { check(target) }
+                if case .comparison(let c) = clauses.until {
+                    require(c.quantity, \.isPerWeight, \.isPerStep, "UNTIL", location: c.range)
+                }
             }
             checkRuns(runs)
             if let span = clauses.span { check(span, runs: runs) }
             if let accuracy = clauses.accuracy { check(accuracy) }
+        }
+
+        /// The measure's quantity must have `property`; COUNT never qualifies.
+        mutating func require(_ measure: Located<Measure>, _ property: KeyPath<Quantity, Bool>, _ message: String) {
+            let text = QueryPrinter.measure(measure.value)
+            guard let quantity = measure.value.quantity, quantity[keyPath: property] else {
+                problems.append(.invalid(location: measure.range, message: message + "; \(text) is not one"))
+                return
+            }
+        }
+
+        /// A condition's quantity must have one of two properties.
+        mutating func require(_ quantity: Quantity, _ first: KeyPath<Quantity, Bool>, _ second: KeyPath<Quantity, Bool>?,
+                              _ clause: String, location: SourceRange?) {
+            if quantity[keyPath: first] || second.map({ quantity[keyPath: $0] }) == true { return }
+            let kinds = second == nil
+                ? (first == \Quantity.isPerWeight ? "a per-weight quantity" : "a per-step quantity")
+                : "a per-weight or per-step quantity"
+            problems.append(.invalid(location: location,
+                                     message: "\(clause) needs \(kinds); \(quantity.spelling) is not one"))
         }
 
         mutating func positive(_ value: Located<Int>, _ message: String) {

@@ -13,7 +13,7 @@ package enum QueryPrinter {
         case .topWeights(let q):
             parts.append("\(q.ranking.direction.rawValue) \(q.ranking.count.value) WEIGHTS")
             if let selection = q.selection { parts.append("IN " + selector(selection.value)) }
-            parts.append("BY " + measure(q.ranking.measure))
+            parts.append("BY " + measure(q.ranking.measure.value))
             parts.append(clauses(q.clauses))
         case .lastSamples(let q):
             parts.append("LAST \(q.count.value) SAMPLES BEFORE " + event(q.event))
@@ -27,10 +27,10 @@ package enum QueryPrinter {
             after.span = nil
             after.every = nil
             parts.append(clauses(before))
-            parts.append("SHOW " + q.measures.map(measure).joined(separator: ", "))
+            parts.append("SHOW " + q.measures.map { measure($0.value) }.joined(separator: ", "))
             parts.append(clauses(after))
         case .select(let q):
-            parts.append("SELECT " + q.measures.map(measure).joined(separator: ", "))
+            parts.append("SELECT " + q.measures.map { measure($0.value) }.joined(separator: ", "))
             if let target = q.target { parts.append("FOR " + self.target(target)) }
             parts.append(clauses(q.clauses))
         }
@@ -38,7 +38,7 @@ package enum QueryPrinter {
     }
 
     static func ranking(_ r: Ranking, noun: String) -> String {
-        "\(r.direction.rawValue) \(r.count.value) \(noun) BY \(measure(r.measure))"
+        "\(r.direction.rawValue) \(r.count.value) \(noun) BY \(measure(r.measure.value))"
     }
 
     static func clauses(_ c: Clauses) -> String {

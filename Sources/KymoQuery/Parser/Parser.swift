@@ -113,10 +113,13 @@ package struct Parser {
         let count = try parseInteger(after: direction.rawValue)
         if accept(.samples) != nil {
             _ = try expect(.by, "after SAMPLES")
+            let measureToken = current
             let measure = try parseMeasure()
+            let measureRange = range(from: measureToken)
             var target: Target?
             if accept(.for) != nil { target = try parseTarget() }
-            var query = TopSamples(ranking: Ranking(direction, count, by: measure, countRange: countToken.range),
+            var query = TopSamples(ranking: Ranking(direction, count, by: measure, countRange: countToken.range,
+                                                    measureRange: measureRange),
                                    target: target)
             try parseClauses(into: &query.clauses, allowed: Self.topSamplesClauses, statement: "TOP … SAMPLES")
             return .topSamples(query)
@@ -125,8 +128,10 @@ package struct Parser {
             var selection: Located<WeightSelector>?
             if accept(.in) != nil { selection = try parseSelector() }
             _ = try expect(.by, selection == nil ? "or IN after WEIGHTS" : "after the weight selector")
+            let measureToken = current
             let measure = try parseMeasure()
-            var query = TopWeights(ranking: Ranking(direction, count, by: measure, countRange: countToken.range),
+            var query = TopWeights(ranking: Ranking(direction, count, by: measure, countRange: countToken.range,
+                                                    measureRange: range(from: measureToken)),
                                    selection: selection)
             try parseClauses(into: &query.clauses, allowed: Self.topWeightsClauses, statement: "TOP … WEIGHTS")
             return .topWeights(query)
@@ -161,7 +166,9 @@ package struct Parser {
         }
         let measures = try parseMeasureList()
         try parseClauses(into: &clauses, allowed: Self.compareClauses, statement: "COMPARE")
-        return .compare(CompareRuns(runs: runs, measures: measures, clauses: clauses))
+        var query = CompareRuns(runs: runs, measures: [], clauses: clauses)
+        query.measures = measures
+        return .compare(query)
     }
 
     /// `selectQuery = "SELECT" measureList [ "FOR" target ] clauses`
@@ -170,7 +177,8 @@ package struct Parser {
         let measures = try parseMeasureList()
         var target: Target?
         if accept(.for) != nil { target = try parseTarget() }
-        var query = Select(measures: measures, target: target)
+        var query = Select(measures: [], target: target)
+        query.measures = measures
         try parseClauses(into: &query.clauses, allowed: Self.selectClauses, statement: "SELECT")
         return .select(query)
     }
@@ -391,12 +399,14 @@ package struct Parser {
     // MARK: - Measures and quantities
 
     /// `measureList = measure { "," measure }`
-    package mutating func parseMeasureList() throws(QueryError) -> [Measure] {
-        var measures = [try parseMeasure()]
-        while current.kind == .comma {
-            advance()
-            measures.append(try parseMeasure())
-        }
+    package mutating func parseMeasureList() throws(QueryError) -> [Located<Measure>] {
+        var measures: [Located<Measure>] = []
+        repeat {
+            if !measures.isEmpty { advance() }
+            let start = current
+            let measure = try parseMeasure()
+            measures.append(Located(measure, range: range(from: start)))
+        } while current.kind == .comma
         return measures
     }
 
@@ -483,12 +493,14 @@ package struct Parser {
 
     /// `comparison = quantity ( "<" | "<=" | ">" | ">=" | "=" | "!=" | "<>" ) literal`
     package mutating func parseComparison() throws(QueryError) -> Comparison {
+        let start = current
         let quantity = try parseQuantity(after: nil)
         guard case .comparison(let op) = current.kind else {
             throw unexpected("a comparison operator (<, <=, >, >=, =, !=) after \(quantity.spelling)")
         }
         advance()
-        return Comparison(quantity, op, try parseLiteral(after: op.rawValue))
+        let value = try parseLiteral(after: op.rawValue)
+        return Comparison(quantity, op, value, range: range(from: start))
     }
 
     /// `predicate = conjunction { "OR" conjunction }`
