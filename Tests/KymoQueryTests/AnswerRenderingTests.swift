@@ -84,7 +84,7 @@ import Testing
             """)
     }
 
-    @Test func explainText() {
+    @Test func explainText() throws {
         let plan = Plan(
             query: "TOP 10 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[12,40] IN EPOCH 3 WITHIN 0.01",
             accuracy: .within(.number(0.01), confidence: nil),
@@ -98,6 +98,7 @@ import Testing
                           cost: Cost(seconds: 7.3, bytesRead: 2_300_000_000), meetsTolerance: true),
             ],
             chosen: 1, reason: "cheapest source whose bound meets the tolerance")
+        #expect(try DocsExamplesTests.fencedBlocks(language: "text").contains(plan.explained()))
         #expect(plan.explained() == """
             query: TOP 10 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[12,40] IN EPOCH 3 WITHIN 0.01
             tolerance: ±0.01 absolute
