@@ -50,6 +50,19 @@ import Testing
             """)
     }
 
+    @Test func selectorWhereASpanBelongs() {
+        #expect(rendered("TOP 20 WEIGHTS BY SUM ABS DELTA IN fc1") == """
+            error: expected EPOCH, EPOCHS, STEP or STEPS after IN, found name 'fc1'; weights are chosen with FOR WEIGHT …, FOR EACH WEIGHT IN …, or TOP k WEIGHTS IN … BY …
+              TOP 20 WEIGHTS BY SUM ABS DELTA IN fc1
+                                                 ^~~
+            """)
+        #expect(rendered("SELECT LOSS IN EPOHC 3") == """
+            error: expected EPOCH, EPOCHS, STEP or STEPS after IN, found name 'EPOHC'; did you mean EPOCH?
+              SELECT LOSS IN EPOHC 3
+                             ^~~~~
+            """)
+    }
+
     @Test func endOfQuery() {
         #expect(rendered("TOP 5 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[12,") == """
             error: expected an index (a number, a range a..b, or *), found end of query
@@ -163,7 +176,16 @@ import Testing
               COMPARE RUNS a SHOW LOSS
                            ^
             """)
-        #expect(rendered("SELECT LOSS WITHIN 0") == "error: WITHIN needs a tolerance greater than 0")
+        #expect(rendered("SELECT LOSS WITHIN 0 FROM RUN a") == """
+            error: WITHIN needs a tolerance greater than 0
+              SELECT LOSS WITHIN 0 FROM RUN a
+                          ^~~~~~~~
+            """)
+        #expect(rendered("TOP 3 WEIGHTS BY SUM DELTA GROUP BY RUN") == """
+            error: weights group BY LAYER or BY NEURON, not BY RUN
+              TOP 3 WEIGHTS BY SUM DELTA GROUP BY RUN
+                                         ^~~~~~~~~~~~
+            """)
     }
 
     @Test func quantitiesThatDoNotFitTheStatement() {

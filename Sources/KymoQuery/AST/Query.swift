@@ -128,6 +128,8 @@ package struct Clauses: Equatable, Sendable {
     package var runs: [Located<String>]?
     /// `WITHIN 0.01`, `WITHIN 5% CONFIDENCE 99%`, `EXACT`; nil for the planner's default.
     package var accuracy: Accuracy?
+    /// Where each clause was written, for error carets; not part of equality.
+    package var locations = ClauseLocations()
 
     package init(span: Located<Span>? = nil, every: Located<Int>? = nil, until: Condition? = nil,
                  over: Unit? = nil, per: Unit? = nil, grouping: Grouping? = nil, filter: Predicate? = nil,
@@ -144,8 +146,24 @@ package struct Clauses: Equatable, Sendable {
     }
 }
 
+/// The source range of each clause of a parsed query. Always equal to any other: like `Located`,
+/// it annotates the AST without being part of its value.
+package struct ClauseLocations: Equatable, Sendable {
+    /// Lookup only; never iterated.
+    private var ranges: [ClauseKind: SourceRange] = [:]
+
+    package init() {}
+
+    package subscript(kind: ClauseKind) -> SourceRange? {
+        get { ranges[kind] }
+        set { ranges[kind] = newValue }
+    }
+
+    package static func == (lhs: ClauseLocations, rhs: ClauseLocations) -> Bool { true }
+}
+
 /// The clause kinds, for "not allowed here" and "given twice" errors.
-package enum ClauseKind: String, Equatable, Sendable, CaseIterable {
+package enum ClauseKind: String, Hashable, Sendable, CaseIterable {
     case span = "IN/AT", every = "EVERY", until = "UNTIL", over = "OVER", per = "PER"
     case grouping = "GROUP BY/CLUSTER", filter = "WHERE", runs = "FROM", accuracy = "WITHIN/EXACT"
 }
@@ -358,7 +376,9 @@ package indirect enum Predicate: Equatable, Sendable {
     case or(Predicate, Predicate)
 }
 
-/// Where an `UNTIL` window ends.
+/// Where an `UNTIL` window ends. With `ZERO`, or a comparison on `VALUE` / `ABS VALUE`, signed
+/// contributions are oriented towards zero — `c·(−sign w₀)`, `w₀` the weight at the window's start —
+/// so `TOP … BY CONTRIBUTION` lists the samples that drove the weight there (docs/QUERY.md, question 5).
 package enum Condition: Equatable, Sendable {
     /// `UNTIL ZERO`: the first step at which the weight's sign changes or it becomes exactly 0.
     case zero

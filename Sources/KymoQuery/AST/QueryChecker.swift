@@ -73,20 +73,20 @@ package enum QueryChecker {
                 if let selection = q.selection { check(selection) }
                 if case .clusters(let n) = clauses.grouping { positive(n, "CLUSTER needs at least 1 cluster") }
                 if case .group(let unit) = clauses.grouping, unit != .layer, unit != .neuron {
-                    problems.append(.invalid(location: nil, message: "weights group BY LAYER or BY NEURON, not BY \(unit.rawValue)"))
+                    problems.append(.invalid(location: clauses.locations[.grouping], message: "weights group BY LAYER or BY NEURON, not BY \(unit.rawValue)"))
                 }
             case .lastSamples(let q):
                 positive(q.count, "LAST needs at least 1 sample")
                 switch q.event {
-                case .fraction(let c, _, _): require(c.quantity, \.isPerWeight, nil, "FRACTION", location: c.range)
-                case .condition(let c): require(c.quantity, \.isPerStep, nil, "BEFORE", location: c.range)
-                }
-                if case .fraction(_, let of, let exceeds) = q.event {
+                case .fraction(let c, let of, let exceeds):
+                    require(c.quantity, \.isPerWeight, nil, "FRACTION", location: c.range)
                     if let of { check(of) }
                     let f = exceeds.fraction
                     if !(f >= 0 && f <= 1) {
-                        problems.append(.invalid(location: nil, message: "EXCEEDS takes a fraction between 0% and 100%"))
+                        problems.append(.invalid(location: c.range, message: "EXCEEDS takes a fraction between 0% and 100%"))
                     }
+                case .condition(let c):
+                    require(c.quantity, \.isPerStep, nil, "BEFORE", location: c.range)
                 }
             case .compare(let q):
                 runs = q.runs
@@ -105,7 +105,7 @@ package enum QueryChecker {
             }
             checkRuns(runs)
             if let span = clauses.span { check(span, runs: runs) }
-            if let accuracy = clauses.accuracy { check(accuracy) }
+            if let accuracy = clauses.accuracy { check(accuracy, location: clauses.locations[.accuracy]) }
         }
 
         /// The measure's quantity must have `property`; COUNT never qualifies.
@@ -234,13 +234,13 @@ package enum QueryChecker {
             }
         }
 
-        mutating func check(_ accuracy: Accuracy) {
+        mutating func check(_ accuracy: Accuracy, location: SourceRange?) {
             guard case .within(let tolerance, let confidence) = accuracy else { return }
             if !(tolerance.fraction > 0) {
-                problems.append(.invalid(location: nil, message: "WITHIN needs a tolerance greater than 0"))
+                problems.append(.invalid(location: location, message: "WITHIN needs a tolerance greater than 0"))
             }
             if let confidence, !(confidence.fraction > 0 && confidence.fraction < 1) {
-                problems.append(.invalid(location: nil, message: "CONFIDENCE must lie strictly between 0 and 1 (0% and 100%)"))
+                problems.append(.invalid(location: location, message: "CONFIDENCE must lie strictly between 0 and 1 (0% and 100%)"))
             }
         }
     }

@@ -242,6 +242,7 @@ package struct Parser {
             case .runs: clauses.runs = try parseRuns()
             case .accuracy: clauses.accuracy = try parseAccuracy()
             }
+            clauses.locations[kind] = range(from: start)
         }
     }
 
@@ -262,9 +263,11 @@ package struct Parser {
             isEpoch = true
         } else if accept(.step) != nil || accept(.steps) != nil {
             isEpoch = false
-        } else if case .identifier = current.kind, isKeyword(.by, 1) || peek(1).kind == .leftBracket || peek(1).kind == .dot {
+        } else if case .identifier(let word) = current.kind,
+                  closestMatch(to: word, among: ["EPOCH", "EPOCHS", "STEP", "STEPS"]) == nil {
             throw .syntax(location: current.range,
-                          message: "a weight selector cannot follow IN here; expected EPOCH, EPOCHS, STEP or STEPS")
+                          message: "expected EPOCH, EPOCHS, STEP or STEPS after IN, found name '\(word)'; weights are "
+                              + "chosen with FOR WEIGHT …, FOR EACH WEIGHT IN …, or TOP k WEIGHTS IN … BY …")
         } else {
             throw unexpected("EPOCH, EPOCHS, STEP or STEPS after IN", keywords: [.epoch, .epochs, .step, .steps])
         }
