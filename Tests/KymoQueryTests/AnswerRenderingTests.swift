@@ -1,3 +1,4 @@
+import KymoCore
 import Testing
 @testable import KymoQuery
 
@@ -124,6 +125,40 @@ import Testing
         #expect(NumberFormat.full(3) == "3")
         #expect(NumberFormat.bytes(1023) == "1023 B")
         #expect(NumberFormat.duration(seconds: 300) == "5 min")
+    }
+
+    @Test func significantDigitsStayWithinHalfAUnitOfTheLastDigit() {
+        var rng = CounterRNG(key: 4)
+        for _ in 0..<20_000 {
+            let magnitude = Double(Int(rng.next(below: 40))) - 20
+            var x = rng.nextDouble() * 10
+            for _ in 0..<Int(abs(magnitude)) { x = magnitude < 0 ? x / 10 : x * 10 }
+            if rng.next(below: 2) == 0 { x = -x }
+            let digits = 1 + Int(rng.next(below: 8))
+            let text = NumberFormat.significant(x, digits: digits)
+            guard let back = Double(text) else {
+                Issue.record("\(x) → \(text) does not parse")
+                continue
+            }
+            let unit = x == 0 ? 0 : pow10(floorLog10(abs(x)) - digits + 1)
+            #expect(abs(back - x) <= unit / 2 * (1 + 1e-9), "\(x) → \(text)")
+        }
+    }
+
+    /// The exponent e with 10^e ≤ x < 10^(e+1), from the decimal form (no libm rounding doubts).
+    private func floorLog10(_ x: Double) -> Int {
+        let text = NumberFormat.significant(x, digits: 17)
+        if let e = text.firstIndex(of: "e") { return Int(text[text.index(after: e)...])! }
+        if let dot = text.firstIndex(of: "."), text.hasPrefix("0.") {
+            return -(text[text.index(after: dot)...].prefix { $0 == "0" }.count + 1)
+        }
+        return (text.firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) } ?? text.count) - 1
+    }
+
+    private func pow10(_ e: Int) -> Double {
+        var r = 1.0
+        for _ in 0..<abs(e) { r *= 10 }
+        return e < 0 ? 1 / r : r
     }
 
     @Test func estimates() {

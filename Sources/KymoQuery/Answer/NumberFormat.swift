@@ -18,23 +18,38 @@ package enum NumberFormat {
         if x.isNaN { return "nan" }
         if x.isInfinite { return x < 0 ? "-inf" : "inf" }
         if x == 0 { return "0" }
-        var text = Substring(x.description)
-        let negative = text.hasPrefix("-")
-        if negative { text = text.dropFirst() }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = text[..<e]
-        }
+        // Digits and exponent of the shortest round-trip form, read as ASCII bytes.
+        var negative = false
         var mantissa: [Int] = []
+        mantissa.reserveCapacity(20)
         var pointPosition = 0
         var seenPoint = false
-        for c in text {
-            if c == "." { seenPoint = true; continue }
-            guard let d = c.wholeNumberValue else { continue }
-            mantissa.append(d)
-            if !seenPoint { pointPosition += 1 }
+        var exponent = 0
+        var exponentSign = 1
+        var inExponent = false
+        for byte in x.description.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"):
+                if inExponent { exponentSign = -1 } else { negative = true }
+            case UInt8(ascii: "+"):
+                break
+            case UInt8(ascii: "."):
+                seenPoint = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"):
+                inExponent = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let d = Int(byte - UInt8(ascii: "0"))
+                if inExponent {
+                    exponent = exponent * 10 + d
+                } else {
+                    mantissa.append(d)
+                    if !seenPoint { pointPosition += 1 }
+                }
+            default:
+                break
+            }
         }
+        exponent *= exponentSign
         // value = 0.mantissa × 10^(pointPosition + exponent)
         pointPosition += exponent
         while let first = mantissa.first, first == 0 {
@@ -65,25 +80,35 @@ package enum NumberFormat {
             }
         }
         while mantissa.count > 1, mantissa.last == 0 { mantissa.removeLast() }
-        let digitsText = mantissa.map(String.init).joined()
+        let zero = UInt8(ascii: "0")
         let scientificExponent = pointPosition - 1
-        var out = negative ? "-" : ""
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        if negative { out.append(UInt8(ascii: "-")) }
         if scientificExponent >= -4 && scientificExponent < 7 {
             if pointPosition <= 0 {
-                out += "0." + String(repeating: "0", count: -pointPosition) + digitsText
-            } else if pointPosition >= mantissa.count {
-                out += digitsText + String(repeating: "0", count: pointPosition - mantissa.count)
+                out += [zero, UInt8(ascii: ".")] + Array(repeating: zero, count: -pointPosition)
+                out += mantissa.map { zero + UInt8($0) }
             } else {
-                let split = digitsText.index(digitsText.startIndex, offsetBy: pointPosition)
-                out += digitsText[..<split] + "." + digitsText[split...]
+                for (i, d) in mantissa.enumerated() {
+                    if i == pointPosition { out.append(UInt8(ascii: ".")) }
+                    out.append(zero + UInt8(d))
+                }
+                if pointPosition > mantissa.count { out += Array(repeating: zero, count: pointPosition - mantissa.count) }
             }
         } else {
-            out += String(digitsText.prefix(1))
-            if mantissa.count > 1 { out += "." + digitsText.dropFirst() }
+            out.append(zero + UInt8(mantissa[0]))
+            if mantissa.count > 1 {
+                out.append(UInt8(ascii: "."))
+                out += mantissa.dropFirst().map { zero + UInt8($0) }
+            }
             let e = abs(scientificExponent)
-            out += "e" + (scientificExponent < 0 ? "-" : "+") + (e < 10 ? "0" : "") + String(e)
+            out.append(UInt8(ascii: "e"))
+            out.append(UInt8(ascii: scientificExponent < 0 ? "-" : "+"))
+            if e < 10 { out.append(zero) }
+            out += Array(String(e).utf8)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A duration for humans: `850 µs`, `12.5 ms`, `3.2 s`, `4.1 min`.
