@@ -100,6 +100,9 @@ package enum AnswerRenderer {
 
     /// A JSON string literal: `"` and `\` escaped, control characters as `\n`, `\t` or `\u00XX`.
     package static func jsonString(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -1,5 +1,5 @@
 /// A plain-text table: a header, a rule of dashes, rows; columns separated by two spaces, each
-/// padded to its widest cell (counted in Characters), left- or right-aligned. No trailing spaces.
+/// padded to its widest cell (counted in Unicode scalars), left- or right-aligned. No trailing spaces.
 package struct TextTable: Sendable {
     package var header: [String]
     package var rightAligned: [Bool]
@@ -17,15 +17,15 @@ package struct TextTable: Sendable {
     /// - Complexity: O(total characters).
     package func rendered() -> String {
         let columnCount = header.count
-        var widths = header.map(\.count)
+        var widths = header.map(\.unicodeScalars.count)
         for row in rows {
-            for (i, cell) in row.prefix(columnCount).enumerated() { widths[i] = max(widths[i], cell.count) }
+            for (i, cell) in row.prefix(columnCount).enumerated() { widths[i] = max(widths[i], cell.unicodeScalars.count) }
         }
         func line(_ cells: [String]) -> String {
             var parts: [String] = []
             for i in 0..<columnCount {
                 let cell = i < cells.count ? cells[i] : ""
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                let pad = String(repeating: " ", count: widths[i] - cell.unicodeScalars.count)
                 parts.append(i < rightAligned.count && rightAligned[i] ? pad + cell : cell + pad)
             }
             var text = indent + parts.joined(separator: "  ")
