@@ -1,3 +1,4 @@
+import Foundation
 import KymoCore
 import Testing
 @testable import KymoQuery
@@ -44,6 +45,21 @@ import Testing
     @Test func goldenTable() { #expect(AnswerRenderer.table(Self.example) == Self.table) }
     @Test func goldenJSON() { #expect(AnswerRenderer.json(Self.example) == Self.json) }
     @Test func goldenCSV() { #expect(AnswerRenderer.csv(Self.example) == Self.csv) }
+
+    @Test func jsonIsValidAndCSVIsRectangular() throws {
+        let answer = Answer(
+            query: "SELECT \"x\"",
+            columns: [Column("run", .text), Column("step", .integer), Column("loss", .estimate)],
+            rows: [[.text("a\\b\n\u{7}é"), .integer(-3), .estimate(.exact(1e-300))], [.missing, .missing, .missing]],
+            notes: ["tab\t"])
+        let object = try JSONSerialization.jsonObject(with: Data(AnswerRenderer.json(answer).utf8)) as? [String: Any]
+        let rows = object?["rows"] as? [[String: Any]]
+        #expect(rows?.first?["run"] as? String == "a\\b\n\u{7}é")
+        #expect(((rows?.first?["loss"] as? [String: Any])?["value"] as? Double) == 1e-300)
+        #expect(object?["query"] as? String == "SELECT \"x\"")
+        let lines = AnswerRenderer.csv(Self.example).split(separator: "\n")
+        #expect(Set(lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).count }) == [7])
+    }
 
     @Test func docsShowTheseRenderings() throws {
         let blocks = try DocsExamplesTests.fencedBlocks(language: "text")
