@@ -48,6 +48,16 @@ import Testing
                 == ["EXCEEDS takes a fraction between 0% and 100%"])
     }
 
+    @Test func frontEndInOneCall() throws {
+        let query = try Query("top 3 samples by loss in epoch 1", catalog: FakeCatalog())
+        #expect(query == (try Parser.parse("TOP 3 SAMPLES BY LOSS IN EPOCH 1")))
+        let error = #expect(throws: QueryError.self) {
+            try Query("TOP 3 SAMPLES BY LOSS IN EPOCH 9", catalog: FakeCatalog())
+        }
+        #expect(error?.message == "run 'a' has 3 epochs; epoch 9 is past its end")
+        #expect(error?.location?.start.column == 23)
+    }
+
     @Test func groupingAndTargets() throws {
         #expect(try problems("TOP 3 WEIGHTS BY SUM ABS DELTA GROUP BY STEP") == ["weights group BY LAYER or BY NEURON, not BY STEP"])
         #expect(try problems("TOP 3 WEIGHTS BY SUM ABS DELTA CLUSTER 0 BY TRAJECTORY") == ["CLUSTER needs at least 1 cluster"])

@@ -245,3 +245,14 @@ package enum QueryChecker {
         }
     }
 }
+
+extension Query {
+    /// Parses `text` and checks it against `catalog`: the front end in one call, as `kymo query`
+    /// uses it. Throws the first problem (a syntax error, or the first semantic problem in text order).
+    /// - Complexity: O(|text|) plus the check's cost.
+    package init(_ text: String, catalog: (any QueryCatalog)?) throws(QueryError) {
+        let query = try Parser.parse(text)
+        try QueryChecker.check(query, catalog: catalog)
+        self = query
+    }
+}
