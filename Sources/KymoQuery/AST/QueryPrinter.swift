@@ -70,6 +70,7 @@ package enum QueryPrinter {
         return parts.joined(separator: " ")
     }
 
+    /// - Complexity: O(1).
     package static func span(_ s: Span) -> String {
         switch s {
         case .epoch(let e): return "IN EPOCH \(e)"
@@ -89,6 +90,7 @@ package enum QueryPrinter {
     }
 
     /// `fc1[12,40]`, `fc1.bias[3]`, `fc1.weight`, `fc1`.
+    /// - Complexity: O(number of indices).
     package static func selector(_ s: WeightSelector) -> String {
         var out = name(s.layer)
         switch s.parameter {
@@ -108,6 +110,7 @@ package enum QueryPrinter {
         return out
     }
 
+    /// - Complexity: O(1).
     package static func measure(_ m: Measure) -> String {
         switch m {
         case .quantity(let q): return q.spelling
@@ -149,6 +152,7 @@ package enum QueryPrinter {
         }
     }
 
+    /// - Complexity: O(1).
     package static func literal(_ l: Literal) -> String {
         switch l {
         case .number(let x): return number(x)
@@ -157,12 +161,14 @@ package enum QueryPrinter {
     }
 
     /// Integral values print without a fraction; others in Swift's shortest round-trip form.
+    /// - Complexity: O(1).
     package static func number(_ x: Double) -> String {
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return x.description
     }
 
     /// A name as written: bare when it lexes back as the same identifier, else quoted.
+    /// - Complexity: O(|name|).
     package static func name(_ n: String) -> String {
         let scalars = Array(n.unicodeScalars)
         func isLetter(_ c: Unicode.Scalar) -> Bool {

@@ -99,6 +99,7 @@ package enum AnswerRenderer {
     }
 
     /// A JSON string literal: `"` and `\` escaped, control characters as `\n`, `\t` or `\u00XX`.
+    /// - Complexity: O(|s|).
     package static func jsonString(_ s: String) -> String {
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + s + "\""

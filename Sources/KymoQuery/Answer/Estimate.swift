@@ -41,6 +41,7 @@ package struct Estimate: Equatable, Sendable {
     }
 
     /// A value known exactly: both bounds equal it, confidence 1.
+    /// - Complexity: O(1).
     package static func exact(_ value: Double, source: Source = .exact) -> Estimate {
         Estimate(value: value, lower: value, upper: value, confidence: 1, source: source)
     }
@@ -49,5 +50,6 @@ package struct Estimate: Equatable, Sendable {
     package var halfWidth: Double { (upper - lower) / 2 }
 
     /// True when `truth` lies inside the bounds (what coverage tests count).
+    /// - Complexity: O(1).
     package func covers(_ truth: Double) -> Bool { lower <= truth && truth <= upper }
 }

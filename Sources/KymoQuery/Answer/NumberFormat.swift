@@ -112,6 +112,7 @@ package enum NumberFormat {
     }
 
     /// A duration for humans: `850 µs`, `12.5 ms`, `3.2 s`, `4.1 min`.
+    /// - Complexity: O(1).
     package static func duration(seconds: Double) -> String {
         if !(seconds.isFinite) { return "?" }
         if seconds < 1e-3 { return significant(seconds * 1e6, digits: 3) + " µs" }
@@ -122,6 +123,7 @@ package enum NumberFormat {
     }
 
     /// A byte count for humans, in powers of 1024: `512 B`, `40 KiB`, `1.2 MiB`.
+    /// - Complexity: O(1).
     package static func bytes(_ count: Int) -> String {
         if abs(count) < 1024 { return "\(count) B" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

@@ -28,6 +28,7 @@ package struct SourceRange: Equatable, Hashable, Sendable, CustomStringConvertib
     }
 
     /// The range that covers both `self` and `other`.
+    /// - Complexity: O(1).
     package func joined(_ other: SourceRange) -> SourceRange {
         SourceRange(start: start.offset <= other.start.offset ? start : other.start,
                     end: end.offset >= other.end.offset ? end : other.end)

@@ -76,6 +76,7 @@ package struct Parser {
     // MARK: - Statements
 
     /// `query = statement [ ";" ] EOF`
+    /// - Complexity: O(tokens).
     package mutating func parseQuery() throws(QueryError) -> Query {
         let query = try parseStatement()
         if current.kind == .semicolon { advance() }
@@ -89,7 +90,8 @@ package struct Parser {
     }
 
     /// `statement = topQuery | lastQuery | compareQuery | selectQuery`
-    package mutating func parseStatement() throws(QueryError) -> Query {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseStatement() throws(QueryError) -> Query {
         switch current.kind {
         case .keyword(.top), .keyword(.bottom): return try parseTopQuery()
         case .keyword(.last): return try parseLastQuery()
@@ -106,7 +108,8 @@ package struct Parser {
     ///            ( "SAMPLES" "BY" measure [ "FOR" target ]
     ///            | "WEIGHTS" [ "IN" selector ] "BY" measure ) clauses
     /// ```
-    package mutating func parseTopQuery() throws(QueryError) -> Query {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseTopQuery() throws(QueryError) -> Query {
         let head = advance()
         let direction: RankDirection = head.kind == .keyword(.top) ? .top : .bottom
         let countToken = current
@@ -140,7 +143,8 @@ package struct Parser {
     }
 
     /// `lastQuery = "LAST" integer "SAMPLES" "BEFORE" event clauses`
-    package mutating func parseLastQuery() throws(QueryError) -> Query {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseLastQuery() throws(QueryError) -> Query {
         advance()
         let countToken = current
         let count = try parseInteger(after: "LAST")
@@ -153,7 +157,8 @@ package struct Parser {
     }
 
     /// `compareQuery = "COMPARE" "RUNS" nameList clauses "SHOW" measureList clauses`
-    package mutating func parseCompareQuery() throws(QueryError) -> Query {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseCompareQuery() throws(QueryError) -> Query {
         advance()
         _ = try expect(.runs, "after COMPARE")
         let runs = try parseNameList(what: "a run name")
@@ -172,7 +177,8 @@ package struct Parser {
     }
 
     /// `selectQuery = "SELECT" measureList [ "FOR" target ] clauses`
-    package mutating func parseSelectQuery() throws(QueryError) -> Query {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseSelectQuery() throws(QueryError) -> Query {
         advance()
         let measures = try parseMeasureList()
         var target: Target?
@@ -192,6 +198,7 @@ package struct Parser {
     static let selectClauses: Set<ClauseKind> = [.span, .until, .over, .per, .filter, .runs, .accuracy]
 
     /// The clauses `query`'s statement kind accepts.
+    /// - Complexity: O(1).
     package static func allowedClauses(for query: Query) -> Set<ClauseKind> {
         switch query {
         case .topSamples: return topSamplesClauses
@@ -207,7 +214,8 @@ package struct Parser {
     ///           | grouping | "WHERE" predicate | "FROM" runs | accuracy }
     /// ```
     /// Each clause at most once, in any order; which ones a statement takes is in `allowed`.
-    package mutating func parseClauses(into clauses: inout Clauses, allowed: Set<ClauseKind>,
+    /// - Complexity: O(tokens consumed).
+    mutating func parseClauses(into clauses: inout Clauses, allowed: Set<ClauseKind>,
                                        statement: String) throws(QueryError) {
         while true {
             let start = current
@@ -251,7 +259,8 @@ package struct Parser {
     ///      | "IN" ( "STEP" | "STEPS" ) integer [ ".." integer ]
     ///      | "AT" ( "STEP" | "EPOCH" ) integer
     /// ```
-    package mutating func parseSpan() throws(QueryError) -> Located<Span> {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseSpan() throws(QueryError) -> Located<Span> {
         let start = advance()
         if start.kind == .keyword(.at) {
             if accept(.step) != nil { return Located(.atStep(try parseInteger(after: "AT STEP")), range: range(from: start)) }
@@ -282,7 +291,8 @@ package struct Parser {
     }
 
     /// `grouping = "GROUP" "BY" unit | "CLUSTER" integer "BY" "TRAJECTORY"`
-    package mutating func parseGrouping() throws(QueryError) -> Grouping {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseGrouping() throws(QueryError) -> Grouping {
         if accept(.group) != nil {
             _ = try expect(.by, "after GROUP")
             return .group(try parseUnit(after: "GROUP BY"))
@@ -296,7 +306,8 @@ package struct Parser {
     }
 
     /// `runs = ( "RUN" | "RUNS" ) nameList`, after `FROM`.
-    package mutating func parseRuns() throws(QueryError) -> [Located<String>] {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseRuns() throws(QueryError) -> [Located<String>] {
         advance()
         guard accept(.run) != nil || accept(.runs) != nil else {
             throw unexpected("RUN or RUNS after FROM", keywords: [.run, .runs])
@@ -305,7 +316,8 @@ package struct Parser {
     }
 
     /// `accuracy = "EXACT" | "WITHIN" literal [ "CONFIDENCE" literal ]`
-    package mutating func parseAccuracy() throws(QueryError) -> Accuracy {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseAccuracy() throws(QueryError) -> Accuracy {
         if accept(.exact) != nil { return .exact }
         advance()
         let tolerance = try parseLiteral(after: "WITHIN")
@@ -317,7 +329,8 @@ package struct Parser {
     // MARK: - Targets and selectors
 
     /// `target = "WEIGHT" selector | "WEIGHTS" selector | "EACH" unit "IN" selector`
-    package mutating func parseTarget() throws(QueryError) -> Target {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseTarget() throws(QueryError) -> Target {
         if accept(.weight) != nil || accept(.weights) != nil { return .weights(try parseSelector()) }
         if accept(.each) != nil {
             let unit = try parseUnit(after: "EACH")
@@ -330,7 +343,8 @@ package struct Parser {
     /// ```
     /// selector = name [ "." ( "WEIGHT" | "BIAS" ) ] [ "[" index { "," index } "]" ]
     /// ```
-    package mutating func parseSelector() throws(QueryError) -> Located<WeightSelector> {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseSelector() throws(QueryError) -> Located<WeightSelector> {
         let start = current
         let layer = try parseName(what: "a layer name")
         var parameter: WeightSelector.Parameter?
@@ -360,7 +374,8 @@ package struct Parser {
     }
 
     /// `index = "*" | integer [ ".." integer ]`
-    package mutating func parseIndex() throws(QueryError) -> WeightSelector.Index {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseIndex() throws(QueryError) -> WeightSelector.Index {
         if current.kind == .star {
             advance()
             return .all
@@ -375,7 +390,8 @@ package struct Parser {
     }
 
     /// `nameList = name { "," name }`
-    package mutating func parseNameList(what: String) throws(QueryError) -> [Located<String>] {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseNameList(what: String) throws(QueryError) -> [Located<String>] {
         var names: [Located<String>] = []
         repeat {
             if !names.isEmpty { advance() }
@@ -386,7 +402,8 @@ package struct Parser {
     }
 
     /// `name = identifier | string`
-    package mutating func parseName(what: String) throws(QueryError) -> String {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseName(what: String) throws(QueryError) -> String {
         switch current.kind {
         case .identifier(let name), .string(let name):
             advance()
@@ -402,7 +419,8 @@ package struct Parser {
     // MARK: - Measures and quantities
 
     /// `measureList = measure { "," measure }`
-    package mutating func parseMeasureList() throws(QueryError) -> [Located<Measure>] {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseMeasureList() throws(QueryError) -> [Located<Measure>] {
         var measures: [Located<Measure>] = []
         repeat {
             if !measures.isEmpty { advance() }
@@ -418,7 +436,8 @@ package struct Parser {
     /// aggregate = "SUM" | "MEAN" | "MIN" | "MAX"
     /// ```
     /// `NET DELTA` is another spelling of `SUM DELTA`.
-    package mutating func parseMeasure() throws(QueryError) -> Measure {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseMeasure() throws(QueryError) -> Measure {
         if accept(.count) != nil { return .count(try parseUnit(after: "COUNT")) }
         if accept(.net) != nil {
             _ = try expect(.delta, "after NET")
@@ -442,7 +461,8 @@ package struct Parser {
     ///          | [ "ABS" ] "CONTRIBUTION" | "LABEL" | "PREDICTION" | "CORRECT"
     ///          | "STEP" | "EPOCH" | "SAMPLE"
     /// ```
-    package mutating func parseQuantity(after context: String?) throws(QueryError) -> Quantity {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseQuantity(after context: String?) throws(QueryError) -> Quantity {
         for quantity in Self.quantitiesLongestFirst {
             let words = quantity.words
             if words.indices.allSatisfy({ isKeyword(words[$0], $0) }) {
@@ -460,7 +480,8 @@ package struct Parser {
 
     /// `unit = "STEP" | "STEPS" | "EPOCH" | "EPOCHS" | "SAMPLE" | "SAMPLES" | "WEIGHT" | "WEIGHTS"
     ///       | "NEURON" | "NEURONS" | "LAYER" | "LAYERS" | "RUN" | "RUNS"`
-    package mutating func parseUnit(after context: String) throws(QueryError) -> Unit {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseUnit(after context: String) throws(QueryError) -> Unit {
         if case .keyword(let keyword) = current.kind,
            let unit = Unit(rawValue: keyword.rawValue) ?? Unit.allCases.first(where: { $0.plural == keyword.rawValue }) {
             advance()
@@ -474,7 +495,8 @@ package struct Parser {
     // MARK: - Conditions and filters
 
     /// `condition = "ZERO" | comparison`
-    package mutating func parseCondition() throws(QueryError) -> Condition {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseCondition() throws(QueryError) -> Condition {
         if accept(.zero) != nil { return .zero }
         if case .keyword = current.kind {
             return .comparison(try parseComparison())
@@ -483,7 +505,8 @@ package struct Parser {
     }
 
     /// `event = "FRACTION" comparison [ "IN" selector ] "EXCEEDS" literal | comparison`
-    package mutating func parseEvent() throws(QueryError) -> Event {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseEvent() throws(QueryError) -> Event {
         if accept(.fraction) != nil {
             let comparison = try parseComparison()
             var selection: Located<WeightSelector>?
@@ -495,7 +518,8 @@ package struct Parser {
     }
 
     /// `comparison = quantity ( "<" | "<=" | ">" | ">=" | "=" | "!=" | "<>" ) literal`
-    package mutating func parseComparison() throws(QueryError) -> Comparison {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseComparison() throws(QueryError) -> Comparison {
         let start = current
         let quantity = try parseQuantity(after: nil)
         guard case .comparison(let op) = current.kind else {
@@ -507,21 +531,24 @@ package struct Parser {
     }
 
     /// `predicate = conjunction { "OR" conjunction }`
-    package mutating func parsePredicate() throws(QueryError) -> Predicate {
+    /// - Complexity: O(tokens consumed).
+    mutating func parsePredicate() throws(QueryError) -> Predicate {
         var result = try parseConjunction()
         while accept(.or) != nil { result = .or(result, try parseConjunction()) }
         return result
     }
 
     /// `conjunction = negation { "AND" negation }`
-    package mutating func parseConjunction() throws(QueryError) -> Predicate {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseConjunction() throws(QueryError) -> Predicate {
         var result = try parseNegation()
         while accept(.and) != nil { result = .and(result, try parseNegation()) }
         return result
     }
 
     /// `negation = "NOT" negation | "(" predicate ")" | comparison`
-    package mutating func parseNegation() throws(QueryError) -> Predicate {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseNegation() throws(QueryError) -> Predicate {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maximumNesting else {
@@ -540,7 +567,8 @@ package struct Parser {
     // MARK: - Numbers
 
     /// `literal = [ "-" ] ( integer | decimal | percentage )`
-    package mutating func parseLiteral(after context: String) throws(QueryError) -> Literal {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseLiteral(after context: String) throws(QueryError) -> Literal {
         let negative = current.kind == .minus
         if negative { advance() }
         let sign: Double = negative ? -1 : 1
@@ -560,7 +588,8 @@ package struct Parser {
     }
 
     /// `integer = digit { digit }`
-    package mutating func parseInteger(after context: String) throws(QueryError) -> Int {
+    /// - Complexity: O(tokens consumed).
+    mutating func parseInteger(after context: String) throws(QueryError) -> Int {
         if case .integer(let i) = current.kind {
             advance()
             return i
@@ -591,6 +620,7 @@ extension ClauseKind {
 
 extension Clauses {
     /// True when the clause of this kind has not been given.
+    /// - Complexity: O(1).
     package func isEmpty(_ kind: ClauseKind) -> Bool {
         switch kind {
         case .span: return span == nil
