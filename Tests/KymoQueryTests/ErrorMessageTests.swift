@@ -63,6 +63,14 @@ import Testing
             """)
     }
 
+    @Test func selectorWithoutWeightKeyword() {
+        #expect(rendered("TOP 10 SAMPLES BY CONTRIBUTION FOR fc1[1,2]") == """
+            error: expected WEIGHT, WEIGHTS or EACH after FOR, found name 'fc1'; write FOR WEIGHT fc1… or FOR EACH WEIGHT IN fc1…
+              TOP 10 SAMPLES BY CONTRIBUTION FOR fc1[1,2]
+                                                 ^~~
+            """)
+    }
+
     @Test func endOfQuery() {
         #expect(rendered("TOP 5 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[12,") == """
             error: expected an index (a number, a range a..b, or *), found end of query

@@ -337,6 +337,12 @@ package struct Parser {
             _ = try expect(.in, "after EACH \(unit.rawValue)")
             return .each(unit, try parseSelector())
         }
+        if case .identifier(let word) = current.kind,
+           closestMatch(to: word, among: ["WEIGHT", "WEIGHTS", "EACH"]) == nil {
+            throw .syntax(location: current.range,
+                          message: "expected WEIGHT, WEIGHTS or EACH after FOR, found name '\(word)'; "
+                              + "write FOR WEIGHT \(current.text)… or FOR EACH WEIGHT IN \(current.text)…")
+        }
         throw unexpected("WEIGHT, WEIGHTS or EACH after FOR", keywords: [.weight, .weights, .each])
     }
 
