@@ -1,1 +1,0 @@
-// KymoQuery: placeholder until its issue lands.
