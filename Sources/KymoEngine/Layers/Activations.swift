@@ -1,10 +1,11 @@
 import KymoCore
 
-/// h = max(z, 0), elementwise. Shapes: z (n), h (n) with n = B·units.
+/// h = max(z, 0), elementwise; NaN stays NaN (so a diverged input is caught at the loss, not
+/// silently zeroed). Shapes: z (n), h (n) with n = B·units.
 package enum ReLU {
     /// - Complexity: O(n).
     package static func forward(_ z: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n { h[i] = z[i] > 0 ? z[i] : 0 }
+        for i in 0..<n { h[i] = z[i] < 0 ? 0 : z[i] }
     }
 
     /// In place: grad[i] ← grad[i]·[z[i] > 0] (∂h/∂z taken as 0 at z = 0).
