@@ -73,3 +73,19 @@ import Testing
         #expect(abs(DeterministicMath.power(0.999, 1000) - Foundation.pow(0.999, 1000)) < 1e-13)
     }
 }
+
+@Suite struct VectorMathTests {
+    @Test(arguments: [0, 1, 15, 16, 17, 100, 1001])
+    func sumOfSquaresMatchesDouble(count: Int) {
+        var x = randomFloats(count, seed: UInt64(count) + 1, scale: 3)
+        let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let sum = x.withUnsafeBufferPointer { VectorMath.sumOfSquares($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count) }
+        #expect(abs(sum - expected) <= 1e-12 * max(1, expected))
+        let original = x
+        let scaled = x.withUnsafeMutableBufferPointer {
+            VectorMath.scaleAndSumOfSquares($0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, count: count, scale: 0.5)
+        }
+        #expect(x == original.map { $0 * 0.5 })
+        #expect(abs(scaled - expected / 4) <= 1e-12 * max(1, expected))
+    }
+}

@@ -8,7 +8,8 @@ package enum OptimizerUpdate {
         Float(1 / (1 - DeterministicMath.power(Double(beta), t)))
     }
 
-    /// Computes Δw into `update`, updates the state `slots` and applies w ← w + Δw.
+    /// Computes Δw into `update`, updates the state `slots` and applies w ← w + Δw; with
+    /// `saveBefore`, first copies w there.
     /// Shapes: all buffers (P). `gradient` is the batch-mean loss gradient; weight decay is added here.
     /// - Parameters:
     ///   - t: Adam's 1-based step count.
@@ -18,13 +19,18 @@ package enum OptimizerUpdate {
         parameters w: UnsafeMutablePointer<Float>,
         gradient g: UnsafePointer<Float>,
         slots: [UnsafeMutablePointer<Float>],
-        update d: UnsafeMutablePointer<Float>
+        update d: UnsafeMutablePointer<Float>,
+        saveBefore before: UnsafeMutablePointer<Float>? = nil
     ) {
+        // The recorder's parameter snapshot is taken in the same pass, while w[i] is in cache.
+        let save = before != nil
+        let b = before ?? d // never written when !save
         let lambda = config.weightDecay
         let mu = config.momentum
         switch config.kind {
         case .sgd:
             for i in 0..<count {
+                if save { b[i] = w[i] }
                 let gp = g[i] + lambda * w[i]
                 d[i] = -eta * gp
                 w[i] += d[i]
@@ -32,6 +38,7 @@ package enum OptimizerUpdate {
         case .momentum:
             let v = slots[0]
             for i in 0..<count {
+                if save { b[i] = w[i] }
                 let gp = g[i] + lambda * w[i]
                 v[i] = mu * v[i] + gp
                 d[i] = -eta * v[i]
@@ -40,6 +47,7 @@ package enum OptimizerUpdate {
         case .nesterov:
             let v = slots[0]
             for i in 0..<count {
+                if save { b[i] = w[i] }
                 let gp = g[i] + lambda * w[i]
                 v[i] = mu * v[i] + gp
                 d[i] = -eta * (gp + mu * v[i])
@@ -52,6 +60,7 @@ package enum OptimizerUpdate {
             let bc2 = biasCorrection(b2, step: t)
             let decoupled = config.kind == .adamw
             for i in 0..<count {
+                if save { b[i] = w[i] }
                 let gp = decoupled ? g[i] : g[i] + lambda * w[i]
                 m[i] = b1 * m[i] + (1 - b1) * gp
                 v[i] = b2 * v[i] + (1 - b2) * (gp * gp)

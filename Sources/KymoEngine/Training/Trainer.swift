@@ -175,7 +175,6 @@ package final class Trainer {
     private func backward(_ ws: Workspace) {
         let layerCount = layout.layers.count
         let b = ws.batch
-        let scale = 1 / Float(b)
         let w = parameters.readOnly
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let layer = layout.layers[l]
@@ -185,7 +184,7 @@ package final class Trainer {
                            weightGradient: gradient.base + layer.weightOffset,
                            biasGradient: gradient.base + layer.biasOffset,
                            inputGradient: l > 0 ? ws.delta[l - 1].base : nil,
-                           scale: scale, threads: threads)
+                           scale: 1, threads: threads)
             if l == 0 { break }
             let n = b * layer.inFeatures
             let d = ws.delta[l - 1].base
@@ -197,11 +196,6 @@ package final class Trainer {
         }
     }
 
-    private static func norm(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var sum: Double = 0
-        for i in 0..<n { let x = Double(p[i]); sum += x * x }
-        return Float(sum.squareRoot())
-    }
 
     /// Takes one optimizer step on the next batch of the data order.
     /// - Throws: `EngineError.nonFiniteLoss` when the batch loss or gradient is NaN or infinite;
@@ -230,19 +224,19 @@ package final class Trainer {
         guard loss.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         backward(ws)
-        let gradientNorm = Self.norm(gradient.readOnly, layout.count)
+        // dW and db hold Σ_s; one fused pass makes them the batch mean and takes their norm.
+        let gradientNorm = Float(VectorMath.scaleAndSumOfSquares(gradient.base, count: layout.count, scale: 1 / Float(b)).squareRoot())
         guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         let eta = config.schedule.rate(base: config.optimizer.learningRate, step: completedSteps, totalSteps: totalSteps)
         let observed = observer != nil
-        if observed { before.base.update(from: parameters.readOnly, count: layout.count) }
         OptimizerUpdate.apply(config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
                               parameters: parameters.base, gradient: gradient.readOnly,
-                              slots: slots.map(\.base), update: update.base)
+                              slots: slots.map(\.base), update: update.base, saveBefore: observed ? before.base : nil)
         let summary = StepSummary(
             step: completedSteps, epoch: epoch, batchSize: b, loss: loss,
             accuracy: Float(correctCount) / Float(b),
-            gradientNorm: gradientNorm, updateNorm: Self.norm(update.readOnly, layout.count),
+            gradientNorm: gradientNorm, updateNorm: Float(VectorMath.sumOfSquares(update.readOnly, count: layout.count).squareRoot()),
             learningRate: eta)
         if let observer { observer.observe(makeTrace(ws, summary: summary)) }
 
