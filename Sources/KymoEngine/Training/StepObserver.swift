@@ -116,6 +116,11 @@ package struct StepTrace {
 
     package var learningRate: Float { summary.learningRate }
 
+    /// The optimizer state of parameter `id` after the update: [] (SGD), [velocity] (momentum,
+    /// Nesterov), [m, v] (Adam, AdamW).
+    /// - Complexity: O(1).
+    package func optimizerValues(of id: Int) -> [Float] { optimizerState.map { $0[id] } }
+
     /// The scale turning g_s[w] into c(s,w,t) (see the type's doc).
     /// - Complexity: O(1).
     package func contributionScale(of id: Int) -> Float {

@@ -57,6 +57,7 @@ package final class Trainer {
     let before: FloatBuffer
     let slots: [FloatBuffer]
     private var workspace: Workspace?
+    private var lastSummary: StepSummary?
 
     /// A fresh run.
     /// - Throws: `EngineError.invalidSpec` when the config is invalid or does not fit the data
@@ -239,6 +240,7 @@ package final class Trainer {
             gradientNorm: gradientNorm, updateNorm: Float(VectorMath.sumOfSquares(update.readOnly, count: layout.count).squareRoot()),
             learningRate: eta)
         if let observer { observer.observe(makeTrace(ws, summary: summary)) }
+        lastSummary = summary
 
         completedSteps += 1
         position += b
@@ -259,13 +261,9 @@ package final class Trainer {
             let a = ws.input(l).readOnly
             let d = ws.delta[l].readOnly
             for s in 0..<b {
-                var a2: Float = 0
-                var d2: Float = 0
-                let ar = a + s * layer.inFeatures
-                let dr = d + s * layer.outFeatures
-                for k in 0..<layer.inFeatures { a2 += ar[k] * ar[k] }
-                for j in 0..<layer.outFeatures { d2 += dr[j] * dr[j] }
-                norms[s] += d2 * (a2 + 1)
+                let a2 = VectorMath.sumOfSquares(a + s * layer.inFeatures, count: layer.inFeatures)
+                let d2 = VectorMath.sumOfSquares(d + s * layer.outFeatures, count: layer.outFeatures)
+                norms[s] += Float(d2 * (a2 + 1))
             }
             layers.append(LayerTrace(
                 index: l, name: layer.name, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
@@ -315,6 +313,16 @@ package final class Trainer {
             start += b
         }
         return (Float(lossSum / Double(data.count)), Float(correct) / Float(data.count))
+    }
+
+    /// Repeats, for the last step, exactly the work an attached observer adds to a step (the
+    /// parameter snapshot and the trace with its per-sample norms), without training: lets a
+    /// benchmark time that overhead precisely on a noisy machine.
+    func repeatFactorCollection() {
+        guard let ws = workspace, let summary = lastSummary else { return }
+        before.base.update(from: parameters.readOnly, count: layout.count)
+        let trace = makeTrace(ws, summary: summary)
+        observer?.observe(trace)
     }
 
     // MARK: - State (used by TrainerState)
