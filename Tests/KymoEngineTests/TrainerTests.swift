@@ -6,7 +6,7 @@ import Testing
 /// An independent Double implementation of one sample's forward and backward pass (no dropout):
 /// returns the loss and the full per-sample gradient over all parameters (global ids).
 func referenceSampleGradient(parameters: [Float], layout: ParameterLayout, activation: Activation,
-                             x: [Float], label: Int) -> (loss: Double, gradient: [Double]) {
+                             x: [Float], label: Int, masks: [[Float]]? = nil) -> (loss: Double, gradient: [Double]) {
     var a = x.map(Double.init)
     var inputs: [[Double]] = []
     var zs: [[Double]] = []
@@ -21,6 +21,7 @@ func referenceSampleGradient(parameters: [Float], layout: ParameterLayout, activ
         zs.append(z)
         if l < layout.layers.count - 1 {
             a = z.map { activation == .relu ? max($0, 0) : Foundation.tanh($0) }
+            if let masks { a = zip(a, masks[l]).map { $0 * Double($1) } }
         } else {
             a = z
         }
@@ -41,6 +42,7 @@ func referenceSampleGradient(parameters: [Float], layout: ParameterLayout, activ
             var sum = 0.0
             for j in 0..<layer.outFeatures { sum += delta[j] * Double(parameters[layer.weightOffset + j * layer.inFeatures + k]) }
             let z = zs[l - 1][k]
+            if let masks { sum *= Double(masks[l - 1][k]) }
             previous[k] = sum * (activation == .relu ? (z > 0 ? 1 : 0) : 1 - Foundation.tanh(z) * Foundation.tanh(z))
         }
         delta = previous
@@ -86,6 +88,62 @@ func referenceSampleGradient(parameters: [Float], layout: ParameterLayout, activ
         for _ in 0..<4 { try trainer.step() }
         #expect(checkedSteps == 4)
         #expect(observer.copies.map(\.summary.batchSize) == [8, 8, 4, 8])
+    }
+
+    /// With dropout: the reference regenerates each step's masks from the run's keys (what a
+    /// replay does) and must agree with the factors.
+    @Test func perSampleFactorsMatchBruteForceWithDropout() throws {
+        let config = try tinyConfig(layers: "6,7,5,3", dropout: 0.3, batch: 8)
+        let trainer = try Trainer(config: config, training: data)
+        let observer = RecordingObserver()
+        var checked = 0
+        observer.check = { trace in
+            let before = Array(trace.parametersBefore)
+            let masks = (0..<2).map { l -> [Float] in
+                let units = trace.layout.layers[l].outFeatures
+                var mask = [Float](repeating: 0, count: trace.batchSize * units)
+                Dropout.makeMask(key: trainer.dropoutKeys[l], step: trace.step, probability: 0.3,
+                                 batch: trace.batchSize, units: units, mask: &mask)
+                return mask
+            }
+            for s in 0..<trace.batchSize {
+                let id = trace.sampleIDs[s]
+                let rows = (0..<2).map { l -> [Float] in
+                    let units = trace.layout.layers[l].outFeatures
+                    return Array(masks[l][(s * units)..<((s + 1) * units)])
+                }
+                let reference = referenceSampleGradient(
+                    parameters: before, layout: trace.layout, activation: .relu,
+                    x: Array(self.data.features[(id * 6)..<(id * 6 + 6)]), label: Int(self.data.labels[id]), masks: rows)
+                #expect(abs(Double(trace.sampleLosses[s]) - reference.loss) <= 1e-5)
+                for w in 0..<trace.layout.count {
+                    let g = reference.gradient[w]
+                    #expect(abs(Double(trace.sampleGradient(sample: s, parameter: w)) - g) <= 1e-5 * max(1, abs(g)))
+                }
+                checked += 1
+            }
+            #expect(masks[0].contains(0) && masks[1].contains(0))
+        }
+        trainer.observer = observer
+        for _ in 0..<3 { try trainer.step() }
+        #expect(checked == 20)
+    }
+
+    /// Adam's first step has no history (m₀ = 0): the whole update is the samples' contributions
+    /// plus decay, which checks `contributionScale` for Adam independently of `carriedPart`.
+    @Test(arguments: [OptimizerKind.adam, .adamw])
+    func adamFirstStepIsAllContributions(kind: OptimizerKind) throws {
+        let config = try tinyConfig(optimizer: OptimizerConfig(kind: kind, learningRate: 0.01, weightDecay: 0.01), batch: 8)
+        let trainer = try Trainer(config: config, training: data)
+        let observer = RecordingObserver()
+        trainer.observer = observer
+        try trainer.step()
+        try trainer.step()
+        let first = observer.copies[0]
+        for w in first.update.indices {
+            #expect(abs(first.contributionsPlusDecay[w] - first.update[w]) <= 1e-4 * abs(first.update[w]) + 1e-9)
+        }
+        #expect(observer.copies[1].carried.contains { abs($0) > 1e-6 })
     }
 
     @Test func sgdContributionsPlusWeightDecaySumToUpdate() throws {

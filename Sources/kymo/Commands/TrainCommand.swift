@@ -158,7 +158,7 @@ struct TrainReporter {
             epochs.append(summary)
             if let checkpoint { try trainer.state.write(to: checkpoint) }
             let seconds = (clock.now - epochStart).seconds
-            if terminal { print("\r", terminator: "") }
+            if terminal { print("\r\u{1B}[2K", terminator: "") }
             if !json {
                 print("epoch \(summary.epoch + 1)/\(trainer.config.epochs) loss \(format(summary.loss)) acc \(format(summary.accuracy)) probe_loss \(format(summary.probeLoss)) probe_acc \(format(summary.probeAccuracy)) lr \(summary.learningRate) \(String(format: "%.2f", seconds))s")
             }
