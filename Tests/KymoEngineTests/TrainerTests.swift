@@ -312,3 +312,34 @@ enum GoldenTrace {
     /// 0.868664, 0.4242566, 0.46231833, 0.94093376.
     static let losses: [UInt32] = [0x3f3b_ce65, 0x3f59_d51c, 0x3f5e_60c4, 0x3ed9_3829, 0x3eec_b4fd, 0x3f70_e109]
 }
+
+@Suite struct StepTraceTests {
+    @Test func contributionScales() throws {
+        let data = syntheticDataset(count: 16, features: 6, classes: 3, seed: 1)
+        for kind in OptimizerKind.allCases {
+            let trainer = try Trainer(config: try tinyConfig(optimizer: OptimizerConfig(kind: kind, learningRate: 0.02), batch: 8), training: data)
+            let observer = RecordingObserver()
+            var scales: [Float] = []
+            var uniform: Float?
+            var individual: [Float] = []
+            var eta: Float = 0
+            observer.check = { trace in
+                scales = trace.contributionScales(for: 0..<trace.layout.count)
+                uniform = trace.uniformContributionScale
+                individual = (0..<trace.layout.count).map { trace.contributionScale(of: $0) }
+                eta = trace.learningRate
+                #expect(trace.optimizerValues(of: 3).count == kind.slotCount)
+            }
+            trainer.observer = observer
+            try trainer.step()
+            #expect(scales == individual)
+            switch kind {
+            case .sgd, .momentum: #expect(uniform == -eta / 8)
+            case .nesterov: #expect(uniform == -eta * 1.9 / 8)
+            case .adam, .adamw:
+                #expect(uniform == nil)
+                #expect(Set(scales).count > 1)
+            }
+        }
+    }
+}

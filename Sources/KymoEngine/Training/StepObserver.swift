@@ -137,6 +137,24 @@ package struct StepTrace {
         }
     }
 
+    /// The scale shared by every parameter when it does not depend on the parameter (SGD, momentum,
+    /// Nesterov); nil for Adam and AdamW, whose scale depends on each parameter's v̂.
+    /// - Complexity: O(1).
+    package var uniformContributionScale: Float? {
+        switch optimizer.kind {
+        case .sgd, .momentum, .nesterov: contributionScale(of: 0)
+        case .adam, .adamw: nil
+        }
+    }
+
+    /// `contributionScale(of:)` for every id in `ids`, in order (for a layer: `layers[l]`'s
+    /// weight ids are `weightOffset ..< weightOffset + outFeatures·inFeatures`, row-major).
+    /// - Complexity: O(ids.count).
+    package func contributionScales(for ids: Range<Int>) -> [Float] {
+        if let uniform = uniformContributionScale { return [Float](repeating: uniform, count: ids.count) }
+        return ids.map { contributionScale(of: $0) }
+    }
+
     /// c(s, w, t) for batch position `s` and global id `id`.
     /// - Complexity: O(layers).
     package func contribution(sample s: Int, parameter id: Int) -> Float {

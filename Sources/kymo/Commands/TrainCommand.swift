@@ -145,7 +145,9 @@ struct TrainReporter {
             let epochStart = clock.now
             let total = trainer.stepsPerEpoch
             var done = 0
-            let summary = try session.runEpoch { step in
+            let summary: EpochSummary
+            do {
+                summary = try session.runEpoch { step in
                 done += 1
                 if terminal && (done % 10 == 0 || done == total) {
                     let width = 30
@@ -154,6 +156,10 @@ struct TrainReporter {
                     print("\repoch \(step.epoch + 1)/\(trainer.config.epochs) [\(bar)] \(done)/\(total) loss \(format(step.loss))", terminator: "")
                     fflush(nil)
                 }
+                }
+            } catch {
+                if terminal { print("") } // end the progress bar's line before the error
+                throw error
             }
             epochs.append(summary)
             if let checkpoint { try trainer.state.write(to: checkpoint) }
