@@ -4,6 +4,7 @@
 let suites: [(name: String, run: () throws -> Void)] = [
     ("data", dataRatios),
     ("gemm", gemmRatios),
+    ("engine", engineRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -1,0 +1,62 @@
+import KymoCore
+
+/// The engine as the separate Benchmarks package sees it (it cannot use `package` API): a trainer
+/// on a synthetic data set, stepped with or without a factor-collecting observer.
+public final class TrainingBenchmark {
+    let trainer: Trainer
+
+    /// A run of `layers` ("784,512,256,10") on `samples` synthetic samples (class means ± noise,
+    /// drawn from CounterRNG(seed)), plain SGD at η = 0.01.
+    /// With `collectFactors`, an observer is attached that reads every layer's factors and the
+    /// per-sample norms (what the recorder receives) without copying them, so the difference
+    /// measures the engine's cost of exposing the factors.
+    /// - Complexity: O(samples · features + P).
+    public init(layers: String, samples: Int, batch: Int = 64, threads: Int = 1,
+                collectFactors: Bool, seed: UInt64 = 1) throws {
+        let spec = try ModelSpec(layers: layers)
+        let (features, classes) = (spec.widths[0], spec.widths[spec.widths.count - 1])
+        var rng = CounterRNG(key: seed)
+        let means = (0..<(classes * features)).map { _ in 2 * rng.nextFloat() - 1 }
+        var x = [Float](repeating: 0, count: samples * features)
+        var y = [Int32](repeating: 0, count: samples)
+        for s in 0..<samples {
+            let c = Int(rng.next(below: UInt64(classes)))
+            y[s] = Int32(c)
+            for j in 0..<features { x[s * features + j] = means[c * features + j] + (2 * rng.nextFloat() - 1) }
+        }
+        let data = Dataset(name: "benchmark", featureCount: features, classCount: classes, features: x, labels: y)
+        let config = TrainingConfig(data: "synthetic", model: spec,
+                                    optimizer: OptimizerConfig(kind: .sgd, learningRate: 0.01),
+                                    batchSize: batch, epochs: 1_000_000, seed: seed, threads: threads, probeFraction: 0)
+        trainer = try Trainer(config: config, training: data)
+        if collectFactors { trainer.observer = FactorTouchingObserver() }
+    }
+
+    /// Steps per epoch of this run.
+    public var stepsPerEpoch: Int { trainer.stepsPerEpoch }
+
+    /// Repeats `count` times the work an observer adds to one step (parameter snapshot, trace
+    /// with per-sample norms, the observer call), without training.
+    /// - Complexity: O(count · (P + B · Σ widths)).
+    public func collectFactorsOnly(times count: Int) {
+        for _ in 0..<count { trainer.repeatFactorCollection() }
+    }
+
+    /// Runs `count` steps; returns the last loss.
+    /// - Complexity: O(count · B · P).
+    @discardableResult
+    public func run(steps count: Int) throws -> Float {
+        var loss: Float = 0
+        for _ in 0..<count { loss = try trainer.step().loss }
+        return loss
+    }
+}
+
+/// Reads one value from each factor so the trace cannot be optimized away.
+private final class FactorTouchingObserver: StepObserver {
+    var sink: Float = 0
+    func observe(_ trace: StepTrace) {
+        for layer in trace.layers { sink += layer.inputs[0] + layer.outputGradients[0] }
+        sink += trace.sampleGradientNorms[0] + trace.parametersBefore[0]
+    }
+}
