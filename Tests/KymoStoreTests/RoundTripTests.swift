@@ -1,0 +1,4 @@
+import Testing
+@testable import KymoStore
+import KymoTestSupport
+import KymoCore
