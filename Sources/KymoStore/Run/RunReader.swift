@@ -184,7 +184,7 @@ public final class RunReader {
         }
         let header = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[0..<headerSize]))
         try ChunkFormat.checkHeader(header, against: chunk, file: file.path)
-        let stored = buffer.load(fromByteOffset: length - 8, as: UInt64.self)
+        let stored = buffer.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
         let actual = XXH3.hash(UnsafeRawBufferPointer(rebasing: buffer[0..<(length - 8)]))
         guard UInt64(littleEndian: stored) == actual, actual == chunk.checksum else {
             throw .corrupt(file: file.path, offset: chunk.offset,
