@@ -7,6 +7,7 @@ struct Kymo: AsyncParsableCommand {
         commandName: "kymo",
         abstract: "Record how a neural network learns; query it with error bounds; replay it bit for bit.",
         version: KymoVersion.string,
-        subcommands: [VersionCommand.self]
+        subcommands: [VersionCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+                      StoreCrashWriterCommand.self]
     )
 }
