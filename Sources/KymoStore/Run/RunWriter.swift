@@ -66,7 +66,8 @@ public final class RunWriter {
     /// Creates a new run directory. Use `Lab.createRun`.
     init(creating directory: String, name: String, manifest: RunManifest, compressionLevel: Int32) throws(StoreError) {
         let p = Self.paths(directory)
-        if StoreFS.exists(p.manifest) || StoreFS.exists(p.log) { throw .exists(run: name) }
+        // The commit log is created last: a directory without it is a creation cut short, redone here.
+        if StoreFS.exists(p.log) { throw .exists(run: name) }
         try StoreFS.makeDirectory(p.segments)
         self.name = name
         self.directory = directory
