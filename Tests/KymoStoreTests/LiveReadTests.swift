@@ -27,15 +27,24 @@ final class Box<T>: @unchecked Sendable {
         try SyntheticColumns.writeBlocks(created, blocks: 1, stepsPerBlock: stepsPerBlock, width: width) { _ in }
         let writerError = Box<String?>(nil)
         let readerResult = Box<(snapshots: Int, failures: [String])>((0, []))
-        let group = DispatchGroup()
+        let readerSeen = Box(0)
+        let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) let writer = created
-        DispatchQueue.global().async(group: group) {
+        Thread {
             do {
-                try SyntheticColumns.writeBlocks(writer, blocks: blocks - 1, stepsPerBlock: stepsPerBlock, width: width) { _ in }
+                // Every 10 commits, let a slow reader catch up (at most 5 s), so that it sees
+                // many distinct commits however the machine schedules the two threads.
+                for _ in 0..<((blocks - 1) / 10) {
+                    try SyntheticColumns.writeBlocks(writer, blocks: 10, stepsPerBlock: stepsPerBlock, width: width) { _ in }
+                    let deadline = Date().addingTimeInterval(5)
+                    while readerSeen.value < writer.committedSteps.upperBound - 10 * stepsPerBlock, Date() < deadline { usleep(1000) }
+                }
+                try SyntheticColumns.writeBlocks(writer, blocks: (blocks - 1) % 10, stepsPerBlock: stepsPerBlock, width: width) { _ in }
                 try writer.finish()
             } catch { writerError.value = "\(error)" }
-        }
-        DispatchQueue.global().async(group: group) {
+            done.signal()
+        }.start()
+        Thread {
             var failures: [String] = []
             var snapshots = 0
             do {
@@ -56,14 +65,17 @@ final class Box<T>: @unchecked Sendable {
                         let loss = try reader.readSlices(column: "t0/loss", steps: 0..<end)
                         if loss.last?.steps.upperBound != end { failures.append("snapshot at \(end): loss ends at \(loss.last?.steps.upperBound ?? -1)") }
                         previous = end
+                        readerSeen.value = end
                         snapshots += 1
                     }
                 }
                 if previous < target { failures.append("reader stopped at \(previous) of \(target)") }
             } catch { failures.append("\(error)") }
             readerResult.value = (snapshots, failures)
-        }
-        group.wait()
+            done.signal()
+        }.start()
+        done.wait()
+        done.wait()
         #expect(writerError.value == nil)
         #expect(readerResult.value.failures == [])
         #expect(readerResult.value.snapshots > 5, "the reader saw too few distinct commits")
