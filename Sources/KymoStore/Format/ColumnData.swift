@@ -116,6 +116,32 @@ public enum ColumnData: Equatable, Sendable {
         }
     }
 
+    /// Builds a column of `type` whose `byteCount` bytes `fill` writes in place (no copy).
+    /// - Complexity: O(1) plus `fill`.
+    static func build(type: ColumnType, scale: Float, byteCount: Int,
+                      fill: (UnsafeMutableRawBufferPointer) throws(StoreError) -> Void) throws(StoreError) -> ColumnData {
+        func make<T: BitwiseCopyable>(_: T.Type) throws(StoreError) -> [T] {
+            let n = byteCount / MemoryLayout<T>.size
+            var failure: StoreError?
+            let array = [T](unsafeUninitializedCapacity: n) { buffer, initialized in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                do throws(StoreError) { try fill(UnsafeMutableRawBufferPointer(rebasing: raw[0..<byteCount])) } catch { failure = error }
+                initialized = n
+            }
+            if let failure { throw failure }
+            return array
+        }
+        switch type {
+        case .float32: return .float32(try make(Float.self))
+        case .float16: return .float16(try make(UInt16.self))
+        case .int8: return .int8(codes: try make(Int8.self), scale: scale)
+        case .int16: return .int16(codes: try make(Int16.self), scale: scale)
+        case .uint32: return .uint32(try make(UInt32.self))
+        case .int32: return .int32(try make(Int32.self))
+        case .blob: return .blob(try make(UInt8.self))
+        }
+    }
+
     /// Elements `range` (in elements).
     /// - Complexity: O(range.count).
     func slice(_ range: Range<Int>) -> ColumnData {

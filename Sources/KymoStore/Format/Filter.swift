@@ -64,8 +64,20 @@ public enum ChunkFilter: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         let s = source.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let d = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
         if elementSize == 4 {
-            for i in 0..<n {
+            var i = 0
+            let raw = UnsafeRawPointer(s)
+            let out = UnsafeMutableRawPointer(d)
+            while i + 16 <= n {
+                let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+                out.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v), toByteOffset: i, as: SIMD16<UInt8>.self)
+                out.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v &>> 8), toByteOffset: n + i, as: SIMD16<UInt8>.self)
+                out.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v &>> 16), toByteOffset: 2 * n + i, as: SIMD16<UInt8>.self)
+                out.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v &>> 24), toByteOffset: 3 * n + i, as: SIMD16<UInt8>.self)
+                i += 16
+            }
+            while i < n {
                 d[i] = s[4 * i]; d[n + i] = s[4 * i + 1]; d[2 * n + i] = s[4 * i + 2]; d[3 * n + i] = s[4 * i + 3]
+                i += 1
             }
         } else {
             for i in 0..<n { for b in 0..<elementSize { d[b * n + i] = s[elementSize * i + b] } }
@@ -79,8 +91,21 @@ public enum ChunkFilter: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         let s = source.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let d = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
         if elementSize == 4 {
-            for i in 0..<n {
+            var i = 0
+            let raw = UnsafeRawPointer(s)
+            let out = UnsafeMutableRawPointer(d)
+            while i + 16 <= n {
+                let b0 = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self))
+                let b1 = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: n + i, as: SIMD16<UInt8>.self))
+                let b2 = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 2 * n + i, as: SIMD16<UInt8>.self))
+                let b3 = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 3 * n + i, as: SIMD16<UInt8>.self))
+                let v = b0 | (b1 &<< 8) | (b2 &<< 16) | (b3 &<< 24)
+                out.storeBytes(of: v, toByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+                i += 16
+            }
+            while i < n {
                 d[4 * i] = s[i]; d[4 * i + 1] = s[n + i]; d[4 * i + 2] = s[2 * n + i]; d[4 * i + 3] = s[3 * n + i]
+                i += 1
             }
         } else {
             for i in 0..<n { for b in 0..<elementSize { d[elementSize * i + b] = s[b * n + i] } }

@@ -191,20 +191,24 @@ public final class RunReader {
                            message: "chunk of '\(chunk.column)' steps \(chunk.steps): checksum \(CommitLog.hex(UInt64(littleEndian: stored))) ≠ computed \(CommitLog.hex(actual)) (commit record says \(CommitLog.hex(chunk.checksum)))")
         }
         let payload = UnsafeRawBufferPointer(rebasing: buffer[headerSize..<(headerSize + chunk.storedSize)])
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk.rawSize, alignment: 16)
-        defer { raw.deallocate() }
-        if chunk.codec == ChunkFormat.codecNone {
-            if chunk.rawSize > 0 { raw.copyMemory(from: payload) }
-        } else {
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk.rawSize, alignment: 16)
-            defer { scratch.deallocate() }
+        let decompressor = self.decompressor
+        return try ColumnData.build(type: chunk.type, scale: chunk.scale, byteCount: chunk.rawSize) { (raw) throws(StoreError) in
+            if chunk.codec == ChunkFormat.codecNone {
+                if chunk.rawSize > 0 { raw.copyMemory(from: payload) }
+                return
+            }
             do {
+                if chunk.filter == .none {
+                    try decompressor.decompress(payload, into: raw)
+                    return
+                }
+                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk.rawSize, alignment: 16)
+                defer { scratch.deallocate() }
                 try decompressor.decompress(payload, into: scratch)
+                chunk.filter.invert(UnsafeRawBufferPointer(scratch), into: raw, elementSize: chunk.type.elementSize, width: chunk.width)
             } catch {
                 throw .corrupt(file: file.path, offset: chunk.offset + headerSize, message: "chunk of '\(chunk.column)': \(error)")
             }
-            chunk.filter.invert(UnsafeRawBufferPointer(scratch), into: raw, elementSize: chunk.type.elementSize, width: chunk.width)
         }
-        return ColumnData.fromRawBytes(UnsafeRawBufferPointer(raw), type: chunk.type, scale: chunk.scale)
     }
 }
