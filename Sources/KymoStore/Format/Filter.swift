@@ -26,9 +26,11 @@ public enum ChunkFilter: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         }
     }
 
-    /// Writes the filtered `source` into `destination` (same size).
+    /// Writes the filtered `source` into `destination` (same size); `scratch`, when given, holds
+    /// at least as many bytes and saves an allocation.
     /// - Complexity: O(n).
-    func apply(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementSize: Int, width: Int) {
+    func apply(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementSize: Int, width: Int,
+               scratch: UnsafeMutableRawBufferPointer? = nil) {
         switch self {
         case .none:
             destination.copyMemory(from: source)
@@ -37,8 +39,9 @@ public enum ChunkFilter: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .xorShuffle:
             let n = source.count
             let stride = max(width, 1) * elementSize
-            let temporary = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 16)
-            defer { temporary.deallocate() }
+            let owned = scratch == nil ? UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 16) : nil
+            defer { owned?.deallocate() }
+            let temporary = UnsafeMutableRawBufferPointer(rebasing: (owned ?? scratch!)[0..<n])
             Self.xorDelta(source, into: temporary, stride: stride)
             Self.shuffle(UnsafeRawBufferPointer(temporary), into: destination, elementSize: elementSize)
         }

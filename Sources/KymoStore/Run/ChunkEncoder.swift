@@ -5,6 +5,7 @@ import KymoCore
 final class ChunkEncoder {
     private let compressor: ZstdCompressor
     private var filtered = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
     private(set) var output = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
     /// Per column: the filter last chosen and the chunks encoded since it was chosen.
     private var choices: [String: (filter: ChunkFilter, age: Int)] = [:]
@@ -15,6 +16,7 @@ final class ChunkEncoder {
 
     deinit {
         filtered.deallocate()
+        scratch.deallocate()
         output.deallocate()
     }
 
@@ -22,6 +24,8 @@ final class ChunkEncoder {
         if filtered.count < f {
             filtered.deallocate()
             filtered = .allocate(byteCount: max(f, filtered.count * 2), alignment: 16)
+            scratch.deallocate()
+            scratch = .allocate(byteCount: filtered.count, alignment: 16)
         }
         if output.count < o {
             output.deallocate()
@@ -44,7 +48,7 @@ final class ChunkEncoder {
             let filteredView = UnsafeMutableRawBufferPointer(rebasing: filtered[0..<rawSize])
 
             func compress(_ filter: ChunkFilter) throws(StoreError) -> Int {
-                filter.apply(raw, into: filteredView, elementSize: elementSize, width: width)
+                filter.apply(raw, into: filteredView, elementSize: elementSize, width: width, scratch: scratch)
                 return try compressor.compress(UnsafeRawBufferPointer(filteredView), into: payload)
             }
 

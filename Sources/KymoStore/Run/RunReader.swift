@@ -32,6 +32,22 @@ public final class RunReader {
     private var index: [String: [ChunkInfo]] = [:]
     private var segments: [Int: StoreFile] = [:]
     private let decompressor = ZstdDecompressor()
+    /// Scratch reused across chunk reads: the chunk's bytes, and the decompressed bytes before
+    /// the filter is undone.
+    private var chunkBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+    private var scratchBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+
+    deinit {
+        chunkBuffer.deallocate()
+        scratchBuffer.deallocate()
+    }
+
+    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer, to count: Int) {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: max(count, buffer.count * 2), alignment: 16)
+        }
+    }
 
     /// Opens the snapshot at the run's last commit. Use `Lab.openRun`.
     /// - Complexity: O(size of the commit log), about 100 bytes per chunk; no data is read.
@@ -175,8 +191,8 @@ public final class RunReader {
         let file = try segmentFile(chunk.segment)
         let headerSize = ChunkFormat.fixedHeaderSize + chunk.column.utf8.count
         let length = chunk.length
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
-        defer { buffer.deallocate() }
+        Self.grow(&chunkBuffer, to: length)
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: chunkBuffer[0..<length])
         let got = try file.read(at: chunk.offset, into: buffer)
         guard got == length else {
             throw .corrupt(file: file.path, offset: chunk.offset + got,
@@ -192,6 +208,8 @@ public final class RunReader {
         }
         let payload = UnsafeRawBufferPointer(rebasing: buffer[headerSize..<(headerSize + chunk.storedSize)])
         let decompressor = self.decompressor
+        Self.grow(&scratchBuffer, to: chunk.rawSize)
+        let scratch = UnsafeMutableRawBufferPointer(rebasing: scratchBuffer[0..<chunk.rawSize])
         return try ColumnData.build(type: chunk.type, scale: chunk.scale, byteCount: chunk.rawSize) { (raw) throws(StoreError) in
             if chunk.codec == ChunkFormat.codecNone {
                 if chunk.rawSize > 0 { raw.copyMemory(from: payload) }
@@ -202,8 +220,6 @@ public final class RunReader {
                     try decompressor.decompress(payload, into: raw)
                     return
                 }
-                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk.rawSize, alignment: 16)
-                defer { scratch.deallocate() }
                 try decompressor.decompress(payload, into: scratch)
                 chunk.filter.invert(UnsafeRawBufferPointer(scratch), into: raw, elementSize: chunk.type.elementSize, width: chunk.width)
             } catch {
