@@ -43,6 +43,16 @@ final class ZstdDecompressor {
 
     deinit { ZSTD_freeDCtx(context) }
 
+    /// The content size a frame's header declares, or nil when it is not stated or the bytes
+    /// are not a zstd frame. Checked before allocating for a chunk.
+    /// - Complexity: O(1).
+    static func declaredSize(_ frame: UnsafeRawBufferPointer) -> Int? {
+        let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR are the two largest UInt64 values.
+        guard size < UInt64.max - 1, size <= UInt64(Int.max) else { return nil }
+        return Int(size)
+    }
+
     /// Decompresses `source` into `destination`, which must be filled exactly.
     /// - Complexity: O(n).
     func decompress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(StoreError) {

@@ -191,6 +191,11 @@ public final class RunReader {
         let file = try segmentFile(chunk.segment)
         let headerSize = ChunkFormat.fixedHeaderSize + chunk.column.utf8.count
         let length = chunk.length
+        let fileSize = try file.size()
+        guard chunk.offset + length <= fileSize else {
+            throw .corrupt(file: file.path, offset: min(chunk.offset, fileSize),
+                           message: "chunk of '\(chunk.column)' steps \(chunk.steps) needs \(length) bytes at \(chunk.offset), the file ends at \(fileSize)")
+        }
         Self.grow(&chunkBuffer, to: length)
         let buffer = UnsafeMutableRawBufferPointer(rebasing: chunkBuffer[0..<length])
         let got = try file.read(at: chunk.offset, into: buffer)
@@ -208,6 +213,10 @@ public final class RunReader {
         }
         let payload = UnsafeRawBufferPointer(rebasing: buffer[headerSize..<(headerSize + chunk.storedSize)])
         let decompressor = self.decompressor
+        if chunk.codec == ChunkFormat.codecZstd, ZstdDecompressor.declaredSize(payload) != chunk.rawSize {
+            throw .corrupt(file: file.path, offset: chunk.offset + headerSize,
+                           message: "chunk of '\(chunk.column)': the zstd frame does not declare \(chunk.rawSize) bytes")
+        }
         Self.grow(&scratchBuffer, to: chunk.rawSize)
         let scratch = UnsafeMutableRawBufferPointer(rebasing: scratchBuffer[0..<chunk.rawSize])
         return try ColumnData.build(type: chunk.type, scale: chunk.scale, byteCount: chunk.rawSize) { (raw) throws(StoreError) in
