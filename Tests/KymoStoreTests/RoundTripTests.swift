@@ -119,7 +119,11 @@ func sampleData(_ type: ColumnType, count: Int, seed: UInt64) -> ColumnData {
         try writer.commit(through: 250)
         manifest.config["note"] = "updated"
         try writer.updateManifest(manifest)
+        let live = try lab.openRun("r")
         try writer.markDiverged(step: 251, message: "loss is NaN")
+        #expect(try live.refresh())
+        #expect(live.manifest.status == .diverged(step: 251, message: "loss is NaN"))
+        #expect(try !live.refresh())
         try writer.finish()
         let reader = try lab.openRun("r")
         #expect(reader.checkpointSteps() == [0, 100, 200])

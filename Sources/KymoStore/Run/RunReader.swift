@@ -28,6 +28,7 @@ public final class RunReader {
     private(set) var segmentEnd: (segment: Int, end: Int) = (0, SegmentFormat.headerSize)
 
     private var logOffset = CommitLog.headerSize
+    private var manifestBytes: [UInt8]
     private let logFile: StoreFile
     private var index: [String: [ChunkInfo]] = [:]
     private var segments: [Int: StoreFile] = [:]
@@ -57,21 +58,31 @@ public final class RunReader {
         let p = RunWriter.paths(directory)
         guard StoreFS.exists(p.log) else { throw .notFound("run '\(name)' (no \(p.log))") }
         logFile = try StoreFile.openForReading(p.log)
-        manifest = try RunManifest.decode(try StoreFile.openForReading(p.manifest).readAll(), file: p.manifest)
+        manifestBytes = try StoreFile.openForReading(p.manifest).readAll()
+        manifest = try RunManifest.decode(manifestBytes, file: p.manifest)
         let header = try logFile.readExactly(count: CommitLog.headerSize, at: 0, what: "commit log header")
         try CommitLog.checkHeader(header, file: p.log)
         _ = try refresh()
     }
 
-    /// Moves the snapshot to the newest commit. Returns true when there was a new one.
-    /// - Complexity: O(bytes appended to the commit log since the last refresh).
+    /// Moves the snapshot to the newest commit and the newest manifest (a status change such as
+    /// `diverged` shows without a commit). Returns true when either changed.
+    /// - Complexity: O(bytes appended to the commit log since the last refresh + manifest size).
     @discardableResult
     public func refresh() throws(StoreError) -> Bool {
         let p = RunWriter.paths(directory)
+        var changed = false
+        // A manifest being replaced or damaged keeps the last good one; verify reports damage.
+        if let bytes = try? StoreFile.openForReading(p.manifest).readAll(), bytes != manifestBytes,
+           let m = try? RunManifest.decode(bytes, file: p.manifest) {
+            manifestBytes = bytes
+            manifest = m
+            changed = true
+        }
         let bytes = try logFile.readAll(from: logOffset)
         let parsed = try CommitLog.parse(bytes, base: logOffset, file: p.log)
         logTail = parsed.tail
-        guard !parsed.records.isEmpty else { return false }
+        guard !parsed.records.isEmpty else { return changed }
         for record in parsed.records {
             for chunk in record.chunks { index[chunk.column, default: []].append(chunk) }
             committedSteps = 0..<record.committedEnd
@@ -79,9 +90,6 @@ public final class RunReader {
         }
         commitCount += parsed.records.count
         logOffset = parsed.end
-        if let m = try? RunManifest.decode(try StoreFile.openForReading(p.manifest).readAll(), file: p.manifest) {
-            manifest = m
-        }
         return true
     }
 
@@ -95,7 +103,7 @@ public final class RunReader {
     /// - Complexity: O(1).
     public func chunks(column: String) -> [ChunkInfo] { index[column] ?? [] }
 
-    /// Every chunk of the snapshot, in commit order (column by column, sorted by name).
+    /// Every chunk of the snapshot, column by column (sorted by name), each in step order.
     /// - Complexity: O(n).
     public func allChunks() -> [ChunkInfo] {
         index.keys.sorted().flatMap { index[$0]! }

@@ -63,7 +63,6 @@ enum Verifier {
         var lastCommitted = (segment: 0, end: SegmentFormat.headerSize)
         var previousEnd = 0
         for record in records {
-            bySegment[record.segment, default: []].append(contentsOf: [])
             for chunk in record.chunks { bySegment[chunk.segment, default: []].append(chunk) }
             lastCommitted = (record.segment, record.segmentEnd)
             if record.committedEnd < previousEnd {
