@@ -96,8 +96,8 @@ enum ChunkFormat {
         guard info.steps.lowerBound >= 0 else { throw fail("negative step") }
         guard info.rawSize == info.count * info.type.elementSize else { throw fail("raw size \(info.rawSize) ≠ count × element size") }
         if info.type != .blob {
-            let rows = info.steps.count
-            guard info.width * rows == info.count else { throw fail("width × steps ≠ count") }
+            let (product, overflow) = info.width.multipliedReportingOverflow(by: info.steps.count)
+            guard !overflow, product == info.count else { throw fail("width × steps ≠ count") }
         }
         guard info.codec <= codecZstd else { throw fail("unknown codec \(info.codec)") }
         if info.codec == codecNone, info.storedSize != info.rawSize { throw fail("stored size ≠ raw size without codec") }

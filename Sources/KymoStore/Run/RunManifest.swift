@@ -85,10 +85,16 @@ public struct RunManifest: Codable, Equatable, Sendable {
         guard actual == stored else {
             throw .corrupt(file: file, offset: prefix + 18, message: "manifest checksum \(CommitLog.hex(stored)) ≠ computed \(CommitLog.hex(actual))")
         }
+        let manifest: RunManifest
         do {
-            return try JSONDecoder().decode(RunManifest.self, from: Data(body))
+            manifest = try JSONDecoder().decode(RunManifest.self, from: Data(body))
         } catch {
             throw .corrupt(file: file, offset: prefix + 18, message: "manifest JSON: \(error)")
         }
+        guard manifest.formatVersion == currentFormatVersion else {
+            throw .corrupt(file: file, offset: prefix + 18,
+                           message: "store format version \(manifest.formatVersion); this kymo reads version \(currentFormatVersion)")
+        }
+        return manifest
     }
 }
