@@ -192,31 +192,41 @@ struct RecordCursor {
         self.base = base
     }
 
+    @inline(never)
+    func truncated(_ n: Int, _ field: String) -> StoreError {
+        fail(field, "needs \(n) bytes, only \(bytes.count - offset) remain")
+    }
+
+    @inline(never)
     func fail(_ field: String, _ message: String, back: Int = 0) -> StoreError {
         .corrupt(file: file, offset: base + offset - back, message: "commit record field '\(field)': \(message)")
     }
 
+    @inline(__always)
     private mutating func take(_ n: Int, _ field: String) throws(StoreError) -> Int {
-        guard n >= 0, n <= bytes.count - offset else {
-            throw fail(field, "needs \(n) bytes, only \(bytes.count - offset) remain")
-        }
+        guard n >= 0, n <= bytes.count - offset else { throw truncated(n, field) }
         defer { offset += n }
         return offset
     }
 
+    @inline(__always)
     mutating func u8(_ field: String) throws(StoreError) -> UInt8 { bytes[try take(1, field)] }
+    @inline(__always)
     mutating func u32(_ field: String) throws(StoreError) -> UInt32 {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(4, field), as: UInt32.self))
     }
+    @inline(__always)
     mutating func u64(_ field: String) throws(StoreError) -> UInt64 {
         UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8, field), as: UInt64.self))
     }
     /// A 64-bit field that must be a non-negative Int.
+    @inline(__always)
     mutating func int(_ field: String) throws(StoreError) -> Int {
         let v = Int64(bitPattern: try u64(field))
         guard v >= 0 else { throw fail(field, "negative value \(v)", back: 8) }
         return Int(v)
     }
+    @inline(__always)
     mutating func raw(_ n: Int, _ field: String) throws(StoreError) -> UnsafeRawBufferPointer {
         let at = try take(n, field)
         return UnsafeRawBufferPointer(rebasing: bytes[at..<(at + n)])
