@@ -155,6 +155,13 @@ public final class RunWriter {
         if !closed { try? log.sync() }
     }
 
+    /// Refuses all further work after an I/O error and releases the lock at once, so the run
+    /// can be reopened (and repaired) while this object still exists.
+    private func poison(_ error: StoreError) {
+        failure = error.description
+        lock.unlock()
+    }
+
     private func checkUsable() throws(StoreError) {
         if let failure { throw .writerFailed(failure) }
         if closed { throw .invalidArgument("run '\(name)' writer is finished") }
@@ -205,7 +212,7 @@ public final class RunWriter {
             info.offset = segmentLength
             try segment.write(UnsafeRawBufferPointer(rebasing: encoder.output[0..<info.length]), at: segmentLength)
         } catch {
-            failure = error.description
+            poison(error)
             throw error
         }
         segmentLength += info.length
@@ -255,7 +262,7 @@ public final class RunWriter {
             try log.write(bytes, at: logLength)
             try log.sync()
         } catch {
-            failure = error.description
+            poison(error)
             // Best effort: drop a partial record now (a reopen would drop it anyway).
             try? log.truncate(to: logLength)
             throw error
