@@ -7,6 +7,9 @@ struct Kymo: AsyncParsableCommand {
         commandName: "kymo",
         abstract: "Record how a neural network learns; query it with error bounds; replay it bit for bit.",
         version: KymoVersion.string,
-        subcommands: [VersionCommand.self, TrainCommand.self]
+        subcommands: [
+            TrainCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+            VersionCommand.self, StoreCrashWriterCommand.self,
+        ]
     )
 }

@@ -1,1 +1,0 @@
-// KymoStore: placeholder until its issue lands.
