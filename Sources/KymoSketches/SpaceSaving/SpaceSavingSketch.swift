@@ -1,0 +1,411 @@
+import KymoCore
+
+/// One entry of a Space-Saving top-k answer.
+public struct SpaceSavingItem: Sendable, Equatable {
+    public let key: UInt64
+    /// The counter (an upper bound on the key's admitted mass).
+    public let estimate: Double
+    /// The key's true mass is at least this (deterministic).
+    public let lowerBound: Double
+    /// The key's true mass is at most this (deterministic), rejected mass included.
+    public let upperBound: Double
+    /// True when the key is certainly among the true top-j keys of the query that returned it.
+    public let isGuaranteed: Bool
+}
+
+/// Weighted Space-Saving (Metwally–Agrawal–El Abbadi) over `UInt64` keys with non-negative
+/// weights: the keys of largest total mass, each with deterministic lower and upper bounds.
+///
+/// k counters (key, count, error) sit in a binary min-heap on count, with an open-addressing
+/// table (XXH3, linear probing, backward-shift deletion) from key to heap slot. An update of a
+/// monitored key adds to its count; an unmonitored key takes over the minimum counter m: count
+/// m + w, error m.
+///
+/// **Admission test.** `admissionThreshold` is the minimum counter (0 until k keys are monitored).
+/// `offer(_:weight:)` drops an update with weight below it in O(1), without hashing: it is added to
+/// M and to the rejected mass R, and every upper bound includes R. (This is sound whether or not
+/// the key was monitored: a rejected key's true mass is its admitted mass plus at most R.) When
+/// each key arrives at most once per summary (the recorder's per-epoch case), a rejected key's own
+/// mass is below the minimum counter, so nothing that could enter the top-k is lost.
+///
+/// **Accuracy (deterministic).** With M_a the admitted mass and R the rejected mass (M = M_a + R):
+/// for a monitored key, `count − error ≤ f(x) ≤ count + R`; for any other key,
+/// `0 ≤ f(x) ≤ min + R`; and `error ≤ min ≤ M_a/k`. So every key's interval is at most
+/// M/k wide when nothing is rejected (the classical bound), and M_a/k + R in general.
+/// `topK(j)` marks a returned key guaranteed when its lower bound is at least the upper bound of
+/// every key not returned (so it belongs to a true top-j set).
+///
+/// **Space.** k·(8+8+8+4) bytes of heap plus a table of 4k·(8+4) bytes.
+///
+/// **Merge** (Agarwal et al.): sketches with equal k and seed combine per key
+/// `count = ub_A + ub_B`, `error = count − (lb_A + lb_B)` (ub/lb are the admitted-mass bounds,
+/// an absent key counting its sketch's minimum as upper and 0 as lower bound), keeping the k
+/// largest counts (ties by smaller key); M and R add. Each error stays ≤ min_A + min_B ≤ M_a/k,
+/// and the kept counts sum to at most M_a, so the new minimum is again ≤ M_a/k and bounds the
+/// mass of every key not kept.
+///
+/// **Serialization.** Envelope kind 3. Body: capacity k (UInt32, off 16), seed (UInt64, 20),
+/// totalWeight M (Double, 28), rejectedWeight R (Double, 36), n = monitored keys (UInt32, 44),
+/// then n entries in heap order of key (UInt64), count (Double), error (Double).
+///
+/// **Background.** A. Metwally, D. Agrawal, A. El Abbadi, "Efficient computation of frequent and
+/// top-k elements in data streams", ICDT 2005; P. Agarwal, G. Cormode, Z. Huang, J. Phillips,
+/// Z. Wei, K. Yi, "Mergeable summaries", PODS 2012 / TODS 38(4), 2013.
+public struct SpaceSavingSketch: Sendable {
+    /// k, the number of counters.
+    public let capacity: Int
+    /// Seed of the key table's hash (affects speed only, never an answer).
+    public let seed: UInt64
+    /// Total mass M of every update, admitted or rejected.
+    public private(set) var totalWeight: Double = 0
+    /// Mass R dropped by `offer(_:weight:)` or `reject(weight:)`.
+    public private(set) var rejectedWeight: Double = 0
+
+    // Heap (min on count), `count` live entries.
+    var keys: [UInt64]
+    var counts: [Double]
+    var errors: [Double]
+    var slotOfEntry: [Int32]
+    var count = 0
+    // Open-addressing table: slot → key and heap index (−1 = empty).
+    var tableKeys: [UInt64]
+    var tableEntry: [Int32]
+    let mask: Int
+
+    /// - Complexity: O(k).
+    public init(capacity: Int, seed: UInt64 = 0) throws(SketchError) {
+        guard capacity >= 1, capacity <= 1 << 26 else {
+            throw .invalidArgument(sketch: "SpaceSavingSketch", message: "capacity \(capacity) out of range")
+        }
+        self.capacity = capacity
+        self.seed = seed
+        keys = [UInt64](repeating: 0, count: capacity)
+        counts = [Double](repeating: 0, count: capacity)
+        errors = [Double](repeating: 0, count: capacity)
+        slotOfEntry = [Int32](repeating: -1, count: capacity)
+        var tableSize = 16
+        while tableSize < 4 * capacity { tableSize <<= 1 }
+        tableKeys = [UInt64](repeating: 0, count: tableSize)
+        tableEntry = [Int32](repeating: -1, count: tableSize)
+        mask = tableSize - 1
+    }
+
+    /// ⌈1/ε⌉ counters: every key's interval is at most ε·M wide (nothing rejected).
+    /// - Complexity: O(1).
+    public static func suggestedCapacity(epsilon: Double) -> Int { Int((1 / epsilon).rounded(.up)) }
+
+    /// Number of monitored keys (≤ k).
+    public var monitoredCount: Int { count }
+
+    /// The minimum counter once k keys are monitored, else 0: an unmonitored key's admitted mass
+    /// is at most this, and `offer` rejects weights below it.
+    /// - Complexity: O(1).
+    public var admissionThreshold: Double { count == capacity ? counts[0] : 0 }
+
+    /// Adds `weight` (≥ 0) to `key` unless `weight < admissionThreshold`, in which case the mass
+    /// is only counted in M and R. Returns whether it was admitted.
+    /// - Complexity: O(1) when rejected; O(log k) expected otherwise.
+    @discardableResult
+    public mutating func offer(_ key: UInt64, weight: Double) -> Bool {
+        if count == capacity && weight < counts[0] {
+            totalWeight += weight
+            rejectedWeight += weight
+            return false
+        }
+        update(key, weight: weight)
+        return true
+    }
+
+    /// Accounts for mass the caller skipped after comparing it with `admissionThreshold` itself.
+    /// - Complexity: O(1).
+    public mutating func reject(weight: Double) {
+        totalWeight += weight
+        rejectedWeight += weight
+    }
+
+    /// Adds `weight` (≥ 0) to `key` (always admitted: the classical algorithm).
+    /// - Complexity: O(log k) expected.
+    public mutating func update(_ key: UInt64, weight: Double) {
+        precondition(weight >= 0, "Space-Saving weights must be non-negative")
+        totalWeight += weight
+        let home = SketchHash.hash(key, seed: seed)
+        let mask = self.mask, capacity = self.capacity
+        var n = count
+        keys.withUnsafeMutableBufferPointer { keys in
+        counts.withUnsafeMutableBufferPointer { counts in
+        errors.withUnsafeMutableBufferPointer { errors in
+        slotOfEntry.withUnsafeMutableBufferPointer { slotOf in
+        tableKeys.withUnsafeMutableBufferPointer { tKeys in
+        tableEntry.withUnsafeMutableBufferPointer { tEntry in
+            let heap = Heap(keys: keys, counts: counts, errors: errors, slotOf: slotOf,
+                            tKeys: tKeys, tEntry: tEntry, mask: mask, seed: seed)
+            // Look the key up.
+            var slot = Int(truncatingIfNeeded: home) & mask
+            while true {
+                let e = tEntry[slot]
+                if e < 0 { break }
+                if tKeys[slot] == key {
+                    let i = Int(e)
+                    counts[i] += weight
+                    heap.siftDown(i, n)
+                    return
+                }
+                slot = (slot &+ 1) & mask
+            }
+            if n < capacity {
+                // `slot` is the empty slot that ended the probe.
+                keys[n] = key; counts[n] = weight; errors[n] = 0
+                tKeys[slot] = key; tEntry[slot] = Int32(n); slotOf[n] = Int32(slot)
+                n += 1
+                heap.siftUp(n - 1)
+                return
+            }
+            // Replace the minimum counter.
+            heap.removeFromTable(Int(slotOf[0]))
+            let m = counts[0]
+            errors[0] = m
+            counts[0] = m + weight
+            keys[0] = key
+            let free = heap.freeSlot(for: home)
+            tKeys[free] = key; tEntry[free] = 0; slotOf[0] = Int32(free)
+            heap.siftDown(0, n)
+        }}}}}}
+        count = n
+    }
+
+    /// Heap and table operations on borrowed buffers (no copy-on-write checks in the hot path).
+    struct Heap {
+        let keys: UnsafeMutableBufferPointer<UInt64>
+        let counts: UnsafeMutableBufferPointer<Double>
+        let errors: UnsafeMutableBufferPointer<Double>
+        let slotOf: UnsafeMutableBufferPointer<Int32>
+        let tKeys: UnsafeMutableBufferPointer<UInt64>
+        let tEntry: UnsafeMutableBufferPointer<Int32>
+        let mask: Int
+        let seed: UInt64
+
+        @inline(__always)
+        func place(_ i: Int, key: UInt64, count: Double, error: Double, slot: Int32) {
+            keys[i] = key; counts[i] = count; errors[i] = error; slotOf[i] = slot
+            tEntry[Int(slot)] = Int32(i)
+        }
+
+        func siftDown(_ start: Int, _ n: Int) {
+            var i = start
+            let key = keys[i], c = counts[i], e = errors[i], s = slotOf[i]
+            while true {
+                let left = 2 &* i &+ 1
+                if left >= n { break }
+                var child = left
+                let right = left &+ 1
+                if right < n && counts[right] < counts[left] { child = right }
+                if counts[child] >= c { break }
+                place(i, key: keys[child], count: counts[child], error: errors[child], slot: slotOf[child])
+                i = child
+            }
+            if i != start { place(i, key: key, count: c, error: e, slot: s) }
+        }
+
+        func siftUp(_ start: Int) {
+            var i = start
+            let key = keys[i], c = counts[i], e = errors[i], s = slotOf[i]
+            while i > 0 {
+                let parent = (i &- 1) >> 1
+                if counts[parent] <= c { break }
+                place(i, key: keys[parent], count: counts[parent], error: errors[parent], slot: slotOf[parent])
+                i = parent
+            }
+            if i != start { place(i, key: key, count: c, error: e, slot: s) }
+        }
+
+        func freeSlot(for home: UInt64) -> Int {
+            var slot = Int(truncatingIfNeeded: home) & mask
+            while tEntry[slot] >= 0 { slot = (slot &+ 1) & mask }
+            return slot
+        }
+
+        /// Backward-shift deletion for linear probing.
+        func removeFromTable(_ slot: Int) {
+            var hole = slot
+            var j = slot
+            while true {
+                j = (j &+ 1) & mask
+                let e = tEntry[j]
+                if e < 0 { break }
+                let home = Int(truncatingIfNeeded: SketchHash.hash(tKeys[j], seed: seed)) & mask
+                if (j &- home) & mask >= (j &- hole) & mask {
+                    tKeys[hole] = tKeys[j]; tEntry[hole] = e; slotOf[Int(e)] = Int32(hole)
+                    hole = j
+                }
+            }
+            tEntry[hole] = -1
+        }
+    }
+
+    private func entry(of key: UInt64) -> Int? {
+        var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
+        while tableEntry[slot] >= 0 {
+            if tableKeys[slot] == key { return Int(tableEntry[slot]) }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// The key's counter, or 0 when it is not monitored.
+    /// - Complexity: O(1) expected.
+    public func estimate(of key: UInt64) -> Double {
+        entry(of: key).map { counts[$0] } ?? 0
+    }
+
+    /// `count − error` for a monitored key, else 0 (deterministic).
+    /// - Complexity: O(1) expected.
+    public func lowerBound(of key: UInt64) -> Double {
+        entry(of: key).map { counts[$0] - errors[$0] } ?? 0
+    }
+
+    /// `count + R` for a monitored key, else `admissionThreshold + R` (deterministic).
+    /// - Complexity: O(1) expected.
+    public func upperBound(of key: UInt64) -> Double {
+        (entry(of: key).map { counts[$0] } ?? admissionThreshold) + rejectedWeight
+    }
+
+    /// The widest interval any key can have: the largest error among monitored keys, or the
+    /// minimum counter for unmonitored keys, plus R. At most M_a/k + R.
+    /// - Complexity: O(k).
+    public var maximumError: Double {
+        var worst = admissionThreshold
+        for i in 0..<count { worst = max(worst, errors[i]) }
+        return worst + rejectedWeight
+    }
+
+    /// Monitored entries sorted by count descending, ties by key ascending.
+    func sortedEntries() -> [(key: UInt64, count: Double, error: Double)] {
+        (0..<count).map { (keys[$0], counts[$0], errors[$0]) }.sorted {
+            $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key
+        }
+    }
+
+    /// The `j` keys with the largest counts (ties by smaller key), each with its bounds and
+    /// whether it is certainly among the true top-j.
+    /// - Complexity: O(k log k).
+    public func topK(_ j: Int) -> [SpaceSavingItem] {
+        let entries = sortedEntries()
+        let taken = min(max(j, 0), entries.count)
+        // Every key not returned has mass at most this.
+        let outside = (taken < entries.count ? entries[taken].count : admissionThreshold) + rejectedWeight
+        return entries[0..<taken].map { e in
+            SpaceSavingItem(key: e.key, estimate: e.count, lowerBound: e.count - e.error,
+                            upperBound: e.count + rejectedWeight, isGuaranteed: e.count - e.error >= outside)
+        }
+    }
+
+    /// Merges `other` into this sketch (see Merge).
+    /// - Throws: `SketchError.incompatible` unless capacity and seed agree.
+    /// - Complexity: O(k log k).
+    public mutating func merge(_ other: SpaceSavingSketch) throws(SketchError) {
+        guard capacity == other.capacity, seed == other.seed else {
+            throw .incompatible(sketch: "SpaceSavingSketch", message:
+                "capacity \(capacity)/\(other.capacity), seed \(seed)/\(other.seed) must agree")
+        }
+        let minA = admissionThreshold, minB = other.admissionThreshold
+        var combined: [(key: UInt64, count: Double, error: Double)] = []
+        combined.reserveCapacity(count + other.count)
+        for i in 0..<count {
+            let key = keys[i]
+            let lower = counts[i] - errors[i]
+            if let o = other.entry(of: key) {
+                let c = counts[i] + other.counts[o]
+                combined.append((key, c, c - (lower + other.counts[o] - other.errors[o])))
+            } else {
+                let c = counts[i] + minB
+                combined.append((key, c, c - lower))
+            }
+        }
+        for i in 0..<other.count where entry(of: other.keys[i]) == nil {
+            let c = other.counts[i] + minA
+            combined.append((other.keys[i], c, c - (other.counts[i] - other.errors[i])))
+        }
+        combined.sort { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+        var merged = try! SpaceSavingSketch(capacity: capacity, seed: seed)
+        // Insert in ascending order of count so that the heap is built by appends.
+        for e in combined.prefix(capacity).reversed() { merged.insertEntry(e.key, count: e.count, error: e.error) }
+        merged.totalWeight = totalWeight + other.totalWeight
+        merged.rejectedWeight = rejectedWeight + other.rejectedWeight
+        self = merged
+    }
+
+    /// Appends an entry and restores the heap (for merge and deserialization).
+    mutating func insertEntry(_ key: UInt64, count c: Double, error e: Double) {
+        let n = count
+        keys[n] = key; counts[n] = c; errors[n] = e
+        var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
+        while tableEntry[slot] >= 0 { slot = (slot + 1) & mask }
+        tableKeys[slot] = key; tableEntry[slot] = Int32(n); slotOfEntry[n] = Int32(slot)
+        count = n + 1
+        let mask = self.mask, seed = self.seed
+        keys.withUnsafeMutableBufferPointer { keys in
+        counts.withUnsafeMutableBufferPointer { counts in
+        errors.withUnsafeMutableBufferPointer { errors in
+        slotOfEntry.withUnsafeMutableBufferPointer { slotOf in
+        tableKeys.withUnsafeMutableBufferPointer { tKeys in
+        tableEntry.withUnsafeMutableBufferPointer { tEntry in
+            Heap(keys: keys, counts: counts, errors: errors, slotOf: slotOf,
+                 tKeys: tKeys, tEntry: tEntry, mask: mask, seed: seed).siftUp(n)
+        }}}}}}
+    }
+
+    /// The envelope bytes; entries in heap order so a round trip restores the exact state.
+    /// - Complexity: O(k).
+    public func serialized() -> [UInt8] {
+        var writer = SketchEnvelope.begin(.spaceSaving, capacity: 24 * count + 40)
+        writer.write(UInt32(capacity))
+        writer.write(seed)
+        writer.write(totalWeight)
+        writer.write(rejectedWeight)
+        writer.write(UInt32(count))
+        for i in 0..<count {
+            writer.write(keys[i]); writer.write(counts[i]); writer.write(errors[i])
+        }
+        return SketchEnvelope.finish(&writer)
+    }
+
+    /// - Throws: `SketchError` naming the field and offset of a truncated, corrupt or foreign buffer.
+    /// - Complexity: O(k).
+    public init(deserializing bytes: [UInt8]) throws(SketchError) {
+        var reader = try SketchEnvelope.open(bytes, expecting: .spaceSaving)
+        let (k, seed, total, rejected, entries) = try SketchEnvelope.decode { () throws(CoreError) in
+            let kAt = reader.offset
+            let k = Int(try reader.read(UInt32.self, "capacity"))
+            try reader.check(k >= 1 && k <= 1 << 26, field: "capacity", at: kAt, "capacity \(k) out of range")
+            let seed = try reader.read(UInt64.self, "seed")
+            let total = try reader.readDouble("totalWeight")
+            let rejected = try reader.readDouble("rejectedWeight")
+            let nAt = reader.offset
+            let n = Int(try reader.read(UInt32.self, "entries.count"))
+            try reader.check(n <= k && n * 24 <= reader.remaining, field: "entries.count", at: nAt,
+                             "\(n) entries for capacity \(k) and \(reader.remaining) bytes")
+            var entries: [(UInt64, Double, Double)] = []
+            for i in 0..<n {
+                let at = reader.offset
+                let key = try reader.read(UInt64.self, "entries[\(i)].key")
+                let c = try reader.readDouble("entries[\(i)].count")
+                let e = try reader.readDouble("entries[\(i)].error")
+                try reader.check(c >= 0 && e >= 0 && e <= c, field: "entries[\(i)]", at: at,
+                                 "count \(c), error \(e)")
+                entries.append((key, c, e))
+            }
+            try reader.expectEnd()
+            return (k, seed, total, rejected, entries)
+        }
+        try self.init(capacity: k, seed: seed)
+        totalWeight = total
+        rejectedWeight = rejected
+        for (i, e) in entries.enumerated() {
+            if entry(of: e.0) != nil {
+                throw .malformed(sketch: "SpaceSavingSketch", field: "entries[\(i)].key", offset: 48 + 24 * i,
+                                 message: "key \(e.0) appears twice")
+            }
+            insertEntry(e.0, count: e.1, error: e.2)
+        }
+    }
+}
