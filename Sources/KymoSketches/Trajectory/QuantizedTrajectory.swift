@@ -13,8 +13,9 @@ public struct TrajectoryStep: Sendable, Equatable {
 ///
 /// Each step, for each block of `blockSize` weights, the encoder quantizes w_t − ŵ_{t−1} against
 /// the *reconstructed* previous values ŵ_{t−1} (what the decoder will have), so the error never
-/// accumulates: code c = round((w_t − ŵ_{t−1})/q_s), ŵ_t = ŵ_{t−1} + c·q_s (one fused multiply-add
-/// in `Float`, computed identically by encoder and decoder), with q_s = q·2^s. The block header
+/// accumulates: code c = round((w_t − ŵ_{t−1})/g_s), ŵ_t = ŵ_{t−1} + c·g_s (one fused multiply-add
+/// in `Float`, computed identically by encoder and decoder), with grid step g_s = (7/8)·q·2^s so
+/// that the rounding of ŵ_t to `Float` fits inside the bound q_s/2 = q·2^s/2. The block header
 /// byte s is the smallest shift in 0...`maxScaleShift` for which every code fits in the code range
 /// and every reconstructed value is within q_s/2 of the truth (checked on the actual float result,
 /// so rounding cannot break the bound); if none does, the block is stored as raw floats (header
@@ -73,6 +74,14 @@ public struct QuantizedTrajectory: Sendable, Equatable {
     /// - Complexity: O(1).
     public static func suggestedQuantum(tolerance: Float) -> Float { 2 * tolerance }
 
+    /// The grid step at shift s: (7/8)·q·2^s. Codes land within (7/16)·q·2^s of the truth in
+    /// exact arithmetic, which leaves q·2^s/16 for the rounding of the reconstruction to `Float`,
+    /// so the stated bound q·2^s/2 holds whenever q is at least 16 ulps of the weights.
+    static func gridStep(_ quantum: Float, shift: Int) -> Float {
+        let q = quantum * Float(sign: .plus, exponent: shift, significand: 1)
+        return q - q / 8
+    }
+
     /// Appends the values of every weight at the next recorded step.
     /// - Complexity: O(weightCount · (1 + shifts tried)).
     public mutating func append(_ weights: UnsafeBufferPointer<Float>) {
@@ -86,14 +95,20 @@ public struct QuantizedTrajectory: Sendable, Equatable {
                 let end = min(start + blockSize, weightCount)
                 var chosen = -1
                 shifts: for s in 0...maxScaleShift {
-                    let q = quantum * Float(sign: .plus, exponent: s, significand: 1)
-                    let half = Double(q) / 2
+                    let q = Self.gridStep(quantum, shift: s)
+                    let half = Double(quantum * Float(sign: .plus, exponent: s, significand: 1)) / 2
                     for i in start..<end {
                         let d = weights[i] - rec[i]
-                        let c = (d / q).rounded(.toNearestOrEven)
+                        var c = (d / q).rounded(.toNearestOrEven)
                         guard abs(c) <= Float(limit) else { continue shifts }
-                        let r = rec[i].addingProduct(c, q)
-                        guard abs(Double(r) - Double(weights[i])) <= half else { continue shifts }
+                        var r = rec[i].addingProduct(c, q)
+                        if !(abs(Double(r) - Double(weights[i])) <= half) {
+                            // Rounding of d/q or of the sum picked the wrong neighbour: try the other.
+                            c += Double(r) < Double(weights[i]) ? 1 : -1
+                            guard abs(c) <= Float(limit) else { continue shifts }
+                            r = rec[i].addingProduct(c, q)
+                            guard abs(Double(r) - Double(weights[i])) <= half else { continue shifts }
+                        }
                         codes[i - start] = Int32(c)
                     }
                     chosen = s
@@ -107,7 +122,7 @@ public struct QuantizedTrajectory: Sendable, Equatable {
                     }
                 } else {
                     stream.append(UInt8(chosen))
-                    let q = quantum * Float(sign: .plus, exponent: chosen, significand: 1)
+                    let q = Self.gridStep(quantum, shift: chosen)
                     for i in start..<end {
                         let c = codes[i - start]
                         if bytesPerCode == 1 {
@@ -178,7 +193,8 @@ public struct QuantizedTrajectory: Sendable, Equatable {
                     guard Int(tag) <= maxScaleShift else { throw fail("stream[step \(t)].header", "shift \(tag) exceeds \(maxScaleShift)") }
                     guard stream.count - p - 1 >= bytesPerCode * (end - start) else { throw fail("stream[step \(t)].codes", "stream ends early") }
                     p += 1
-                    let q = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1)
+                    let q = gridStep(quantum, shift: Int(tag))
+                    let bound = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1) / 2
                     for i in start..<end {
                         let c: Int32
                         if bytesPerCode == 1 {
@@ -188,7 +204,7 @@ public struct QuantizedTrajectory: Sendable, Equatable {
                         }
                         p += bytesPerCode
                         step.values[i] = step.values[i].addingProduct(Float(c), q)
-                        step.bounds[i] = q / 2
+                        step.bounds[i] = bound
                     }
                 }
                 start = end
