@@ -53,13 +53,14 @@ public struct CountMinSketch: Sendable, Equatable {
     public let conservative: Bool
     /// Row-major `depth × width` counters.
     package private(set) var counters: [Float]
-    let rowSeeds: [UInt64]
+    /// Row seeds, stored inline (no reference to retain in the update loop).
+    let rowSeeds: SIMD16<UInt64>
     /// Total weight M of every update.
     public private(set) var totalWeight: Double = 0
 
     /// - Complexity: O(width · depth).
     public init(width: Int, depth: Int, seed: UInt64, conservative: Bool = false) throws(SketchError) {
-        guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 64, width * depth <= 1 << 31 else {
+        guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 16, width * depth <= 1 << 31 else {
             throw .invalidArgument(sketch: "CountMinSketch", message: "width \(width) × depth \(depth) out of range")
         }
         self.width = width
@@ -67,7 +68,9 @@ public struct CountMinSketch: Sendable, Equatable {
         self.seed = seed
         self.conservative = conservative
         counters = [Float](repeating: 0, count: width * depth)
-        rowSeeds = (0..<depth).map { SketchHash.rowSeed(seed, row: $0) }
+        var seeds = SIMD16<UInt64>()
+        for row in 0..<depth { seeds[row] = SketchHash.rowSeed(seed, row: row) }
+        rowSeeds = seeds
     }
 
     /// ⌈e/ε⌉: the width for which the additive error is at most ε·M.
@@ -87,32 +90,49 @@ public struct CountMinSketch: Sendable, Equatable {
     public mutating func update(_ key: UInt64, weight: Float = 1) {
         precondition(weight >= 0, "Count-Min weights must be non-negative")
         totalWeight += Double(weight)
-        let w = UInt64(width), width = self.width, depth = self.depth
-        rowSeeds.withUnsafeBufferPointer { seeds in
-            counters.withUnsafeMutableBufferPointer { c in
-                if !conservative {
-                    var base = 0
-                    for row in 0..<depth {
-                        let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                        c[base &+ j] += weight
-                        base &+= width
-                    }
-                } else {
-                    var minimum = Float.infinity
-                    var base = 0
-                    for row in 0..<depth {
-                        let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                        minimum = Swift.min(minimum, c[base &+ j])
-                        base &+= width
-                    }
-                    let target = minimum + weight
-                    base = 0
-                    for row in 0..<depth {
-                        let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                        if c[base &+ j] < target { c[base &+ j] = target }
-                        base &+= width
-                    }
-                }
+        let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
+        counters.withUnsafeMutableBufferPointer { c in
+            Self.add(key, weight, to: c, width: width, depth: depth, seeds: seeds, conservative: conservative)
+        }
+    }
+
+    @inline(__always)
+    private static func add(_ key: UInt64, _ weight: Float, to c: UnsafeMutableBufferPointer<Float>,
+                            width: Int, depth: Int, seeds: SIMD16<UInt64>, conservative: Bool) {
+        let w = UInt64(width)
+        if !conservative {
+            if depth == 4 {
+                // The common shape, unrolled: four independent read-modify-writes.
+                let j0 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[0]), w)
+                let j1 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[1]), w)
+                let j2 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[2]), w)
+                let j3 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[3]), w)
+                c[j0] += weight
+                c[width &+ j1] += weight
+                c[2 &* width &+ j2] += weight
+                c[3 &* width &+ j3] += weight
+                return
+            }
+            var base = 0
+            for row in 0..<depth {
+                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
+                c[base &+ j] += weight
+                base &+= width
+            }
+        } else {
+            var minimum = Float.infinity
+            var base = 0
+            for row in 0..<depth {
+                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
+                minimum = Swift.min(minimum, c[base &+ j])
+                base &+= width
+            }
+            let target = minimum + weight
+            base = 0
+            for row in 0..<depth {
+                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
+                if c[base &+ j] < target { c[base &+ j] = target }
+                base &+= width
             }
         }
     }
@@ -121,7 +141,20 @@ public struct CountMinSketch: Sendable, Equatable {
     /// - Complexity: O(n · depth).
     public mutating func update(_ keys: [UInt64], weights: [Float]) {
         precondition(keys.count == weights.count)
-        for i in keys.indices { update(keys[i], weight: weights[i]) }
+        let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
+        var total = 0.0
+        keys.withUnsafeBufferPointer { k in
+            weights.withUnsafeBufferPointer { w in
+                counters.withUnsafeMutableBufferPointer { c in
+                    for i in k.indices {
+                        precondition(w[i] >= 0, "Count-Min weights must be non-negative")
+                        total += Double(w[i])
+                        Self.add(k[i], w[i], to: c, width: width, depth: depth, seeds: seeds, conservative: conservative)
+                    }
+                }
+            }
+        }
+        totalWeight += total
     }
 
     /// The minimum of the key's counters: never below the truth.
@@ -193,7 +226,7 @@ extension CountMinSketch {
             let at = reader.offset
             let width = Int(try reader.read(UInt32.self, "width"))
             let depth = Int(try reader.read(UInt32.self, "depth"))
-            try reader.check(width >= 1 && depth >= 1 && depth <= 64 && width * depth <= 1 << 31,
+            try reader.check(width >= 1 && depth >= 1 && depth <= 16 && width * depth <= 1 << 31,
                              field: "width", at: at, "width \(width) × depth \(depth) out of range")
             let seed = try reader.read(UInt64.self, "seed")
             let conservative = try reader.readBool("conservative")

@@ -39,18 +39,21 @@ public struct CountSketch: Sendable, Equatable {
     public let depth: Int
     public let seed: UInt64
     package private(set) var counters: [Double]
-    let rowSeeds: [UInt64]
+    /// Row seeds, stored inline (no reference to retain in the update loop).
+    let rowSeeds: SIMD16<UInt64>
 
     /// - Complexity: O(width · depth).
     public init(width: Int, depth: Int, seed: UInt64) throws(SketchError) {
-        guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 64, width * depth <= 1 << 30 else {
+        guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 16, width * depth <= 1 << 30 else {
             throw .invalidArgument(sketch: "CountSketch", message: "width \(width) × depth \(depth) out of range")
         }
         self.width = width
         self.depth = depth
         self.seed = seed
         counters = [Double](repeating: 0, count: width * depth)
-        rowSeeds = (0..<depth).map { SketchHash.rowSeed(seed, row: $0) }
+        var seeds = SIMD16<UInt64>()
+        for row in 0..<depth { seeds[row] = SketchHash.rowSeed(seed, row: row) }
+        rowSeeds = seeds
     }
 
     /// ⌈4/ε²⌉: the width for which the error is at most ε‖v‖₂ (per row with probability 3/4).
@@ -73,15 +76,13 @@ public struct CountSketch: Sendable, Equatable {
     /// Adds `value` (any sign) to `key`.
     /// - Complexity: O(depth).
     public mutating func update(_ key: UInt64, value: Double) {
-        let w = UInt64(width), width = self.width
-        rowSeeds.withUnsafeBufferPointer { seeds in
-            counters.withUnsafeMutableBufferPointer { c in
-                var base = 0
-                for row in seeds.indices {
-                    let (j, s) = Self.bucketAndSign(SketchHash.hash(key, seed: seeds[row]), w)
-                    c[base &+ j] += s * value
-                    base &+= width
-                }
+        let w = UInt64(width), width = self.width, depth = self.depth, seeds = rowSeeds
+        counters.withUnsafeMutableBufferPointer { c in
+            var base = 0
+            for row in 0..<depth {
+                let (j, s) = Self.bucketAndSign(SketchHash.hash(key, seed: seeds[row]), w)
+                c[base &+ j] += s * value
+                base &+= width
             }
         }
     }
@@ -184,7 +185,7 @@ public struct CountSketch: Sendable, Equatable {
             let at = reader.offset
             let width = Int(try reader.read(UInt32.self, "width"))
             let depth = Int(try reader.read(UInt32.self, "depth"))
-            try reader.check(width >= 1 && depth >= 1 && depth <= 64 && width * depth <= 1 << 30,
+            try reader.check(width >= 1 && depth >= 1 && depth <= 16 && width * depth <= 1 << 30,
                              field: "width", at: at, "width \(width) × depth \(depth) out of range")
             let seed = try reader.read(UInt64.self, "seed")
             let countersAt = reader.offset

@@ -1,3 +1,4 @@
+import CXXHash
 import KymoCore
 
 /// The key hash of every sketch: KymoCore's inlined XXH3-64 with an explicit seed.
@@ -7,9 +8,13 @@ import KymoCore
 public enum SketchHash {
     /// XXH3-64 of the 8 little-endian bytes of `key`.
     /// - Complexity: O(1); about 1 ns.
+    ///
+    /// Calls the same C shim as `XXH3.hash(_:seed:)` (identical values, checked by a test)
+    /// directly, because KymoCore's wrapper is not inlinable across modules and the call costs
+    /// more than the hash.
     @inline(__always)
     static func hash(_ key: UInt64, seed: UInt64) -> UInt64 {
-        XXH3.hash(key, seed: seed)
+        kymo_xxh3_u64(key.littleEndian, seed)
     }
 
     /// The seed of row `row` of a sketch seeded with `seed`: output `row` of the SplitMix64
