@@ -95,14 +95,25 @@ import KymoCore
     @Test func heapAndTableStayConsistent() throws {
         let (sketch, _) = try run(.uniform, seed: 9, k: 50, length: 5000)
         #expect(sketch.monitoredCount == 50)
+        let st = sketch.storage
         for i in 0..<sketch.count {
             let l = 2 * i + 1, r = l + 1
-            if l < sketch.count { #expect(sketch.counts[i] <= sketch.counts[l]) }
-            if r < sketch.count { #expect(sketch.counts[i] <= sketch.counts[r]) }
-            #expect(sketch.tableEntry[Int(sketch.slotOfEntry[i])] == Int32(i))
-            #expect(sketch.tableKeys[Int(sketch.slotOfEntry[i])] == sketch.keys[i])
+            if l < sketch.count { #expect(st.counts[i] <= st.counts[l]) }
+            if r < sketch.count { #expect(st.counts[i] <= st.counts[r]) }
+            #expect(st.tEntry[Int(st.slotOf[i])] == Int32(i))
+            #expect(st.tKeys[Int(st.slotOf[i])] == st.keys[i])
         }
-        #expect(sketch.tableEntry.filter { $0 >= 0 }.count == 50)
+        #expect((0..<st.tableSize).filter { st.tEntry[$0] >= 0 }.count == 50)
+    }
+
+    @Test func copiesAreIndependent() throws {
+        var a = try SpaceSavingSketch(capacity: 4, seed: 1)
+        for i in 0..<10 { a.update(key(i), weight: Double(i)) }
+        let snapshot = a.serialized()
+        var b = a
+        for i in 0..<10 { b.update(key(i + 100), weight: 50) }
+        #expect(a.serialized() == snapshot)
+        #expect(b.serialized() != snapshot)
     }
 
     @Test func serializationRoundTripsAndDetectsDamage() throws {

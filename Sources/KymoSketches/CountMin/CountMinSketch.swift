@@ -142,7 +142,7 @@ public struct CountMinSketch: Sendable, Equatable {
     public mutating func update(_ keys: [UInt64], weights: [Float]) {
         precondition(keys.count == weights.count)
         let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
-        var total = 0.0
+        var total = totalWeight   // same additions, same order as one update at a time
         keys.withUnsafeBufferPointer { k in
             weights.withUnsafeBufferPointer { w in
                 counters.withUnsafeMutableBufferPointer { c in
@@ -154,7 +154,7 @@ public struct CountMinSketch: Sendable, Equatable {
                 }
             }
         }
-        totalWeight += total
+        totalWeight = total
     }
 
     /// The minimum of the key's counters: never below the truth.

@@ -35,7 +35,7 @@ public struct SpaceSavingItem: Sendable, Equatable {
 /// `topK(j)` marks a returned key guaranteed when its lower bound is at least the upper bound of
 /// every key not returned (so it belongs to a true top-j set).
 ///
-/// **Space.** k·(8+8+8+4) bytes of heap plus a table of 4k·(8+4) bytes.
+/// **Space.** k·(8+8+8+4) bytes of heap plus a table of 4k to 8k slots of 8+4 bytes.
 ///
 /// **Merge** (Agarwal et al.): sketches with equal k and seed combine per key
 /// `count = ub_A + ub_B`, `error = count − (lb_A + lb_B)` (ub/lb are the admitted-mass bounds,
@@ -61,15 +61,9 @@ public struct SpaceSavingSketch: Sendable {
     /// Mass R dropped by `offer(_:weight:)` or `reject(weight:)`.
     public private(set) var rejectedWeight: Double = 0
 
-    // Heap (min on count), `count` live entries.
-    var keys: [UInt64]
-    var counts: [Double]
-    var errors: [Double]
-    var slotOfEntry: [Int32]
+    /// Heap (min on count) of `count` live entries and the key table, copied on write.
+    var storage: Storage
     var count = 0
-    // Open-addressing table: slot → key and heap index (−1 = empty).
-    var tableKeys: [UInt64]
-    var tableEntry: [Int32]
     let mask: Int
 
     /// - Complexity: O(k).
@@ -79,15 +73,59 @@ public struct SpaceSavingSketch: Sendable {
         }
         self.capacity = capacity
         self.seed = seed
-        keys = [UInt64](repeating: 0, count: capacity)
-        counts = [Double](repeating: 0, count: capacity)
-        errors = [Double](repeating: 0, count: capacity)
-        slotOfEntry = [Int32](repeating: -1, count: capacity)
         var tableSize = 16
         while tableSize < 4 * capacity { tableSize <<= 1 }
-        tableKeys = [UInt64](repeating: 0, count: tableSize)
-        tableEntry = [Int32](repeating: -1, count: tableSize)
+        storage = Storage(capacity: capacity, tableSize: tableSize)
         mask = tableSize - 1
+    }
+
+    /// Contiguous storage of the heap and the table, owned by one sketch at a time
+    /// (`makeUnique()` copies it before a mutation when a copy of the sketch shares it).
+    final class Storage: @unchecked Sendable {
+        let capacity: Int
+        let tableSize: Int
+        let keys: UnsafeMutablePointer<UInt64>
+        let counts: UnsafeMutablePointer<Double>
+        let errors: UnsafeMutablePointer<Double>
+        let slotOf: UnsafeMutablePointer<Int32>
+        let tKeys: UnsafeMutablePointer<UInt64>
+        let tEntry: UnsafeMutablePointer<Int32>
+
+        init(capacity: Int, tableSize: Int) {
+            self.capacity = capacity
+            self.tableSize = tableSize
+            keys = .allocate(capacity: capacity); keys.initialize(repeating: 0, count: capacity)
+            counts = .allocate(capacity: capacity); counts.initialize(repeating: 0, count: capacity)
+            errors = .allocate(capacity: capacity); errors.initialize(repeating: 0, count: capacity)
+            slotOf = .allocate(capacity: capacity); slotOf.initialize(repeating: -1, count: capacity)
+            tKeys = .allocate(capacity: tableSize); tKeys.initialize(repeating: 0, count: tableSize)
+            tEntry = .allocate(capacity: tableSize); tEntry.initialize(repeating: -1, count: tableSize)
+        }
+
+        func copy() -> Storage {
+            let s = Storage(capacity: capacity, tableSize: tableSize)
+            s.keys.update(from: keys, count: capacity)
+            s.counts.update(from: counts, count: capacity)
+            s.errors.update(from: errors, count: capacity)
+            s.slotOf.update(from: slotOf, count: capacity)
+            s.tKeys.update(from: tKeys, count: tableSize)
+            s.tEntry.update(from: tEntry, count: tableSize)
+            return s
+        }
+
+        deinit {
+            keys.deallocate(); counts.deallocate(); errors.deallocate()
+            slotOf.deallocate(); tKeys.deallocate(); tEntry.deallocate()
+        }
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    private var heap: Heap {
+        Heap(keys: storage.keys, counts: storage.counts, errors: storage.errors, slotOf: storage.slotOf,
+             tKeys: storage.tKeys, tEntry: storage.tEntry, mask: mask, seed: seed)
     }
 
     /// ⌈1/ε⌉ counters: every key's interval is at most ε·M wide (nothing rejected).
@@ -100,14 +138,14 @@ public struct SpaceSavingSketch: Sendable {
     /// The minimum counter once k keys are monitored, else 0: an unmonitored key's admitted mass
     /// is at most this, and `offer` rejects weights below it.
     /// - Complexity: O(1).
-    public var admissionThreshold: Double { count == capacity ? counts[0] : 0 }
+    public var admissionThreshold: Double { count == capacity ? storage.counts[0] : 0 }
 
     /// Adds `weight` (≥ 0) to `key` unless `weight < admissionThreshold`, in which case the mass
     /// is only counted in M and R. Returns whether it was admitted.
     /// - Complexity: O(1) when rejected; O(log k) expected otherwise.
     @discardableResult
     public mutating func offer(_ key: UInt64, weight: Double) -> Bool {
-        if count == capacity && weight < counts[0] {
+        if count == capacity && weight < storage.counts[0] {
             totalWeight += weight
             rejectedWeight += weight
             return false
@@ -129,58 +167,50 @@ public struct SpaceSavingSketch: Sendable {
         precondition(weight >= 0, "Space-Saving weights must be non-negative")
         totalWeight += weight
         let home = SketchHash.hash(key, seed: seed)
-        let mask = self.mask, capacity = self.capacity
-        var n = count
-        keys.withUnsafeMutableBufferPointer { keys in
-        counts.withUnsafeMutableBufferPointer { counts in
-        errors.withUnsafeMutableBufferPointer { errors in
-        slotOfEntry.withUnsafeMutableBufferPointer { slotOf in
-        tableKeys.withUnsafeMutableBufferPointer { tKeys in
-        tableEntry.withUnsafeMutableBufferPointer { tEntry in
-            let heap = Heap(keys: keys, counts: counts, errors: errors, slotOf: slotOf,
-                            tKeys: tKeys, tEntry: tEntry, mask: mask, seed: seed)
-            // Look the key up.
-            var slot = Int(truncatingIfNeeded: home) & mask
-            while true {
-                let e = tEntry[slot]
-                if e < 0 { break }
-                if tKeys[slot] == key {
-                    let i = Int(e)
-                    counts[i] += weight
-                    heap.siftDown(i, n)
-                    return
-                }
-                slot = (slot &+ 1) & mask
-            }
-            if n < capacity {
-                // `slot` is the empty slot that ended the probe.
-                keys[n] = key; counts[n] = weight; errors[n] = 0
-                tKeys[slot] = key; tEntry[slot] = Int32(n); slotOf[n] = Int32(slot)
-                n += 1
-                heap.siftUp(n - 1)
+        makeUnique()
+        let heap = self.heap
+        let (keys, counts, errors, slotOf, tKeys, tEntry) = (heap.keys, heap.counts, heap.errors, heap.slotOf, heap.tKeys, heap.tEntry)
+        let n = count
+        // Look the key up.
+        var slot = Int(truncatingIfNeeded: home) & mask
+        while true {
+            let e = tEntry[slot]
+            if e < 0 { break }
+            if tKeys[slot] == key {
+                let i = Int(e)
+                counts[i] += weight
+                heap.siftDown(i, n)
                 return
             }
-            // Replace the minimum counter.
-            heap.removeFromTable(Int(slotOf[0]))
-            let m = counts[0]
-            errors[0] = m
-            counts[0] = m + weight
-            keys[0] = key
-            let free = heap.freeSlot(for: home)
-            tKeys[free] = key; tEntry[free] = 0; slotOf[0] = Int32(free)
-            heap.siftDown(0, n)
-        }}}}}}
-        count = n
+            slot = (slot &+ 1) & mask
+        }
+        if n < capacity {
+            // `slot` is the empty slot that ended the probe.
+            keys[n] = key; counts[n] = weight; errors[n] = 0
+            tKeys[slot] = key; tEntry[slot] = Int32(n); slotOf[n] = Int32(slot)
+            count = n + 1
+            heap.siftUp(n)
+            return
+        }
+        // Replace the minimum counter.
+        heap.removeFromTable(Int(slotOf[0]))
+        let m = counts[0]
+        errors[0] = m
+        counts[0] = m + weight
+        keys[0] = key
+        let free = heap.freeSlot(for: home)
+        tKeys[free] = key; tEntry[free] = 0; slotOf[0] = Int32(free)
+        heap.siftDown(0, n)
     }
 
-    /// Heap and table operations on borrowed buffers (no copy-on-write checks in the hot path).
+    /// Heap and table operations on the storage (after `makeUnique()`).
     struct Heap {
-        let keys: UnsafeMutableBufferPointer<UInt64>
-        let counts: UnsafeMutableBufferPointer<Double>
-        let errors: UnsafeMutableBufferPointer<Double>
-        let slotOf: UnsafeMutableBufferPointer<Int32>
-        let tKeys: UnsafeMutableBufferPointer<UInt64>
-        let tEntry: UnsafeMutableBufferPointer<Int32>
+        let keys: UnsafeMutablePointer<UInt64>
+        let counts: UnsafeMutablePointer<Double>
+        let errors: UnsafeMutablePointer<Double>
+        let slotOf: UnsafeMutablePointer<Int32>
+        let tKeys: UnsafeMutablePointer<UInt64>
+        let tEntry: UnsafeMutablePointer<Int32>
         let mask: Int
         let seed: UInt64
 
@@ -244,8 +274,8 @@ public struct SpaceSavingSketch: Sendable {
 
     private func entry(of key: UInt64) -> Int? {
         var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
-        while tableEntry[slot] >= 0 {
-            if tableKeys[slot] == key { return Int(tableEntry[slot]) }
+        while storage.tEntry[slot] >= 0 {
+            if storage.tKeys[slot] == key { return Int(storage.tEntry[slot]) }
             slot = (slot + 1) & mask
         }
         return nil
@@ -254,19 +284,19 @@ public struct SpaceSavingSketch: Sendable {
     /// The key's counter, or 0 when it is not monitored.
     /// - Complexity: O(1) expected.
     public func estimate(of key: UInt64) -> Double {
-        entry(of: key).map { counts[$0] } ?? 0
+        entry(of: key).map { storage.counts[$0] } ?? 0
     }
 
     /// `count − error` for a monitored key, else 0 (deterministic).
     /// - Complexity: O(1) expected.
     public func lowerBound(of key: UInt64) -> Double {
-        entry(of: key).map { counts[$0] - errors[$0] } ?? 0
+        entry(of: key).map { storage.counts[$0] - storage.errors[$0] } ?? 0
     }
 
     /// `count + R` for a monitored key, else `admissionThreshold + R` (deterministic).
     /// - Complexity: O(1) expected.
     public func upperBound(of key: UInt64) -> Double {
-        (entry(of: key).map { counts[$0] } ?? admissionThreshold) + rejectedWeight
+        (entry(of: key).map { storage.counts[$0] } ?? admissionThreshold) + rejectedWeight
     }
 
     /// The widest interval any key can have: the largest error among monitored keys, or the
@@ -274,13 +304,13 @@ public struct SpaceSavingSketch: Sendable {
     /// - Complexity: O(k).
     public var maximumError: Double {
         var worst = admissionThreshold
-        for i in 0..<count { worst = max(worst, errors[i]) }
+        for i in 0..<count { worst = max(worst, storage.errors[i]) }
         return worst + rejectedWeight
     }
 
     /// Monitored entries sorted by count descending, ties by key ascending.
     func sortedEntries() -> [(key: UInt64, count: Double, error: Double)] {
-        (0..<count).map { (keys[$0], counts[$0], errors[$0]) }.sorted {
+        (0..<count).map { (storage.keys[$0], storage.counts[$0], storage.errors[$0]) }.sorted {
             $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key
         }
     }
@@ -310,20 +340,21 @@ public struct SpaceSavingSketch: Sendable {
         let minA = admissionThreshold, minB = other.admissionThreshold
         var combined: [(key: UInt64, count: Double, error: Double)] = []
         combined.reserveCapacity(count + other.count)
+        let (mine, theirs) = (storage, other.storage)
         for i in 0..<count {
-            let key = keys[i]
-            let lower = counts[i] - errors[i]
+            let key = mine.keys[i]
+            let lower = mine.counts[i] - mine.errors[i]
             if let o = other.entry(of: key) {
-                let c = counts[i] + other.counts[o]
-                combined.append((key, c, c - (lower + other.counts[o] - other.errors[o])))
+                let c = mine.counts[i] + theirs.counts[o]
+                combined.append((key, c, c - (lower + theirs.counts[o] - theirs.errors[o])))
             } else {
-                let c = counts[i] + minB
+                let c = mine.counts[i] + minB
                 combined.append((key, c, c - lower))
             }
         }
-        for i in 0..<other.count where entry(of: other.keys[i]) == nil {
-            let c = other.counts[i] + minA
-            combined.append((other.keys[i], c, c - (other.counts[i] - other.errors[i])))
+        for i in 0..<other.count where entry(of: theirs.keys[i]) == nil {
+            let c = theirs.counts[i] + minA
+            combined.append((theirs.keys[i], c, c - (theirs.counts[i] - theirs.errors[i])))
         }
         combined.sort { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
         var merged = try! SpaceSavingSketch(capacity: capacity, seed: seed)
@@ -336,22 +367,14 @@ public struct SpaceSavingSketch: Sendable {
 
     /// Appends an entry and restores the heap (for merge and deserialization).
     mutating func insertEntry(_ key: UInt64, count c: Double, error e: Double) {
+        makeUnique()
+        let heap = self.heap
         let n = count
-        keys[n] = key; counts[n] = c; errors[n] = e
-        var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
-        while tableEntry[slot] >= 0 { slot = (slot + 1) & mask }
-        tableKeys[slot] = key; tableEntry[slot] = Int32(n); slotOfEntry[n] = Int32(slot)
+        heap.keys[n] = key; heap.counts[n] = c; heap.errors[n] = e
+        let slot = heap.freeSlot(for: SketchHash.hash(key, seed: seed))
+        heap.tKeys[slot] = key; heap.tEntry[slot] = Int32(n); heap.slotOf[n] = Int32(slot)
         count = n + 1
-        let mask = self.mask, seed = self.seed
-        keys.withUnsafeMutableBufferPointer { keys in
-        counts.withUnsafeMutableBufferPointer { counts in
-        errors.withUnsafeMutableBufferPointer { errors in
-        slotOfEntry.withUnsafeMutableBufferPointer { slotOf in
-        tableKeys.withUnsafeMutableBufferPointer { tKeys in
-        tableEntry.withUnsafeMutableBufferPointer { tEntry in
-            Heap(keys: keys, counts: counts, errors: errors, slotOf: slotOf,
-                 tKeys: tKeys, tEntry: tEntry, mask: mask, seed: seed).siftUp(n)
-        }}}}}}
+        heap.siftUp(n)
     }
 
     /// The envelope bytes; entries in heap order so a round trip restores the exact state.
@@ -364,7 +387,7 @@ public struct SpaceSavingSketch: Sendable {
         writer.write(rejectedWeight)
         writer.write(UInt32(count))
         for i in 0..<count {
-            writer.write(keys[i]); writer.write(counts[i]); writer.write(errors[i])
+            writer.write(storage.keys[i]); writer.write(storage.counts[i]); writer.write(storage.errors[i])
         }
         return SketchEnvelope.finish(&writer)
     }
