@@ -97,13 +97,13 @@ import KymoCore
         #expect(sketch.monitoredCount == 50)
         let st = sketch.storage
         for i in 0..<sketch.count {
-            let l = 2 * i + 1, r = l + 1
-            if l < sketch.count { #expect(st.counts[i] <= st.counts[l]) }
-            if r < sketch.count { #expect(st.counts[i] <= st.counts[r]) }
-            #expect(st.tEntry[Int(st.slotOf[i])] == Int32(i))
-            #expect(st.tKeys[Int(st.slotOf[i])] == st.keys[i])
+            for child in stride(from: 4 * i + 1, to: min(4 * i + 5, sketch.count), by: 1) { #expect(st.heapCount[i] <= st.heapCount[child]) }
+            let id = Int(st.heapId[i])
+            #expect(Int(st.position[id]) == i)
+            #expect(st.tId[Int(st.slotOf[id])] == Int32(id))
+            #expect(st.tKeys[Int(st.slotOf[id])] == st.keys[id])
         }
-        #expect((0..<st.tableSize).filter { st.tEntry[$0] >= 0 }.count == 50)
+        #expect((0..<st.tableSize).filter { st.tId[$0] >= 0 }.count == 50)
     }
 
     @Test func copiesAreIndependent() throws {

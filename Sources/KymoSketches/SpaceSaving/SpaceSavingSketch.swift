@@ -16,8 +16,9 @@ public struct SpaceSavingItem: Sendable, Equatable {
 /// Weighted Space-Saving (Metwally–Agrawal–El Abbadi) over `UInt64` keys with non-negative
 /// weights: the keys of largest total mass, each with deterministic lower and upper bounds.
 ///
-/// k counters (key, count, error) sit in a binary min-heap on count, with an open-addressing
-/// table (XXH3, linear probing, backward-shift deletion) from key to heap slot. An update of a
+/// k counters (key, count, error) live in fixed slots ("ids"); a 4-ary min-heap orders the ids by
+/// count, and an open-addressing table (XXH3, linear probing, backward-shift deletion) maps a key
+/// to its id. Heap moves touch only (count, id) pairs and the id → position array. An update of a
 /// monitored key adds to its count; an unmonitored key takes over the minimum counter m: count
 /// m + w, error m.
 ///
@@ -35,7 +36,7 @@ public struct SpaceSavingItem: Sendable, Equatable {
 /// `topK(j)` marks a returned key guaranteed when its lower bound is at least the upper bound of
 /// every key not returned (so it belongs to a true top-j set).
 ///
-/// **Space.** k·(8+8+8+4) bytes of heap plus a table of 4k to 8k slots of 8+4 bytes.
+/// **Space.** k·(8+4+4+8+8+4) bytes plus a table of 4k to 8k slots of 8+4 bytes.
 ///
 /// **Merge** (Agarwal et al.): sketches with equal k and seed combine per key
 /// `count = ub_A + ub_B`, `error = count − (lb_A + lb_B)` (ub/lb are the admitted-mass bounds,
@@ -61,8 +62,8 @@ public struct SpaceSavingSketch: Sendable {
     /// Mass R dropped by `offer(_:weight:)` or `reject(weight:)`.
     public private(set) var rejectedWeight: Double = 0
 
-    /// Heap (min on count) of `count` live entries and the key table, copied on write.
     var storage: Storage
+    /// Live counters; ids 0..<count are in use.
     var count = 0
     let mask: Int
 
@@ -79,53 +80,128 @@ public struct SpaceSavingSketch: Sendable {
         mask = tableSize - 1
     }
 
-    /// Contiguous storage of the heap and the table, owned by one sketch at a time
-    /// (`makeUnique()` copies it before a mutation when a copy of the sketch shares it).
+    /// Contiguous storage, owned by one sketch at a time (`makeUnique()` copies it before a
+    /// mutation when a copy of the sketch shares it).
     final class Storage: @unchecked Sendable {
         let capacity: Int
         let tableSize: Int
+        /// Heap position → count, and → id.
+        let heapCount: UnsafeMutablePointer<Double>
+        let heapId: UnsafeMutablePointer<Int32>
+        /// Id → heap position, key, error, table slot.
+        let position: UnsafeMutablePointer<Int32>
         let keys: UnsafeMutablePointer<UInt64>
-        let counts: UnsafeMutablePointer<Double>
         let errors: UnsafeMutablePointer<Double>
         let slotOf: UnsafeMutablePointer<Int32>
+        /// Table slot → key, id (−1 = empty).
         let tKeys: UnsafeMutablePointer<UInt64>
-        let tEntry: UnsafeMutablePointer<Int32>
+        let tId: UnsafeMutablePointer<Int32>
 
         init(capacity: Int, tableSize: Int) {
             self.capacity = capacity
             self.tableSize = tableSize
+            heapCount = .allocate(capacity: capacity); heapCount.initialize(repeating: 0, count: capacity)
+            heapId = .allocate(capacity: capacity); heapId.initialize(repeating: -1, count: capacity)
+            position = .allocate(capacity: capacity); position.initialize(repeating: -1, count: capacity)
             keys = .allocate(capacity: capacity); keys.initialize(repeating: 0, count: capacity)
-            counts = .allocate(capacity: capacity); counts.initialize(repeating: 0, count: capacity)
             errors = .allocate(capacity: capacity); errors.initialize(repeating: 0, count: capacity)
             slotOf = .allocate(capacity: capacity); slotOf.initialize(repeating: -1, count: capacity)
             tKeys = .allocate(capacity: tableSize); tKeys.initialize(repeating: 0, count: tableSize)
-            tEntry = .allocate(capacity: tableSize); tEntry.initialize(repeating: -1, count: tableSize)
+            tId = .allocate(capacity: tableSize); tId.initialize(repeating: -1, count: tableSize)
         }
 
         func copy() -> Storage {
             let s = Storage(capacity: capacity, tableSize: tableSize)
+            s.heapCount.update(from: heapCount, count: capacity)
+            s.heapId.update(from: heapId, count: capacity)
+            s.position.update(from: position, count: capacity)
             s.keys.update(from: keys, count: capacity)
-            s.counts.update(from: counts, count: capacity)
             s.errors.update(from: errors, count: capacity)
             s.slotOf.update(from: slotOf, count: capacity)
             s.tKeys.update(from: tKeys, count: tableSize)
-            s.tEntry.update(from: tEntry, count: tableSize)
+            s.tId.update(from: tId, count: tableSize)
             return s
         }
 
         deinit {
-            keys.deallocate(); counts.deallocate(); errors.deallocate()
-            slotOf.deallocate(); tKeys.deallocate(); tEntry.deallocate()
+            heapCount.deallocate(); heapId.deallocate(); position.deallocate()
+            keys.deallocate(); errors.deallocate(); slotOf.deallocate()
+            tKeys.deallocate(); tId.deallocate()
+        }
+
+        /// Count of id `id`.
+        func count(of id: Int) -> Double { heapCount[Int(position[id])] }
+
+        /// Moves the entry at heap position `start` down (4-ary) until its children are larger.
+        func siftDown(_ start: Int, _ n: Int) {
+            var i = start
+            let c = heapCount[i], id = heapId[i]
+            while true {
+                let first = 4 &* i &+ 1
+                if first >= n { break }
+                var best = first
+                var bc = heapCount[first]
+                if first &+ 3 < n {
+                    let c1 = heapCount[first &+ 1], c2 = heapCount[first &+ 2], c3 = heapCount[first &+ 3]
+                    let (m01, i01) = c1 < bc ? (c1, first &+ 1) : (bc, first)
+                    let (m23, i23) = c3 < c2 ? (c3, first &+ 3) : (c2, first &+ 2)
+                    (bc, best) = m23 < m01 ? (m23, i23) : (m01, i01)
+                } else {
+                    var j = first &+ 1
+                    while j < n { if heapCount[j] < bc { bc = heapCount[j]; best = j }; j &+= 1 }
+                }
+                if bc >= c { break }
+                heapCount[i] = bc
+                let moved = heapId[best]
+                heapId[i] = moved
+                position[Int(moved)] = Int32(truncatingIfNeeded: i)
+                i = best
+            }
+            heapCount[i] = c; heapId[i] = id; position[Int(id)] = Int32(truncatingIfNeeded: i)
+        }
+
+        /// Moves the entry at heap position `start` up until its parent is smaller or equal.
+        func siftUp(_ start: Int) {
+            var i = start
+            let c = heapCount[i], id = heapId[i]
+            while i > 0 {
+                let parent = (i &- 1) >> 2
+                if heapCount[parent] <= c { break }
+                heapCount[i] = heapCount[parent]
+                let moved = heapId[parent]
+                heapId[i] = moved
+                position[Int(moved)] = Int32(truncatingIfNeeded: i)
+                i = parent
+            }
+            heapCount[i] = c; heapId[i] = id; position[Int(id)] = Int32(truncatingIfNeeded: i)
+        }
+
+        func freeSlot(for home: UInt64, mask: Int) -> Int {
+            var slot = Int(truncatingIfNeeded: home) & mask
+            while tId[slot] >= 0 { slot = (slot &+ 1) & mask }
+            return slot
+        }
+
+        /// Backward-shift deletion for linear probing.
+        func removeFromTable(_ slot: Int, mask: Int, seed: UInt64) {
+            var hole = slot
+            var j = slot
+            while true {
+                j = (j &+ 1) & mask
+                let e = tId[j]
+                if e < 0 { break }
+                let home = Int(truncatingIfNeeded: SketchHash.hash(tKeys[j], seed: seed)) & mask
+                if (j &- home) & mask >= (j &- hole) & mask {
+                    tKeys[hole] = tKeys[j]; tId[hole] = e; slotOf[Int(e)] = Int32(truncatingIfNeeded: hole)
+                    hole = j
+                }
+            }
+            tId[hole] = -1
         }
     }
 
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-    }
-
-    private var heap: Heap {
-        Heap(keys: storage.keys, counts: storage.counts, errors: storage.errors, slotOf: storage.slotOf,
-             tKeys: storage.tKeys, tEntry: storage.tEntry, mask: mask, seed: seed)
     }
 
     /// ⌈1/ε⌉ counters: every key's interval is at most ε·M wide (nothing rejected).
@@ -138,14 +214,14 @@ public struct SpaceSavingSketch: Sendable {
     /// The minimum counter once k keys are monitored, else 0: an unmonitored key's admitted mass
     /// is at most this, and `offer` rejects weights below it.
     /// - Complexity: O(1).
-    public var admissionThreshold: Double { count == capacity ? storage.counts[0] : 0 }
+    public var admissionThreshold: Double { count == capacity ? storage.heapCount[0] : 0 }
 
     /// Adds `weight` (≥ 0) to `key` unless `weight < admissionThreshold`, in which case the mass
     /// is only counted in M and R. Returns whether it was admitted.
     /// - Complexity: O(1) when rejected; O(log k) expected otherwise.
     @discardableResult
     public mutating func offer(_ key: UInt64, weight: Double) -> Bool {
-        if count == capacity && weight < storage.counts[0] {
+        if count == capacity && weight < storage.heapCount[0] {
             totalWeight += weight
             rejectedWeight += weight
             return false
@@ -161,6 +237,39 @@ public struct SpaceSavingSketch: Sendable {
         rejectedWeight += weight
     }
 
+    /// Offers every `(keys[i], weights[i])` (see `offer`); returns how many were admitted.
+    /// - Complexity: O(n) plus O(log k) per admitted update.
+    @discardableResult
+    public mutating func offer(_ keys: [UInt64], weights: [Double]) -> Int {
+        precondition(keys.count == weights.count)
+        var admitted = 0
+        keys.withUnsafeBufferPointer { k in
+            weights.withUnsafeBufferPointer { w in
+                for i in k.indices {
+                    if count == capacity && w[i] < storage.heapCount[0] {
+                        totalWeight += w[i]
+                        rejectedWeight += w[i]
+                    } else {
+                        update(k[i], weight: w[i])
+                        admitted += 1
+                    }
+                }
+            }
+        }
+        return admitted
+    }
+
+    /// Adds every `weights[i]` to `keys[i]` (always admitted).
+    /// - Complexity: O(n log k) expected.
+    public mutating func update(_ keys: [UInt64], weights: [Double]) {
+        precondition(keys.count == weights.count)
+        keys.withUnsafeBufferPointer { k in
+            weights.withUnsafeBufferPointer { w in
+                for i in k.indices { update(k[i], weight: w[i]) }
+            }
+        }
+    }
+
     /// Adds `weight` (≥ 0) to `key` (always admitted: the classical algorithm).
     /// - Complexity: O(log k) expected.
     public mutating func update(_ key: UInt64, weight: Double) {
@@ -168,114 +277,46 @@ public struct SpaceSavingSketch: Sendable {
         totalWeight += weight
         let home = SketchHash.hash(key, seed: seed)
         makeUnique()
-        let heap = self.heap
-        let (keys, counts, errors, slotOf, tKeys, tEntry) = (heap.keys, heap.counts, heap.errors, heap.slotOf, heap.tKeys, heap.tEntry)
+        let s = storage, mask = self.mask
         let n = count
         // Look the key up.
         var slot = Int(truncatingIfNeeded: home) & mask
         while true {
-            let e = tEntry[slot]
-            if e < 0 { break }
-            if tKeys[slot] == key {
-                let i = Int(e)
-                counts[i] += weight
-                heap.siftDown(i, n)
+            let id = s.tId[slot]
+            if id < 0 { break }
+            if s.tKeys[slot] == key {
+                let i = Int(s.position[Int(id)])
+                s.heapCount[i] += weight
+                s.siftDown(i, n)
                 return
             }
             slot = (slot &+ 1) & mask
         }
         if n < capacity {
-            // `slot` is the empty slot that ended the probe.
-            keys[n] = key; counts[n] = weight; errors[n] = 0
-            tKeys[slot] = key; tEntry[slot] = Int32(n); slotOf[n] = Int32(slot)
+            // `slot` is the empty slot that ended the probe; id n goes to heap position n.
+            s.keys[n] = key; s.errors[n] = 0
+            s.tKeys[slot] = key; s.tId[slot] = Int32(truncatingIfNeeded: n); s.slotOf[n] = Int32(truncatingIfNeeded: slot)
+            s.heapCount[n] = weight; s.heapId[n] = Int32(truncatingIfNeeded: n); s.position[n] = Int32(truncatingIfNeeded: n)
             count = n + 1
-            heap.siftUp(n)
+            s.siftUp(n)
             return
         }
-        // Replace the minimum counter.
-        heap.removeFromTable(Int(slotOf[0]))
-        let m = counts[0]
-        errors[0] = m
-        counts[0] = m + weight
-        keys[0] = key
-        let free = heap.freeSlot(for: home)
-        tKeys[free] = key; tEntry[free] = 0; slotOf[0] = Int32(free)
-        heap.siftDown(0, n)
+        // Replace the minimum counter (heap root) by the new key.
+        let id = Int(s.heapId[0])
+        s.removeFromTable(Int(s.slotOf[id]), mask: mask, seed: seed)
+        let m = s.heapCount[0]
+        s.errors[id] = m
+        s.keys[id] = key
+        s.heapCount[0] = m + weight
+        let free = s.freeSlot(for: home, mask: mask)
+        s.tKeys[free] = key; s.tId[free] = Int32(truncatingIfNeeded: id); s.slotOf[id] = Int32(truncatingIfNeeded: free)
+        s.siftDown(0, n)
     }
 
-    /// Heap and table operations on the storage (after `makeUnique()`).
-    struct Heap {
-        let keys: UnsafeMutablePointer<UInt64>
-        let counts: UnsafeMutablePointer<Double>
-        let errors: UnsafeMutablePointer<Double>
-        let slotOf: UnsafeMutablePointer<Int32>
-        let tKeys: UnsafeMutablePointer<UInt64>
-        let tEntry: UnsafeMutablePointer<Int32>
-        let mask: Int
-        let seed: UInt64
-
-        @inline(__always)
-        func place(_ i: Int, key: UInt64, count: Double, error: Double, slot: Int32) {
-            keys[i] = key; counts[i] = count; errors[i] = error; slotOf[i] = slot
-            tEntry[Int(slot)] = Int32(i)
-        }
-
-        func siftDown(_ start: Int, _ n: Int) {
-            var i = start
-            let key = keys[i], c = counts[i], e = errors[i], s = slotOf[i]
-            while true {
-                let left = 2 &* i &+ 1
-                if left >= n { break }
-                var child = left
-                let right = left &+ 1
-                if right < n && counts[right] < counts[left] { child = right }
-                if counts[child] >= c { break }
-                place(i, key: keys[child], count: counts[child], error: errors[child], slot: slotOf[child])
-                i = child
-            }
-            if i != start { place(i, key: key, count: c, error: e, slot: s) }
-        }
-
-        func siftUp(_ start: Int) {
-            var i = start
-            let key = keys[i], c = counts[i], e = errors[i], s = slotOf[i]
-            while i > 0 {
-                let parent = (i &- 1) >> 1
-                if counts[parent] <= c { break }
-                place(i, key: keys[parent], count: counts[parent], error: errors[parent], slot: slotOf[parent])
-                i = parent
-            }
-            if i != start { place(i, key: key, count: c, error: e, slot: s) }
-        }
-
-        func freeSlot(for home: UInt64) -> Int {
-            var slot = Int(truncatingIfNeeded: home) & mask
-            while tEntry[slot] >= 0 { slot = (slot &+ 1) & mask }
-            return slot
-        }
-
-        /// Backward-shift deletion for linear probing.
-        func removeFromTable(_ slot: Int) {
-            var hole = slot
-            var j = slot
-            while true {
-                j = (j &+ 1) & mask
-                let e = tEntry[j]
-                if e < 0 { break }
-                let home = Int(truncatingIfNeeded: SketchHash.hash(tKeys[j], seed: seed)) & mask
-                if (j &- home) & mask >= (j &- hole) & mask {
-                    tKeys[hole] = tKeys[j]; tEntry[hole] = e; slotOf[Int(e)] = Int32(hole)
-                    hole = j
-                }
-            }
-            tEntry[hole] = -1
-        }
-    }
-
-    private func entry(of key: UInt64) -> Int? {
+    private func id(of key: UInt64) -> Int? {
         var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
-        while storage.tEntry[slot] >= 0 {
-            if storage.tKeys[slot] == key { return Int(storage.tEntry[slot]) }
+        while storage.tId[slot] >= 0 {
+            if storage.tKeys[slot] == key { return Int(storage.tId[slot]) }
             slot = (slot + 1) & mask
         }
         return nil
@@ -284,19 +325,19 @@ public struct SpaceSavingSketch: Sendable {
     /// The key's counter, or 0 when it is not monitored.
     /// - Complexity: O(1) expected.
     public func estimate(of key: UInt64) -> Double {
-        entry(of: key).map { storage.counts[$0] } ?? 0
+        id(of: key).map { storage.count(of: $0) } ?? 0
     }
 
     /// `count − error` for a monitored key, else 0 (deterministic).
     /// - Complexity: O(1) expected.
     public func lowerBound(of key: UInt64) -> Double {
-        entry(of: key).map { storage.counts[$0] - storage.errors[$0] } ?? 0
+        id(of: key).map { storage.count(of: $0) - storage.errors[$0] } ?? 0
     }
 
     /// `count + R` for a monitored key, else `admissionThreshold + R` (deterministic).
     /// - Complexity: O(1) expected.
     public func upperBound(of key: UInt64) -> Double {
-        (entry(of: key).map { storage.counts[$0] } ?? admissionThreshold) + rejectedWeight
+        (id(of: key).map { storage.count(of: $0) } ?? admissionThreshold) + rejectedWeight
     }
 
     /// The widest interval any key can have: the largest error among monitored keys, or the
@@ -308,11 +349,17 @@ public struct SpaceSavingSketch: Sendable {
         return worst + rejectedWeight
     }
 
+    /// Monitored entries in heap order.
+    func heapEntries() -> [(key: UInt64, count: Double, error: Double)] {
+        (0..<count).map { i in
+            let id = Int(storage.heapId[i])
+            return (storage.keys[id], storage.heapCount[i], storage.errors[id])
+        }
+    }
+
     /// Monitored entries sorted by count descending, ties by key ascending.
     func sortedEntries() -> [(key: UInt64, count: Double, error: Double)] {
-        (0..<count).map { (storage.keys[$0], storage.counts[$0], storage.errors[$0]) }.sorted {
-            $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key
-        }
+        heapEntries().sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 
     /// The `j` keys with the largest counts (ties by smaller key), each with its bounds and
@@ -340,21 +387,20 @@ public struct SpaceSavingSketch: Sendable {
         let minA = admissionThreshold, minB = other.admissionThreshold
         var combined: [(key: UInt64, count: Double, error: Double)] = []
         combined.reserveCapacity(count + other.count)
-        let (mine, theirs) = (storage, other.storage)
-        for i in 0..<count {
-            let key = mine.keys[i]
-            let lower = mine.counts[i] - mine.errors[i]
-            if let o = other.entry(of: key) {
-                let c = mine.counts[i] + theirs.counts[o]
-                combined.append((key, c, c - (lower + theirs.counts[o] - theirs.errors[o])))
+        for e in heapEntries() {
+            let lower = e.count - e.error
+            if let o = other.id(of: e.key) {
+                let oc = other.storage.count(of: o)
+                let c = e.count + oc
+                combined.append((e.key, c, c - (lower + oc - other.storage.errors[o])))
             } else {
-                let c = mine.counts[i] + minB
-                combined.append((key, c, c - lower))
+                let c = e.count + minB
+                combined.append((e.key, c, c - lower))
             }
         }
-        for i in 0..<other.count where entry(of: theirs.keys[i]) == nil {
-            let c = theirs.counts[i] + minA
-            combined.append((theirs.keys[i], c, c - (theirs.counts[i] - theirs.errors[i])))
+        for e in other.heapEntries() where id(of: e.key) == nil {
+            let c = e.count + minA
+            combined.append((e.key, c, c - (e.count - e.error)))
         }
         combined.sort { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
         var merged = try! SpaceSavingSketch(capacity: capacity, seed: seed)
@@ -365,16 +411,17 @@ public struct SpaceSavingSketch: Sendable {
         self = merged
     }
 
-    /// Appends an entry and restores the heap (for merge and deserialization).
+    /// Appends an entry (id = heap position = count) and restores the heap (merge, deserialization).
     mutating func insertEntry(_ key: UInt64, count c: Double, error e: Double) {
         makeUnique()
-        let heap = self.heap
+        let s = storage
         let n = count
-        heap.keys[n] = key; heap.counts[n] = c; heap.errors[n] = e
-        let slot = heap.freeSlot(for: SketchHash.hash(key, seed: seed))
-        heap.tKeys[slot] = key; heap.tEntry[slot] = Int32(n); heap.slotOf[n] = Int32(slot)
+        s.keys[n] = key; s.errors[n] = e
+        let slot = s.freeSlot(for: SketchHash.hash(key, seed: seed), mask: mask)
+        s.tKeys[slot] = key; s.tId[slot] = Int32(n); s.slotOf[n] = Int32(slot)
+        s.heapCount[n] = c; s.heapId[n] = Int32(n); s.position[n] = Int32(n)
         count = n + 1
-        heap.siftUp(n)
+        s.siftUp(n)
     }
 
     /// The envelope bytes; entries in heap order so a round trip restores the exact state.
@@ -386,8 +433,8 @@ public struct SpaceSavingSketch: Sendable {
         writer.write(totalWeight)
         writer.write(rejectedWeight)
         writer.write(UInt32(count))
-        for i in 0..<count {
-            writer.write(storage.keys[i]); writer.write(storage.counts[i]); writer.write(storage.errors[i])
+        for e in heapEntries() {
+            writer.write(e.key); writer.write(e.count); writer.write(e.error)
         }
         return SketchEnvelope.finish(&writer)
     }
@@ -424,7 +471,7 @@ public struct SpaceSavingSketch: Sendable {
         totalWeight = total
         rejectedWeight = rejected
         for (i, e) in entries.enumerated() {
-            if entry(of: e.0) != nil {
+            if id(of: e.0) != nil {
                 throw .malformed(sketch: "SpaceSavingSketch", field: "entries[\(i)].key", offset: 48 + 24 * i,
                                  message: "key \(e.0) appears twice")
             }
