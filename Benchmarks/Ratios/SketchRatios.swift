@@ -13,11 +13,12 @@ func sketchRatios() throws {
     let gradients = SketchBenchmarkInputs.gradientLike(count: n, seed: 4)
     var sink: UInt64 = 0
 
-    func report(_ name: String, _ seconds: Double, items: Int, target: Double, peer: String) {
-        let ns = seconds * 1e9 / Double(items)
-        let verdict = ns <= target ? "ok" : "OVER"
-        print(name.padding(toLength: 46, withPad: " ", startingAt: 0)
-              + String(format: "%7.2f ns/update   target ≤ %4.1f (%@)   peer: %@", ns, target, verdict, peer))
+    func report(_ name: String, _ index: Int, items: Int, target: Double?, peer: String) {
+        let ns = allMedians[index] * 1e9 / Double(items)
+        let cpu = cpuMedians[index] * 1e9 / Double(items)
+        let verdict = target.map { cpu <= $0 ? String(format: "≤ %4.1f ok  ", $0) : String(format: "≤ %4.1f OVER", $0) } ?? "            "
+        print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
+              + String(format: "%7.2f %7.2f   %@   %@", ns, cpu, verdict, peer))
     }
 
     var cm = try CountMinSketch(width: 1 << 16, depth: 4, seed: 7)
@@ -48,7 +49,7 @@ func sketchRatios() throws {
     func resLoop(_ s: inout UniformReservoir) { for k in uniform { s.update(k) } }
 
     var plainTable = [Float](repeating: 0, count: 4 << 16)
-    let allMedians = Stopwatch.interleavedMedians(rounds: 5, [
+    let contenders: [() -> Void] = [
         // In-run peer: the same count-min update as a bare loop over a local table.
         { SketchBenchmarkInputs.bareCountMinPass(uniform, weights, table: &plainTable) },
         { sink ^= SketchHash.hashAll(uniform, seed: 42) },
@@ -62,22 +63,43 @@ func sketchRatios() throws {
         { resLoop(&res) },
         { resBulk.update(uniform) },
         { traj.append(nextStep) },
-    ])
-    print("sketches: \(n) updates per pass, median of 5 interleaved passes (release)")
-    let medians = Array(allMedians.dropFirst())
-    report("peer: bare count-min loop, same hashes", allMedians[0], items: n, target: 8, peer: "plain C loop 6.6")
-    report("XXH3 of an 8-byte key", medians[0], items: n, target: 2, peer: "inlined XXH3 ~1, libxxhash call 5-7")
-    report("count-min 4x2^16, update(_:weight:)", medians[1], items: n, target: 8, peer: "DataSketches 41-84, plain C loop 6.6")
-    report("count-min 4x2^16, update(_:weights:) bulk", medians[2], items: n, target: 8, peer: "DataSketches 41-84, plain C loop 6.6")
-    report("Space-Saving k=256 Zipf(1.1), update", medians[3], items: n, target: 45, peer: "DataSketches frequent items 43-55")
-    report("Space-Saving k=256, offer rejected", medians[4], items: n, target: 5, peer: "-")
-    report("quantiles (DDSketch m=6), update(_:)", medians[5], items: n, target: 33, peer: "KLL k=200: 33")
-    report("quantiles (DDSketch m=6), bulk update", medians[6], items: n, target: 33, peer: "KLL k=200: 33")
-    report("priority sample k=1024, update", medians[7], items: n, target: 25, peer: "var_opt k=1024: 25")
-    report("uniform reservoir k=1024 (Algorithm L)", medians[8], items: n, target: 10, peer: "DataSketches reservoir 24.5")
-    report("uniform reservoir k=1024, bulk with skips", medians[9], items: n, target: 10, peer: "DataSketches reservoir 24.5")
-    report("trajectory 8-bit, per weight per step", medians[10], items: n, target: 10, peer: "-")
+    ]
+    let allMedians = Stopwatch.interleavedMedians(rounds: 5, contenders)
+    // The machine is shared: also the median thread CPU time of the same passes, which excludes
+    // time spent descheduled (cache sharing with other processes still shows).
+    let cpuMedians = threadCPUMedians(rounds: 5, contenders)
+    print("sketches: \(n) updates per pass, medians of 5 interleaved passes (release); ns/update wall, thread-CPU")
+    report("peer: bare count-min loop, same hashes", 0, items: n, target: nil, peer: "plain C loop 6.6")
+    report("XXH3 of an 8-byte key", 1, items: n, target: 2, peer: "inlined XXH3 ~1, libxxhash call 5-7")
+    report("count-min 4x2^16, update(_:weight:)", 2, items: n, target: 8, peer: "DataSketches 41-84, C loop 6.6")
+    report("count-min 4x2^16, bulk update", 3, items: n, target: 8, peer: "DataSketches 41-84, C loop 6.6")
+    report("Space-Saving k=256 Zipf(1.1), update", 4, items: n, target: 45, peer: "DataSketches frequent items 43-55")
+    report("Space-Saving k=256, offer rejected", 5, items: n, target: 5, peer: "-")
+    report("quantiles (DDSketch m=6), update(_:)", 6, items: n, target: 33, peer: "KLL k=200: 33")
+    report("quantiles (DDSketch m=6), bulk update", 7, items: n, target: 33, peer: "KLL k=200: 33")
+    report("priority sample k=1024, update", 8, items: n, target: 25, peer: "var_opt k=1024: 25")
+    report("uniform reservoir k=1024, update(_:)", 9, items: n, target: 10, peer: "DataSketches reservoir 24.5")
+    report("uniform reservoir k=1024, bulk with skips", 10, items: n, target: 10, peer: "DataSketches reservoir 24.5")
+    report("trajectory 8-bit, per weight per step", 11, items: n, target: nil, peer: "-")
     if sink == 42 { print(cm.totalWeight, cmBulk.totalWeight, ss.totalWeight, ssOffer.rejectedWeight, quant.count,
                           quantBulk.count, ps.count, res.count, resBulk.count, traj.stepCount) }
-    print("  (Space-Saving rejected fraction in the offer pass: \(String(format: "%.3f", ssOffer.rejectedWeight / ssOffer.totalWeight)) of mass)")
+    print("  (Space-Saving offer pass: \(String(format: "%.0f", ssOffer.rejectedWeight / 1e-9)) units of weight rejected)")
+}
+
+/// Median thread CPU seconds of `rounds` interleaved runs of each contender.
+private func threadCPUMedians(rounds: Int, _ contenders: [() -> Void]) -> [Double] {
+    func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    var samples = Array(repeating: [Double](), count: contenders.count)
+    for _ in 0..<rounds {
+        for (i, body) in contenders.enumerated() {
+            let start = now()
+            body()
+            samples[i].append(now() - start)
+        }
+    }
+    return samples.map { $0.sorted()[$0.count / 2] }
 }

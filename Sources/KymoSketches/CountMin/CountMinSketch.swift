@@ -146,6 +146,24 @@ public struct CountMinSketch: Sendable, Equatable {
         keys.withUnsafeBufferPointer { k in
             weights.withUnsafeBufferPointer { w in
                 counters.withUnsafeMutableBufferPointer { c in
+                    if depth == 4 && !conservative {
+                        // The common shape: four independent read-modify-writes per key.
+                        let uw = UInt64(width)
+                        for i in k.indices {
+                            let key = k[i], weight = w[i]
+                            precondition(weight >= 0, "Count-Min weights must be non-negative")
+                            total += Double(weight)
+                            let j0 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[0]), uw)
+                            let j1 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[1]), uw)
+                            let j2 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[2]), uw)
+                            let j3 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[3]), uw)
+                            c[j0] += weight
+                            c[width &+ j1] += weight
+                            c[2 &* width &+ j2] += weight
+                            c[3 &* width &+ j3] += weight
+                        }
+                        return
+                    }
                     for i in k.indices {
                         precondition(w[i] >= 0, "Count-Min weights must be non-negative")
                         total += Double(w[i])
