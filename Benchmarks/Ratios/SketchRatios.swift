@@ -47,6 +47,8 @@ func sketchRatios() throws {
     func quantLoop(_ s: inout MagnitudeQuantiles) { for g in gradients { s.update(g) } }
     func psLoop(_ s: inout PrioritySample) { for i in 0..<n { s.update(uniform[i], weight: doubles[i], value: doubles[i]) } }
     func resLoop(_ s: inout UniformReservoir) { for k in uniform { s.update(k) } }
+    func csLoop(_ s: inout CountSketch) { for i in 0..<n { s.update(uniform[i], value: doubles[i]) } }
+    var cs = try CountSketch(width: 1 << 12, depth: 5, seed: 7)
 
     var plainTable = [Float](repeating: 0, count: 4 << 16)
     let contenders: [() -> Void] = [
@@ -63,6 +65,7 @@ func sketchRatios() throws {
         { resLoop(&res) },
         { resBulk.update(uniform) },
         { traj.append(nextStep) },
+        { csLoop(&cs) },
     ]
     let allMedians = Stopwatch.interleavedMedians(rounds: 5, contenders)
     // The machine is shared: also the median thread CPU time of the same passes, which excludes
@@ -81,6 +84,7 @@ func sketchRatios() throws {
     report("uniform reservoir k=1024, update(_:)", 9, items: n, target: 10, peer: "DataSketches reservoir 24.5")
     report("uniform reservoir k=1024, bulk with skips", 10, items: n, target: 10, peer: "DataSketches reservoir 24.5")
     report("trajectory 8-bit, per weight per step", 11, items: n, target: nil, peer: "-")
+    report("count sketch 5x2^12, update", 12, items: n, target: nil, peer: "-")
     if sink == 42 { print(cm.totalWeight, cmBulk.totalWeight, ss.totalWeight, ssOffer.rejectedWeight, quant.count,
                           quantBulk.count, ps.count, res.count, resBulk.count, traj.stepCount) }
     print("  (Space-Saving offer pass: \(String(format: "%.0f", ssOffer.rejectedWeight / 1e-9)) units of weight rejected)")

@@ -113,11 +113,15 @@ public struct CountMinSketch: Sendable, Equatable {
                 c[3 &* width &+ j3] += weight
                 return
             }
-            var base = 0
-            for row in 0..<depth {
-                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                c[base &+ j] += weight
-                base &+= width
+            var rowSeeds = seeds
+            withUnsafeBytes(of: &rowSeeds) { seedBytes in
+                let seed = seedBytes.bindMemory(to: UInt64.self)
+                var base = 0
+                for row in 0..<depth {
+                    let j = SketchHash.reduce(SketchHash.hash(key, seed: seed[row]), w)
+                    c[base &+ j] += weight
+                    base &+= width
+                }
             }
         } else {
             var minimum = Float.infinity

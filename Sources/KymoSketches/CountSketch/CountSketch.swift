@@ -76,13 +76,19 @@ public struct CountSketch: Sendable, Equatable {
     /// Adds `value` (any sign) to `key`.
     /// - Complexity: O(depth).
     public mutating func update(_ key: UInt64, value: Double) {
-        let w = UInt64(width), width = self.width, depth = self.depth, seeds = rowSeeds
-        counters.withUnsafeMutableBufferPointer { c in
-            var base = 0
-            for row in 0..<depth {
-                let (j, s) = Self.bucketAndSign(SketchHash.hash(key, seed: seeds[row]), w)
-                c[base &+ j] += s * value
-                base &+= width
+        let w = UInt64(width), width = self.width, depth = self.depth
+        var seeds = rowSeeds
+        withUnsafeBytes(of: &seeds) { seedBytes in
+            let seed = seedBytes.bindMemory(to: UInt64.self)
+            counters.withUnsafeMutableBufferPointer { c in
+                var base = 0
+                for row in 0..<depth {
+                    let h = SketchHash.hash(key, seed: seed[row])
+                    // Branch-free sign: flip the sign bit of `value` when the hash's low bit is 1.
+                    let signed = Double(bitPattern: value.bitPattern ^ ((h & 1) << 63))
+                    c[base &+ SketchHash.reduce(h, w)] += signed
+                    base &+= width
+                }
             }
         }
     }
