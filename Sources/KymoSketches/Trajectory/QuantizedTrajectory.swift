@@ -93,6 +93,10 @@ public struct QuantizedTrajectory: Sendable, Equatable {
             var start = 0
             while start < weightCount {
                 let end = min(start + blockSize, weightCount)
+                if Self.encodeFast(weights, rec, start, end, quantum, limit, bytesPerCode, &codes, &stream) {
+                    start = end
+                    continue
+                }
                 var chosen = -1
                 shifts: for s in 0...maxScaleShift {
                     let q = Self.gridStep(quantum, shift: s)
@@ -138,6 +142,53 @@ public struct QuantizedTrajectory: Sendable, Equatable {
             }
         }
         stepCount += 1
+    }
+
+    /// Shift 0 without early exits (the common case): every code in range and every value within
+    /// q/2, else nothing is written and the caller takes the general path.
+    @inline(__always)
+    private static func encodeFast(_ weights: UnsafeBufferPointer<Float>, _ rec: UnsafeMutableBufferPointer<Float>,
+                                   _ start: Int, _ end: Int, _ quantum: Float, _ limit: Int, _ bytesPerCode: Int,
+                                   _ codes: inout [Int32], _ stream: inout [UInt8]) -> Bool {
+        let q = gridStep(quantum, shift: 0)
+        let inverse = 1 / q
+        let half = Double(quantum) / 2
+        let lim = Float(limit)
+        var bad: UInt32 = 0
+        codes.withUnsafeMutableBufferPointer { codes in
+            for i in start..<end {
+                let w = weights[i], r0 = rec[i]
+                let c = ((w - r0) * inverse).rounded(.toNearestOrEven)
+                let inRange = abs(c) <= lim
+                let cc = inRange ? c : 0
+                let r = r0.addingProduct(cc, q)
+                let within = abs(Double(r) - Double(w)) <= half
+                bad |= (inRange && within) ? 0 : 1
+                codes[i - start] = Int32(cc)
+            }
+        }
+        if bad != 0 { return false }
+        let base = stream.count
+        // Header byte 0 (shift 0), then the codes, written in place.
+        stream.append(contentsOf: repeatElement(0, count: 1 + (end - start) * bytesPerCode))
+        stream.withUnsafeMutableBufferPointer { out in
+            codes.withUnsafeBufferPointer { codes in
+                var p = base + 1
+                for i in start..<end {
+                    let c = codes[i - start]
+                    if bytesPerCode == 1 {
+                        out[p] = UInt8(truncatingIfNeeded: c)
+                        p += 1
+                    } else {
+                        out[p] = UInt8(truncatingIfNeeded: c)
+                        out[p + 1] = UInt8(truncatingIfNeeded: c >> 8)
+                        p += 2
+                    }
+                    rec[i] = rec[i].addingProduct(Float(c), q)
+                }
+            }
+        }
+        return true
     }
 
     /// Appends the values of every weight at the next recorded step.
