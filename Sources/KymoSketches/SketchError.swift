@@ -13,6 +13,7 @@ public enum SketchError: Error, CustomStringConvertible, Equatable {
     /// The XXH3 checksum at `offset` does not match the bytes before it.
     case checksumMismatch(sketch: String, offset: Int, stored: UInt64, computed: UInt64)
 
+    /// - Complexity: O(1).
     public var description: String {
         switch self {
         case let .invalidArgument(sketch, message):

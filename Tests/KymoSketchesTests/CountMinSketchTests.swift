@@ -77,6 +77,15 @@ import KymoCore
         #expect(throws: SketchError.self) { try merged.merge(try CountMinSketch(width: 200, depth: 4, seed: 3, conservative: true)) }
     }
 
+    @Test func sketchHashIsKymoCoresXXH3() {
+        for i in 0..<1000 {
+            let k = key(i), seed = UInt64(i) &* 0x9E37_79B9
+            #expect(SketchHash.hash(k, seed: seed) == XXH3.hash(k, seed: seed))
+        }
+        let keys = (0..<100).map { key($0) }
+        #expect(SketchHash.hashAll(keys, seed: 3) == keys.reduce(0) { $0 ^ XXH3.hash($1, seed: 3) })
+    }
+
     @Test func rowsUseIndependentSeeds() throws {
         let sketch = try CountMinSketch(width: 1 << 16, depth: 4, seed: 77)
         #expect(Set((0..<4).map { sketch.rowSeeds[$0] }).count == 4)

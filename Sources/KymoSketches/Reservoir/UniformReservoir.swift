@@ -213,15 +213,19 @@ public struct SubsetSumEstimate: Sendable, Equatable {
     public let estimate: Double
     public let variance: Double
 
+    /// - Complexity: O(1).
     public init(estimate: Double, variance: Double) {
         self.estimate = estimate
         self.variance = variance
     }
 
     /// √variance.
+    /// - Complexity: O(1).
     public var standardError: Double { variance.squareRoot() }
     /// `estimate − z·standardError` (normal approximation; z = 1.96 for 95 %).
+    /// - Complexity: O(1).
     public func lowerBound(z: Double = 1.96) -> Double { estimate - z * standardError }
     /// `estimate + z·standardError`.
+    /// - Complexity: O(1).
     public func upperBound(z: Double = 1.96) -> Double { estimate + z * standardError }
 }

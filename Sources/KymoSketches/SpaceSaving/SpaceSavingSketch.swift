@@ -209,6 +209,7 @@ public struct SpaceSavingSketch: Sendable {
     public static func suggestedCapacity(epsilon: Double) -> Int { Int((1 / epsilon).rounded(.up)) }
 
     /// Number of monitored keys (≤ k).
+    /// - Complexity: O(1).
     public var monitoredCount: Int { count }
 
     /// The minimum counter once k keys are monitored, else 0: an unmonitored key's admitted mass
