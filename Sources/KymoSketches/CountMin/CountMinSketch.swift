@@ -90,6 +90,27 @@ public struct CountMinSketch: Sendable, Equatable {
     public mutating func update(_ key: UInt64, weight: Float = 1) {
         precondition(weight >= 0, "Count-Min weights must be non-negative")
         totalWeight += Double(weight)
+        if depth == 4 && !conservative {
+            // The common shape, without copying the row seeds: four independent read-modify-writes.
+            let (width, s0, s1, s2, s3) = (self.width, rowSeeds[0], rowSeeds[1], rowSeeds[2], rowSeeds[3])
+            let w = UInt64(width)
+            let j0 = SketchHash.reduce(SketchHash.hash(key, seed: s0), w)
+            let j1 = SketchHash.reduce(SketchHash.hash(key, seed: s1), w)
+            let j2 = SketchHash.reduce(SketchHash.hash(key, seed: s2), w)
+            let j3 = SketchHash.reduce(SketchHash.hash(key, seed: s3), w)
+            counters.withUnsafeMutableBufferPointer { c in
+                c[j0] += weight
+                c[width &+ j1] += weight
+                c[2 &* width &+ j2] += weight
+                c[3 &* width &+ j3] += weight
+            }
+            return
+        }
+        updateAnyShape(key, weight)
+    }
+
+    @inline(never)
+    private mutating func updateAnyShape(_ key: UInt64, _ weight: Float) {
         let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
         counters.withUnsafeMutableBufferPointer { c in
             Self.add(key, weight, to: c, width: width, depth: depth, seeds: seeds, conservative: conservative)
