@@ -6,6 +6,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("gemm", gemmRatios),
     ("engine", engineRatios),
     ("store", storeRatios),
+    ("sketches", sketchRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

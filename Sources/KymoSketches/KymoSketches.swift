@@ -1,1 +1,0 @@
-// KymoSketches: placeholder until its issue lands.
