@@ -1,0 +1,160 @@
+import Foundation
+
+/// The bounded hand-off between the training thread and the recorder thread.
+///
+/// A fixed pool of reusable slots (per-step buffers, allocated once). The training thread
+/// `acquire()`s a free slot — waiting while all are in flight, which is the back-pressure: nothing
+/// is ever dropped — fills it (copies the step's factors, gradient, update in), and `submit(_:)`s
+/// it. The recorder thread processes submitted slots strictly in submission order, each with its
+/// sequence number, and returns them to the pool. `finish()` drains what was submitted, joins the
+/// thread and rethrows the first worker error.
+///
+/// Ownership protocol (why this is race-free): a slot belongs to exactly one side at a time; it
+/// changes hands only under the lock (free list ⇄ training thread ⇄ queue ⇄ worker), so every write
+/// to it happens-before every read by the next owner.
+///
+/// Errors: if `process` throws, the worker stops (later slots are not processed), and the next
+/// `acquire()`/`submit(_:)` on the training thread, and `finish()`, throw
+/// `RecorderError.workerFailed(sequence:message:)` — training stops with the worker's error.
+/// The original error is available as `failure`.
+package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
+    private let lock = ConditionLock()
+    // Guarded by `lock`.
+    private var free: [Slot]
+    private var queue: [(sequence: Int, slot: Slot)] = []
+    private var queueHead = 0
+    private var nextSequence = 0
+    private var closed = false
+    private var workerExited = false
+    private var error: (sequence: Int, error: any Error)?
+    private var processedCount = 0
+
+    private let process: @Sendable (Slot, Int) throws -> Void
+
+    /// Starts the recorder thread.
+    /// - Parameters:
+    ///   - slots: the reusable buffers; their number bounds how far training may run ahead.
+    ///   - process: called on the recorder thread for each submitted slot, with its sequence
+    ///     number (0, 1, 2, …), in order.
+    /// - Complexity: O(slots).
+    package init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+        precondition(!slots.isEmpty, "the pipeline needs at least one slot")
+        free = slots
+        self.process = process
+        let thread = Thread { [self] in self.workerLoop() }
+        thread.name = "kymo-recorder"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        // A pipeline dropped without finish(): stop the worker and wait for it.
+        lock.withLock {
+            closed = true
+            lock.broadcast()
+            while !workerExited { lock.wait() }
+        }
+    }
+
+    /// The number of slots the worker has finished.
+    package var processed: Int { lock.withLock { processedCount } }
+
+    /// The worker's error, if it failed.
+    package var failure: (any Error)? { lock.withLock { error?.error } }
+
+    /// Takes a free slot, waiting while every slot is in flight.
+    /// - Throws: the worker's failure, or `RecorderError.pipelineClosed` after `finish()`.
+    /// - Complexity: O(1) plus the wait.
+    package func acquire() throws -> Slot {
+        try lock.withLock {
+            while true {
+                if let failed = error { throw Self.wrap(failed) }
+                if closed { throw RecorderError.pipelineClosed }
+                if let slot = free.popLast() { return slot }
+                lock.wait()
+            }
+        }
+    }
+
+    /// Hands a filled slot to the recorder thread; returns its sequence number.
+    /// - Throws: the worker's failure (the slot is then returned to the pool unprocessed), or
+    ///   `RecorderError.pipelineClosed`.
+    /// - Complexity: O(1) amortized.
+    @discardableResult
+    package func submit(_ slot: Slot) throws -> Int {
+        try lock.withLock {
+            if let failed = error {
+                free.append(slot)
+                throw Self.wrap(failed)
+            }
+            if closed { throw RecorderError.pipelineClosed }
+            let sequence = nextSequence
+            nextSequence += 1
+            queue.append((sequence, slot))
+            lock.broadcast()
+            return sequence
+        }
+    }
+
+    /// Returns an acquired slot unused (e.g. training stopped before filling it).
+    /// - Complexity: O(1).
+    package func giveBack(_ slot: Slot) {
+        lock.withLock {
+            free.append(slot)
+            lock.broadcast()
+        }
+    }
+
+    /// Processes everything submitted, stops the recorder thread and waits for it.
+    /// - Throws: `RecorderError.workerFailed` when the worker failed at any point.
+    /// - Complexity: the remaining work.
+    package func finish() throws {
+        try lock.withLock {
+            closed = true
+            lock.broadcast()
+            while !workerExited { lock.wait() }
+            if let failed = error { throw Self.wrap(failed) }
+        }
+    }
+
+    private static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
+        if let e = failed.error as? RecorderError, case .workerFailed = e { return e }
+        return .workerFailed(sequence: failed.sequence, message: String(describing: failed.error))
+    }
+
+    private func workerLoop() {
+        while true {
+            let next: (sequence: Int, slot: Slot)? = lock.withLock {
+                while queueHead == queue.count && !closed && error == nil { lock.wait() }
+                if error != nil || queueHead == queue.count { return nil }
+                let item = queue[queueHead]
+                queueHead += 1
+                if queueHead > 64 && queueHead * 2 > queue.count {
+                    queue.removeFirst(queueHead)
+                    queueHead = 0
+                }
+                return item
+            }
+            guard let (sequence, slot) = next else { break }
+            do {
+                try process(slot, sequence)
+                lock.withLock {
+                    processedCount += 1
+                    free.append(slot)
+                    lock.broadcast()
+                }
+            } catch {
+                lock.withLock {
+                    self.error = (sequence, error)
+                    free.append(slot)
+                    lock.broadcast()
+                }
+                break
+            }
+        }
+        lock.withLock {
+            workerExited = true
+            lock.broadcast()
+        }
+    }
+}
