@@ -17,19 +17,10 @@ import Foundation
 /// `acquire()`/`submit(_:)` on the training thread, and `finish()`, throw
 /// `RecorderError.workerFailed(sequence:message:)` — training stops with the worker's error.
 /// The original error is available as `failure`.
+///
+/// Dropping the pipeline without `finish()` drains and joins the thread too (errors are lost).
 package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
-    private let lock = ConditionLock()
-    // Guarded by `lock`.
-    private var free: [Slot]
-    private var queue: [(sequence: Int, slot: Slot)] = []
-    private var queueHead = 0
-    private var nextSequence = 0
-    private var closed = false
-    private var workerExited = false
-    private var error: (sequence: Int, error: any Error)?
-    private var processedCount = 0
-
-    private let process: @Sendable (Slot, Int) throws -> Void
+    private let core: Core
 
     /// Starts the recorder thread.
     /// - Parameters:
@@ -39,39 +30,36 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// - Complexity: O(slots).
     package init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
-        free = slots
-        self.process = process
-        let thread = Thread { [self] in self.workerLoop() }
+        let core = Core(slots: slots, process: process)
+        self.core = core
+        // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
+        let thread = Thread { core.workerLoop() }
         thread.name = "kymo-recorder"
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    deinit {
-        // A pipeline dropped without finish(): stop the worker and wait for it.
-        lock.withLock {
-            closed = true
-            lock.broadcast()
-            while !workerExited { lock.wait() }
-        }
-    }
+    deinit { core.close() }
 
     /// The number of slots the worker has finished.
-    package var processed: Int { lock.withLock { processedCount } }
+    /// - Complexity: O(1).
+    package var processed: Int { core.lock.withLock { core.processedCount } }
 
     /// The worker's error, if it failed.
-    package var failure: (any Error)? { lock.withLock { error?.error } }
+    /// - Complexity: O(1).
+    package var failure: (any Error)? { core.lock.withLock { core.error?.error } }
 
     /// Takes a free slot, waiting while every slot is in flight.
     /// - Throws: the worker's failure, or `RecorderError.pipelineClosed` after `finish()`.
     /// - Complexity: O(1) plus the wait.
     package func acquire() throws -> Slot {
-        try lock.withLock {
+        let core = core
+        return try core.lock.withLock {
             while true {
-                if let failed = error { throw Self.wrap(failed) }
-                if closed { throw RecorderError.pipelineClosed }
-                if let slot = free.popLast() { return slot }
-                lock.wait()
+                if let failed = core.error { throw Core.wrap(failed) }
+                if core.closed { throw RecorderError.pipelineClosed }
+                if let slot = core.free.popLast() { return slot }
+                core.lock.wait()
             }
         }
     }
@@ -82,16 +70,17 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// - Complexity: O(1) amortized.
     @discardableResult
     package func submit(_ slot: Slot) throws -> Int {
-        try lock.withLock {
-            if let failed = error {
-                free.append(slot)
-                throw Self.wrap(failed)
+        let core = core
+        return try core.lock.withLock {
+            if let failed = core.error {
+                core.free.append(slot)
+                throw Core.wrap(failed)
             }
-            if closed { throw RecorderError.pipelineClosed }
-            let sequence = nextSequence
-            nextSequence += 1
-            queue.append((sequence, slot))
-            lock.broadcast()
+            if core.closed { throw RecorderError.pipelineClosed }
+            let sequence = core.nextSequence
+            core.nextSequence += 1
+            core.queue.append((sequence, slot))
+            core.lock.broadcast()
             return sequence
         }
     }
@@ -99,9 +88,9 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// Returns an acquired slot unused (e.g. training stopped before filling it).
     /// - Complexity: O(1).
     package func giveBack(_ slot: Slot) {
-        lock.withLock {
-            free.append(slot)
-            lock.broadcast()
+        core.lock.withLock {
+            core.free.append(slot)
+            core.lock.broadcast()
         }
     }
 
@@ -109,52 +98,75 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// - Throws: `RecorderError.workerFailed` when the worker failed at any point.
     /// - Complexity: the remaining work.
     package func finish() throws {
-        try lock.withLock {
-            closed = true
-            lock.broadcast()
-            while !workerExited { lock.wait() }
-            if let failed = error { throw Self.wrap(failed) }
-        }
+        core.close()
+        if let failed = core.lock.withLock({ core.error }) { throw Core.wrap(failed) }
     }
 
-    private static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
-        if let e = failed.error as? RecorderError, case .workerFailed = e { return e }
-        return .workerFailed(sequence: failed.sequence, message: String(describing: failed.error))
-    }
+    /// The state shared by both threads; every field is guarded by `lock`.
+    private final class Core: @unchecked Sendable {
+        let lock = ConditionLock()
+        var free: [Slot]
+        var queue: [(sequence: Int, slot: Slot)] = []
+        var queueHead = 0
+        var nextSequence = 0
+        var closed = false
+        var workerExited = false
+        var error: (sequence: Int, error: any Error)?
+        var processedCount = 0
+        let process: @Sendable (Slot, Int) throws -> Void
 
-    private func workerLoop() {
-        while true {
-            let next: (sequence: Int, slot: Slot)? = lock.withLock {
-                while queueHead == queue.count && !closed && error == nil { lock.wait() }
-                if error != nil || queueHead == queue.count { return nil }
-                let item = queue[queueHead]
-                queueHead += 1
-                if queueHead > 64 && queueHead * 2 > queue.count {
-                    queue.removeFirst(queueHead)
-                    queueHead = 0
-                }
-                return item
-            }
-            guard let (sequence, slot) = next else { break }
-            do {
-                try process(slot, sequence)
-                lock.withLock {
-                    processedCount += 1
-                    free.append(slot)
-                    lock.broadcast()
-                }
-            } catch {
-                lock.withLock {
-                    self.error = (sequence, error)
-                    free.append(slot)
-                    lock.broadcast()
-                }
-                break
+        init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+            free = slots
+            self.process = process
+        }
+
+        static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
+            .workerFailed(sequence: failed.sequence, message: String(describing: failed.error))
+        }
+
+        /// Closes the queue and waits until the worker has drained it and exited.
+        func close() {
+            lock.withLock {
+                closed = true
+                lock.broadcast()
+                while !workerExited { lock.wait() }
             }
         }
-        lock.withLock {
-            workerExited = true
-            lock.broadcast()
+
+        func workerLoop() {
+            while true {
+                let next: (sequence: Int, slot: Slot)? = lock.withLock {
+                    while queueHead == queue.count && !closed && error == nil { lock.wait() }
+                    if error != nil || queueHead == queue.count { return nil }
+                    let item = queue[queueHead]
+                    queueHead += 1
+                    if queueHead == queue.count {
+                        queue.removeAll(keepingCapacity: true)
+                        queueHead = 0
+                    }
+                    return item
+                }
+                guard let (sequence, slot) = next else { break }
+                do {
+                    try process(slot, sequence)
+                    lock.withLock {
+                        processedCount += 1
+                        free.append(slot)
+                        lock.broadcast()
+                    }
+                } catch {
+                    lock.withLock {
+                        self.error = (sequence, error)
+                        free.append(slot)
+                        lock.broadcast()
+                    }
+                    break
+                }
+            }
+            lock.withLock {
+                workerExited = true
+                lock.broadcast()
+            }
         }
     }
 }
