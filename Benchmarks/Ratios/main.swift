@@ -2,6 +2,7 @@
 // Each suite is a function in its own file of this folder, registered here.
 
 let suites: [(name: String, run: () throws -> Void)] = [
+    ("recorder", recorderRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

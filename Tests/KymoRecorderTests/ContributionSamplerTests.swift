@@ -104,3 +104,39 @@ import Testing
         #expect(abs(ht - total) < 0.05 * total)
     }
 }
+
+@Suite struct ContributionSamplerPerParameterScaleTests {
+    @Test func inclusionProbabilitiesAreExactWithPerParameterScales() throws {
+        let b = 1, inputs = 6, outputs = 4
+        let a = randomFloats(inputs, key: 51), d = randomFloats(outputs, key: 52, scale: 3)
+        // Scales spread over two orders of magnitude, like Adam's per-weight preconditioner.
+        let scales = randomFloats(outputs * (inputs + 1), key: 53).map { -0.01 * (1 + 99 * abs($0)) }
+        let tau: Float = 1.5
+        let trials = 40_000
+        var hits = [Int](repeating: 0, count: outputs * (inputs + 1))
+        var sampler = ContributionSampler()
+        var out: [ContributionCandidate] = []
+        try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { layer in
+            try scales.withUnsafeBufferPointer { k in
+                for t in 0..<trials {
+                    out.removeAll(keepingCapacity: true)
+                    try sampler.sample(layer, scales: k, threshold: tau, key: UInt64(t) + 7_000_000, into: &out)
+                    for c in out { hits[Int(c.row) * (inputs + 1) + Int(c.col)] += 1 }
+                }
+            }
+        }
+        var checked = 0
+        for r in 0..<outputs {
+            for c in 0...inputs {
+                let k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c]
+                let cv = k * d[r] * (c == inputs ? 1 : a[c])
+                let p = min(1, Double(abs(cv)) / Double(tau))
+                let observed = Double(hits[r * (inputs + 1) + c]) / Double(trials)
+                let sd = (p * (1 - p) / Double(trials)).squareRoot()
+                #expect(abs(observed - p) <= 5 * sd + 1e-12, "r=\(r) c=\(c): p=\(p) observed \(observed)")
+                if p > 0.01 && p < 0.99 { checked += 1 }
+            }
+        }
+        #expect(checked > 8)
+    }
+}

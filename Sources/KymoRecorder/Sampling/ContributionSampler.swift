@@ -79,7 +79,35 @@ package struct ContributionSampler {
         let root = CounterRNG(key: key)
         for s in 0..<layer.batch {
             var rng = root.stream(UInt64(s))
-            sampleOne(s, layer, scale: scale, tau: threshold, rng: &rng, output: &output)
+            sampleOne(s, layer, bound: scale, scales: nil, tau: threshold, rng: &rng, output: &output)
+        }
+    }
+
+    /// The same with a per-parameter scale (Adam/AdamW: `k_w,t` depends on v̂ of each weight):
+    /// `scales` holds the layer's parameters in layout order — weight (out, in) row-major, then
+    /// bias (out). Blocks are bounded with `max|k|` and each candidate is thinned with its exact
+    /// |k_w|, so inclusion probabilities stay exactly `min(1, |c|/τ)`; the work grows with
+    /// `max|k| / |k_w|` of the kept positions.
+    /// - Throws: `RecorderError.invalidConfiguration` for τ ≤ 0; `.shapeMismatch` for `scales`.
+    /// - Complexity: as `sample(_:scale:threshold:key:into:)` plus O(out·(in + 1)) for the bound.
+    package mutating func sample(
+        _ layer: LayerFactors, scales: UnsafeBufferPointer<Float>, threshold: Float, key: UInt64,
+        into output: inout [ContributionCandidate]
+    ) throws {
+        guard threshold > 0, threshold.isFinite else {
+            throw RecorderError.invalidConfiguration(field: "sampler-threshold", message: "\(threshold) must be positive and finite")
+        }
+        let count = layer.outputs * (layer.inputs + 1)
+        guard scales.count == count else {
+            throw RecorderError.shapeMismatch(what: "contribution scales (out×(in+1))", expected: count, actual: scales.count)
+        }
+        var bound: Float = 0
+        for k in scales where k.isFinite { bound = max(bound, abs(k)) }
+        guard bound > 0 else { return }
+        let root = CounterRNG(key: key)
+        for s in 0..<layer.batch {
+            var rng = root.stream(UInt64(s))
+            sampleOne(s, layer, bound: bound, scales: scales, tau: threshold, rng: &rng, output: &output)
         }
     }
 
@@ -125,7 +153,7 @@ package struct ContributionSampler {
     }
 
     private mutating func sampleOne(
-        _ s: Int, _ layer: LayerFactors, scale: Float, tau: Float,
+        _ s: Int, _ layer: LayerFactors, bound scale: Float, scales: UnsafeBufferPointer<Float>?, tau: Float,
         rng: inout CounterRNG, output: inout [ContributionCandidate]
     ) {
         let a = layer.activations(ofSample: s)
@@ -148,7 +176,9 @@ package struct ContributionSampler {
 
         @inline(__always) func value(_ r: Int32, _ c: Int32) -> Float {
             let ac: Float = Int(c) == inputs ? 1 : a[Int(c)]
-            return scale * d[Int(r)] * ac
+            guard let scales else { return scale * d[Int(r)] * ac }
+            let k = Int(c) == inputs ? scales[layer.outputs * inputs + Int(r)] : scales[Int(r) * inputs + Int(c)]
+            return k * d[Int(r)] * ac
         }
         @inline(__always) func emit(_ r: Int32, _ c: Int32, _ cv: Float, _ u: Double) {
             output.append(ContributionCandidate(sample: Int32(s), row: r, col: c, contribution: cv, uniform: u))

@@ -1,0 +1,117 @@
+import KymoCore
+
+/// The recorder's kernels on seed-scale inputs (MLP 784-512-256-10, batch 64, P = 535,818), as
+/// closures the separate Benchmarks package times (`kymo-ratios recorder`). Public only for that.
+public struct RecorderWorkload {
+    /// What is measured.
+    public let name: String
+    /// How many units one call processes (parameters, or 1 for a whole step).
+    public let unitsPerCall: Int
+    /// The unit ("param", "step").
+    public let unit: String
+    /// One call.
+    public let run: () -> Void
+
+    /// Builds the seed-scale workloads with synthetic inputs of realistic sparsity: fc1's input
+    /// 80 % zeros in [0, 1] (like MNIST), hidden inputs half zeros (ReLU), δ around 1e-3.
+    /// - Complexity: O(P + B·(in + out)) to build.
+    public static func seedScale() -> [RecorderWorkload] {
+        let shape = RunShape.seedScale
+        let p = shape.parameterCount, b = shape.batchSize
+        var rng = CounterRNG(key: 2026)
+        func normalish() -> Float { (rng.nextFloat() + rng.nextFloat() + rng.nextFloat() - 1.5) }
+        let gradient = Box((0..<p).map { _ in rng.next(below: 10) < 2 ? 0 : normalish() * 1e-3 })
+        let update = Box((0..<p).map { _ in normalish() * 1e-4 })
+        let sink = Box([Float](repeating: 0, count: p))
+        var layers: [(a: [Float], d: [Float], inputs: Int, outputs: Int)] = []
+        for (l, dense) in shape.layers.enumerated() {
+            let a: [Float] = (0..<(b * dense.inputs)).map { _ in
+                l == 0 ? (rng.next(below: 10) < 8 ? 0 : rng.nextFloat()) : (rng.next(below: 2) == 0 ? 0 : rng.nextFloat() * 2)
+            }
+            let d: [Float] = (0..<(b * dense.outputs)).map { _ in
+                l < 2 && rng.next(below: 2) == 0 ? 0 : normalish() * (l == 2 ? 0.3 : 1e-3)
+            }
+            layers.append((a, d, dense.inputs, dense.outputs))
+        }
+        let factorFloats = layers.reduce(0) { $0 + $1.a.count + $1.d.count }
+        let factorSink = Box([Float](repeating: 0, count: factorFloats))
+        let accumulators = Box(EpochAccumulators(parameterCount: p))
+        let counter = try! ThresholdCounter(thresholds: [1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 1e-1])
+        let histogram = Box(try! MagnitudeHistogram())
+        let sampler = Box(ContributionSampler())
+        let scale: Float = -0.01 / Float(b)
+        let candidates = Box([ContributionCandidate]())
+        let plan = try! RecordingPlan(budget: .default, shape: shape)
+        // τ so that about m tuples per step are kept: Σ|c| / m over the step.
+        var totalMass: Double = 0
+        for layer in layers {
+            var mass = [Float](repeating: 0, count: b * layer.outputs)
+            try! withFactors(layer) { try SampleFactorStatistics.neuronContributionMass($0, scale: scale, into: &mass) }
+            totalMass += mass.reduce(0.0) { $0 + Double($1) }
+        }
+        let tau = Float(totalMass / Double(plan.sampledContributionsPerStep))
+
+        func withFactors<R>(_ layer: (a: [Float], d: [Float], inputs: Int, outputs: Int), _ body: (LayerFactors) throws -> R) rethrows -> R {
+            try layer.a.withUnsafeBufferPointer { ap in
+                try layer.d.withUnsafeBufferPointer { dp in
+                    try body(try! LayerFactors(batch: b, inputs: layer.inputs, outputs: layer.outputs, activations: ap, deltas: dp))
+                }
+            }
+        }
+
+        return [
+            RecorderWorkload(name: "copy one P-float vector (training-thread hand-off)", unitsPerCall: p, unit: "param") {
+                sink.value.withUnsafeMutableBufferPointer { s in
+                    gradient.value.withUnsafeBufferPointer { g in
+                        s.baseAddress!.update(from: g.baseAddress!, count: p)
+                    }
+                }
+            },
+            RecorderWorkload(name: "copy one step's factors (B × Σ(in+out))", unitsPerCall: 1, unit: "step") {
+                factorSink.value.withUnsafeMutableBufferPointer { s in
+                    var offset = 0
+                    for layer in layers {
+                        layer.a.withUnsafeBufferPointer { s.baseAddress!.advanced(by: offset).update(from: $0.baseAddress!, count: $0.count) }
+                        offset += layer.a.count
+                        layer.d.withUnsafeBufferPointer { s.baseAddress!.advanced(by: offset).update(from: $0.baseAddress!, count: $0.count) }
+                        offset += layer.d.count
+                    }
+                }
+            },
+            RecorderWorkload(name: "epoch accumulators Σ|Δw| ΣΔw Σg² max|g|", unitsPerCall: p, unit: "param") {
+                update.value.withUnsafeBufferPointer { u in
+                    gradient.value.withUnsafeBufferPointer { g in try! accumulators.value.add(update: u, gradient: g) }
+                }
+            },
+            RecorderWorkload(name: "exact counts above 8 thresholds", unitsPerCall: p, unit: "param") {
+                let c = gradient.value.withUnsafeBufferPointer { counter.counts($0) }
+                precondition(c.count == 8)
+            },
+            RecorderWorkload(name: "|g| log-bucket histogram (m = 6)", unitsPerCall: p, unit: "param") {
+                gradient.value.withUnsafeBufferPointer { histogram.value.add($0) }
+            },
+            RecorderWorkload(name: "per-sample ‖g_s‖² and (sample, neuron) mass, 3 layers", unitsPerCall: 1, unit: "step") {
+                var norms = [Float](repeating: 0, count: b)
+                for layer in layers {
+                    var mass = [Float](repeating: 0, count: b * layer.outputs)
+                    withFactors(layer) {
+                        try! SampleFactorStatistics.accumulateGradientNormsSquared($0, into: &norms)
+                        try! SampleFactorStatistics.neuronContributionMass($0, scale: scale, into: &mass)
+                    }
+                }
+            },
+            RecorderWorkload(name: "contribution sampler, 3 layers, m ≈ \(plan.sampledContributionsPerStep)", unitsPerCall: 1, unit: "step") {
+                candidates.value.removeAll(keepingCapacity: true)
+                for (l, layer) in layers.enumerated() {
+                    withFactors(layer) { try! sampler.value.sample($0, scale: scale, threshold: tau, key: UInt64(l), into: &candidates.value) }
+                }
+            },
+        ]
+    }
+}
+
+/// A reference cell so the workload closures can mutate their state.
+final class Box<T> {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
