@@ -13,4 +13,5 @@ func recorderRatios() throws {
         let label = w.name.padding(toLength: 58, withPad: " ", startingAt: 0)
         print("\(label) \(String(format: "%8.3f", perUnit)) ns/\(w.unit)  \(String(format: "%8.1f", seconds * 1e6)) µs/call  \(String(format: "%6.2f", seconds / copy))x copy")
     }
+    for w in workloads where !w.report().isEmpty { print(w.report()) }
 }

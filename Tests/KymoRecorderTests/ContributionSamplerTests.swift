@@ -13,12 +13,13 @@ import Testing
         return (a, d)
     }
 
-    @Test func inclusionProbabilitiesAreExact() throws {
+    @Test(arguments: [ContributionSampler.Method.buckets, .rowEnvelope, .automatic])
+    func inclusionProbabilitiesAreExact(method: ContributionSampler.Method) throws {
         let (a, d) = Self.factors()
         let b = 2, inputs = 9, outputs = 6, scale: Float = -0.5, tau: Float = 0.4
         let trials = 40_000
         var hits = [Int](repeating: 0, count: b * outputs * (inputs + 1))
-        var sampler = ContributionSampler(levels: 6)
+        var sampler = ContributionSampler(levels: 6, method: method)
         var out: [ContributionCandidate] = []
         try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { layer in
             for t in 0..<trials {
@@ -47,13 +48,14 @@ import Testing
         #expect(checked > 50)
     }
 
-    @Test func pairsAreIndependent() throws {
+    @Test(arguments: [ContributionSampler.Method.buckets, .rowEnvelope])
+    func pairsAreIndependent(method: ContributionSampler.Method) throws {
         // Two entries of the same row in different column buckets, both with p in (0, 1):
         // P(both) must be p1·p2.
         let inputs = 4, outputs = 1
         let a: [Float] = [0.3, 0.05, 0, 0.2], d: [Float] = [1]
         let tau: Float = 1
-        var sampler = ContributionSampler()
+        var sampler = ContributionSampler(method: method)
         let trials = 60_000
         var both = 0, first = 0, second = 0
         var out: [ContributionCandidate] = []
@@ -75,11 +77,12 @@ import Testing
         #expect(abs(Double(second) / Double(trials) - 0.05) <= 0.005)
     }
 
-    @Test func deterministicAndValuesAreTheContributions() throws {
+    @Test(arguments: [ContributionSampler.Method.buckets, .rowEnvelope, .automatic])
+    func deterministicAndValuesAreTheContributions(method: ContributionSampler.Method) throws {
         let b = 8, inputs = 200, outputs = 50
         let a = randomFloats(b * inputs, key: 41), d = randomFloats(b * outputs, key: 42, scale: 0.1)
         let scale: Float = -0.01 / 8
-        var s1 = ContributionSampler(), s2 = ContributionSampler()
+        var s1 = ContributionSampler(method: method), s2 = ContributionSampler(method: method)
         var o1: [ContributionCandidate] = [], o2: [ContributionCandidate] = []
         try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { layer in
             try s1.sample(layer, scale: scale, threshold: 1e-5, key: 77, into: &o1)
@@ -106,7 +109,8 @@ import Testing
 }
 
 @Suite struct ContributionSamplerPerParameterScaleTests {
-    @Test func inclusionProbabilitiesAreExactWithPerParameterScales() throws {
+    @Test(arguments: [ContributionSampler.Method.buckets, .rowEnvelope])
+    func inclusionProbabilitiesAreExactWithPerParameterScales(method: ContributionSampler.Method) throws {
         let b = 1, inputs = 6, outputs = 4
         let a = randomFloats(inputs, key: 51), d = randomFloats(outputs, key: 52, scale: 3)
         // Scales spread over two orders of magnitude, like Adam's per-weight preconditioner.
@@ -114,7 +118,7 @@ import Testing
         let tau: Float = 1.5
         let trials = 40_000
         var hits = [Int](repeating: 0, count: outputs * (inputs + 1))
-        var sampler = ContributionSampler()
+        var sampler = ContributionSampler(method: method)
         var out: [ContributionCandidate] = []
         try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { layer in
             try scales.withUnsafeBufferPointer { k in

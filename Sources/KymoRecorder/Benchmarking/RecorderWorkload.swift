@@ -11,6 +11,15 @@ public struct RecorderWorkload {
     public let unit: String
     /// One call.
     public let run: () -> Void
+    /// Diagnostics after the runs (e.g. tuples kept per step), or "".
+    public var report: () -> String = { "" }
+
+    init(name: String, unitsPerCall: Int, unit: String, run: @escaping () -> Void) {
+        self.name = name
+        self.unitsPerCall = unitsPerCall
+        self.unit = unit
+        self.run = run
+    }
 
     /// Builds the seed-scale workloads with synthetic inputs of realistic sparsity: fc1's input
     /// 80 % zeros in [0, 1] (like MNIST), hidden inputs half zeros (ReLU), δ around 1e-3.
@@ -59,6 +68,21 @@ public struct RecorderWorkload {
             }
         }
 
+        let calls = Box(0)
+        var samplerWorkload = RecorderWorkload(name: "contribution sampler, 3 layers, m ≈ \(plan.sampledContributionsPerStep)", unitsPerCall: 1, unit: "step") {
+            candidates.value.removeAll(keepingCapacity: true)
+            for (l, layer) in layers.enumerated() {
+                withFactors(layer) { try! sampler.value.sample($0, scale: scale, threshold: tau, key: UInt64(calls.value * 3 + l), into: &candidates.value) }
+            }
+            calls.value += 1
+        }
+        samplerWorkload.report = {
+            let n = Double(max(calls.value, 1))
+            return "sampler per step: \(candidates.value.count) kept (last), "
+                + "\(Int(Double(sampler.value.candidatesDrawn) / n)) candidates drawn, "
+                + "\(Int(Double(sampler.value.positionsEnumerated) / n)) positions enumerated, "
+                + "\(Int(Double(sampler.value.rowEnvelopeSamples) / n)) of 192 sample-layers by row envelope"
+        }
         return [
             RecorderWorkload(name: "copy one P-float vector (training-thread hand-off)", unitsPerCall: p, unit: "param") {
                 sink.value.withUnsafeMutableBufferPointer { s in
@@ -100,12 +124,7 @@ public struct RecorderWorkload {
                     }
                 }
             },
-            RecorderWorkload(name: "contribution sampler, 3 layers, m ≈ \(plan.sampledContributionsPerStep)", unitsPerCall: 1, unit: "step") {
-                candidates.value.removeAll(keepingCapacity: true)
-                for (l, layer) in layers.enumerated() {
-                    withFactors(layer) { try! sampler.value.sample($0, scale: scale, threshold: tau, key: UInt64(l), into: &candidates.value) }
-                }
-            },
+            samplerWorkload,
         ]
     }
 }

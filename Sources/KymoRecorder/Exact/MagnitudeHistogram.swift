@@ -9,7 +9,12 @@
 /// (index, count) as they are: same mapping, so the merge is exact.
 ///
 /// Range: values below `2^minExponent` (and zeros) go to an underflow count, values at or above
-/// `2^(maxExponent+1)` (and ±inf) to an overflow count; NaN is counted apart.
+/// `2^(maxExponent+1)`, ±inf and NaN to an overflow count (a NaN gradient means the step
+/// diverged; the loss check reports it).
+///
+/// Speed: the index is clamped without branches into `[underflow, buckets…, overflow]`, and
+/// four interleaved count tables take consecutive values, so runs of equal buckets (gradients
+/// cluster) do not serialize on one memory location.
 ///
 /// - Accuracy: as above, relative error ≤ α for every quantile inside the range.
 /// - Space: `(maxExponent − minExponent + 1)·2^m` UInt32 counts.
@@ -21,14 +26,21 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     package let minExponent: Int
     /// The largest binary exponent with buckets.
     package let maxExponent: Int
+    /// Slot 0 underflow, slots 1…buckets the buckets, slot buckets+1 overflow; 4 lanes each,
+    /// lane-interleaved (`slot·4 + lane`).
+    private var lanes: [UInt32]
+    /// The number of buckets.
+    package let bucketCount: Int
+
     /// Bucket counts, index 0 = [2^minExponent, 2^minExponent·(1 + 2^−m)).
-    package private(set) var counts: [UInt32]
+    /// - Complexity: O(buckets).
+    package var counts: [UInt32] { (0..<bucketCount).map { slot($0 + 1) } }
     /// Values in [0, 2^minExponent), including zeros and subnormals.
-    package private(set) var underflow: UInt64 = 0
-    /// Values ≥ 2^(maxExponent+1), including infinity.
-    package private(set) var overflow: UInt64 = 0
-    /// NaN values.
-    package private(set) var nan: UInt64 = 0
+    package var underflow: UInt64 { UInt64(slot(0)) }
+    /// Values ≥ 2^(maxExponent+1), ±inf and NaN.
+    package var overflow: UInt64 { UInt64(slot(bucketCount + 1)) }
+
+    private func slot(_ i: Int) -> UInt32 { lanes[4 * i] &+ lanes[4 * i + 1] &+ lanes[4 * i + 2] &+ lanes[4 * i + 3] }
 
     /// - Throws: `RecorderError.invalidConfiguration` unless 0 ≤ m ≤ 10 and
     ///   −126 ≤ minExponent ≤ maxExponent ≤ 127.
@@ -40,7 +52,8 @@ package struct MagnitudeHistogram: Sendable, Equatable {
         self.mantissaBits = mantissaBits
         self.minExponent = minExponent
         self.maxExponent = maxExponent
-        counts = Array(repeating: 0, count: (maxExponent - minExponent + 1) << mantissaBits)
+        bucketCount = (maxExponent - minExponent + 1) << mantissaBits
+        lanes = Array(repeating: 0, count: 4 * (bucketCount + 2))
     }
 
     /// The bucket index of |x| as a signed offset into `counts` (may be out of range).
@@ -63,37 +76,46 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     /// Zeroes all counts.
     /// - Complexity: O(buckets).
     package mutating func reset() {
-        for i in counts.indices { counts[i] = 0 }
-        underflow = 0; overflow = 0; nan = 0
+        for i in lanes.indices { lanes[i] = 0 }
     }
 
-    /// Counts every |x| of `values`.
-    /// - Complexity: O(n); about 1 ns per value (a scatter increment; see docs/RECORDING.md).
+    /// Counts every |x| of `values`. Counts are UInt32: at most 2³² − 1 values per histogram
+    /// (reset per step).
+    /// - Complexity: O(n); under 1 ns per value (see docs/RECORDING.md).
     package mutating func add(_ values: UnsafeBufferPointer<Float>) {
         let shift = UInt32(23 - mantissaBits)
-        let base = (minExponent + 127) << mantissaBits
-        let size = counts.count
-        var under: UInt64 = 0, over: UInt64 = 0, nans: UInt64 = 0
-        counts.withUnsafeMutableBufferPointer { c in
-            for x in values {
-                let bits = x.bitPattern & 0x7FFF_FFFF
-                let i = Int(bits &>> shift) &- base
-                if UInt(bitPattern: i) < UInt(size) {
-                    c[i] &+= 1
-                } else if i < 0 {
-                    under += 1
-                } else if bits > 0x7F80_0000 {
-                    nans += 1
-                } else {
-                    over += 1
-                }
+        // raw index + 1, clamped to [0, buckets + 1]; in UInt32 arithmetic: below-range values
+        // wrap to huge and are mapped to 0 by the comparison below.
+        let base = UInt32(((minExponent + 127) << mantissaBits) - 1)
+        let top = UInt32(bucketCount + 1)
+        @inline(__always) func slotOf(_ x: Float) -> Int {
+            let key = (x.bitPattern & 0x7FFF_FFFF) &>> shift
+            // key < base + 1 → underflow (0); key − base > top → overflow (top).
+            let i = key &- base
+            let under = key <= base
+            return Int(under ? 0 : min(i, top))
+        }
+        lanes.withUnsafeMutableBufferPointer { c in
+            let p = c.baseAddress!
+            let n = values.count
+            var i = 0
+            while i + 4 <= n {
+                p[slotOf(values[i]) &* 4] &+= 1
+                p[slotOf(values[i + 1]) &* 4 &+ 1] &+= 1
+                p[slotOf(values[i + 2]) &* 4 &+ 2] &+= 1
+                p[slotOf(values[i + 3]) &* 4 &+ 3] &+= 1
+                i += 4
+            }
+            while i < n {
+                p[slotOf(values[i]) &* 4] &+= 1
+                i += 1
             }
         }
-        underflow += under; overflow += over; nan += nans
     }
 
-    /// The total number of values counted, NaN included.
-    package var total: UInt64 { counts.reduce(UInt64(0)) { $0 + UInt64($1) } + underflow + overflow + nan }
+    /// The total number of values counted.
+    /// - Complexity: O(buckets).
+    package var total: UInt64 { lanes.reduce(UInt64(0)) { $0 + UInt64($1) } }
 
     /// The number of counted values whose bucket lies entirely above θ, and the number whose bucket
     /// contains θ: the fraction above θ lies in [above, above + straddling] / total.

@@ -73,7 +73,7 @@ package enum SampleFactorStatistics {
         let raw = UnsafeRawPointer(base)
         for v in 0..<vectors {
             let e = raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)
-            acc += pointwiseMax(e, -e)
+            acc += unsafeBitCast(unsafeBitCast(e, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
         }
         var total = acc.sum()
         for i in (vectors * 8)..<n { total += abs(x[i]) }

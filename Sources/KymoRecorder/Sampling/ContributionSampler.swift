@@ -53,11 +53,33 @@ package struct ContributionSampler {
     private var rowOrder: [Int32] = []
     private var colStart: [Int] = []
     private var rowStart: [Int] = []
+    private var fill: [Int] = []
+
+    /// Diagnostics: candidates drawn in sparse blocks, positions enumerated in dense blocks, since
+    /// creation (the work beyond bucketing; compare with the number of tuples kept).
+    package private(set) var candidatesDrawn = 0
+    package private(set) var positionsEnumerated = 0
+    /// Diagnostics: sample-layers drawn with the row envelope instead of the buckets.
+    package private(set) var rowEnvelopeSamples = 0
+
+    /// Which exact method draws a sample's tuples; both give the same distribution.
+    package enum Method: Equatable, Sendable {
+        /// Per sample, the cheaper of the two by an estimate of their work.
+        case automatic
+        /// Exponent buckets of rows and columns (robust to skewed factors).
+        case buckets
+        /// One envelope per row, `max|a|` over the columns (cheapest for flat a).
+        case rowEnvelope
+    }
+
+    /// The method in use.
+    package let method: Method
 
     /// - Complexity: O(1).
-    package init(levels: Int = 16) {
+    package init(levels: Int = 16, method: Method = .automatic) {
         precondition(levels >= 1 && levels <= 60, "levels must be in 1...60")
         self.levels = levels
+        self.method = method
     }
 
     /// Draws the kept tuples of every sample of `layer` and appends them to `output`, in
@@ -113,41 +135,54 @@ package struct ContributionSampler {
 
     /// Counting sort of the nonzero finite |x| by exponent into `order`/`start`; returns the
     /// exponent of bucket 0 (the largest) or nil when all are zero. Bucket b holds exponent
-    /// `top − b` (the last bucket also everything smaller).
-    private func bucket(count n: Int, extraOne: Bool, value: (Int) -> Float,
-                        order: inout [Int32], start: inout [Int]) -> Int? {
-        var top = -1
+    /// `top − b` (the last bucket also everything smaller). With `extraOne`, index `x.count`
+    /// stands for an extra value 1 (the bias column).
+    private func bucket(_ x: UnsafeBufferPointer<Float>, extraOne: Bool,
+                        order: inout [Int32], start: inout [Int], fill: inout [Int]) -> Int? {
+        let n = x.count
+        var top = extraOne ? 127 : -1
         for i in 0..<n {
-            let bits = value(i).bitPattern & 0x7FFF_FFFF
+            let bits = x[i].bitPattern & 0x7FFF_FFFF
             if bits != 0 && bits < 0x7F80_0000 { top = max(top, Int(bits >> 23)) }
         }
-        if extraOne { top = max(top, 127) }
         guard top >= 0 else { return nil }
+        let levels = self.levels
         let buckets = levels + 1
         start.removeAll(keepingCapacity: true)
         start.append(contentsOf: repeatElement(0, count: buckets + 1))
-        @inline(__always) func slot(_ bits: UInt32) -> Int { min(top - Int(bits >> 23), levels) }
-        for i in 0..<n {
-            let bits = value(i).bitPattern & 0x7FFF_FFFF
-            if bits != 0 && bits < 0x7F80_0000 { start[slot(bits) + 1] += 1 }
-        }
-        if extraOne { start[slot(Float(1).bitPattern) + 1] += 1 }
-        for b in 0..<buckets { start[b + 1] += start[b] }
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: repeatElement(0, count: start[buckets]))
-        var fill = Array(start.prefix(buckets))
-        for i in 0..<n {
-            let bits = value(i).bitPattern & 0x7FFF_FFFF
-            if bits != 0 && bits < 0x7F80_0000 {
-                let b = slot(bits)
-                order[fill[b]] = Int32(i)
-                fill[b] += 1
+        fill.removeAll(keepingCapacity: true)
+        fill.append(contentsOf: repeatElement(0, count: buckets))
+        var total = 0
+        start.withUnsafeMutableBufferPointer { st in
+            for i in 0..<n {
+                let bits = x[i].bitPattern & 0x7FFF_FFFF
+                if bits != 0 && bits < 0x7F80_0000 { st[min(top - Int(bits >> 23), levels) + 1] += 1 }
             }
+            if extraOne { st[min(top - 127, levels) + 1] += 1 }
+            for b in 0..<buckets { st[b + 1] += st[b] }
+            total = st[buckets]
         }
-        if extraOne {
-            let b = slot(Float(1).bitPattern)
-            order[fill[b]] = Int32(n)
-            fill[b] += 1
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: repeatElement(0, count: total))
+        order.withUnsafeMutableBufferPointer { od in
+            fill.withUnsafeMutableBufferPointer { fl in
+                start.withUnsafeBufferPointer { st in
+                    for b in 0..<buckets { fl[b] = st[b] }
+                }
+                for i in 0..<n {
+                    let bits = x[i].bitPattern & 0x7FFF_FFFF
+                    if bits != 0 && bits < 0x7F80_0000 {
+                        let b = min(top - Int(bits >> 23), levels)
+                        od[fl[b]] = Int32(i)
+                        fl[b] += 1
+                    }
+                }
+                if extraOne {
+                    let b = min(top - 127, levels)
+                    od[fl[b]] = Int32(n)
+                    fl[b] += 1
+                }
+            }
         }
         return top
     }
@@ -158,80 +193,151 @@ package struct ContributionSampler {
     ) {
         let a = layer.activations(ofSample: s)
         let d = layer.deltas(ofSample: s)
-        let inputs = layer.inputs
-        var colOrder = self.colOrder, rowOrder = self.rowOrder
-        var colStart = self.colStart, rowStart = self.rowStart
-        defer {
-            self.colOrder = colOrder; self.rowOrder = rowOrder
-            self.colStart = colStart; self.rowStart = rowStart
-        }
-        guard let colTop = bucket(count: inputs, extraOne: true, value: { a[$0] }, order: &colOrder, start: &colStart),
-              let rowTop = bucket(count: layer.outputs, extraOne: false, value: { d[$0] }, order: &rowOrder, start: &rowStart)
-        else { return }
-        let buckets = levels + 1
+        let inputs = layer.inputs, outputs = layer.outputs
         let tauD = Double(tau)
         let x = Double(abs(scale)) / tauD
-        // Upper bound of bucket b: 2^(top − b − 127 + 1).
-        @inline(__always) func upper(_ top: Int, _ b: Int) -> Double { Double(sign: .plus, exponent: top - b - 126, significand: 1) }
-
-        @inline(__always) func value(_ r: Int32, _ c: Int32) -> Float {
-            let ac: Float = Int(c) == inputs ? 1 : a[Int(c)]
-            guard let scales else { return scale * d[Int(r)] * ac }
-            let k = Int(c) == inputs ? scales[layer.outputs * inputs + Int(r)] : scales[Int(r) * inputs + Int(c)]
-            return k * d[Int(r)] * ac
+        // Choose the cheaper exact method for this sample (a deterministic function of the data):
+        // the row envelope costs O(out) plus ~1.5·x·‖δ‖₁·(in+1)·max|a| candidates; bucketing costs
+        // a few passes over in + out.
+        var aMax: Float = 1 // the bias column
+        for v in a { aMax = max(aMax, abs(v)) }
+        var dL1: Float = 0
+        for v in d { dL1 += abs(v) }
+        guard aMax.isFinite, dL1.isFinite else { return }
+        let rowCandidates = 1.5 * x * Double(dL1) * Double(inputs + 1) * Double(aMax)
+        if method == .rowEnvelope || (method == .automatic && rowCandidates <= 2 * Double(inputs + outputs)) {
+            rowEnvelope(s, a, d, inputs: inputs, outputs: outputs, aMax: aMax, x: x, tau: tauD,
+                        scale: scale, scales: scales, rng: &rng, output: &output)
+            return
         }
-        @inline(__always) func emit(_ r: Int32, _ c: Int32, _ cv: Float, _ u: Double) {
-            output.append(ContributionCandidate(sample: Int32(s), row: r, col: c, contribution: cv, uniform: u))
+        // Take the scratch buffers out of self so they stay uniquely referenced (no copy).
+        var colOrder: [Int32] = [], rowOrder: [Int32] = [], colStart: [Int] = [], rowStart: [Int] = [], fill: [Int] = []
+        swap(&colOrder, &self.colOrder); swap(&rowOrder, &self.rowOrder)
+        swap(&colStart, &self.colStart); swap(&rowStart, &self.rowStart); swap(&fill, &self.fill)
+        defer {
+            swap(&colOrder, &self.colOrder); swap(&rowOrder, &self.rowOrder)
+            swap(&colStart, &self.colStart); swap(&rowStart, &self.rowStart); swap(&fill, &self.fill)
         }
-        @inline(__always) func uniform01(_ rng: inout CounterRNG) -> Double { rng.nextDouble() }
-        // Exp(1) from a uniform in (0, 1].
-        @inline(__always) func exponential(_ rng: inout CounterRNG) -> Double { -log(1 - rng.nextDouble()) }
-
-        var e = exponential(&rng)
-        for i in 0..<buckets {
-            let r0 = rowStart[i], r1 = rowStart[i + 1]
-            if r0 == r1 { continue }
-            let nr = r1 - r0
-            let ui = upper(rowTop, i)
-            for j in 0..<buckets {
-                let c0 = colStart[j], c1 = colStart[j + 1]
-                if c0 == c1 { continue }
-                let nc = c1 - c0
-                let pBar = x * ui * upper(colTop, j)
-                if pBar > 0.5 {
-                    // Enumerate: one uniform per position.
-                    for ri in r0..<r1 {
-                        let r = rowOrder[ri]
-                        for ci in c0..<c1 {
-                            let c = colOrder[ci]
-                            let cv = value(r, c)
-                            let u = uniform01(&rng)
-                            if u * tauD < Double(abs(cv)) { emit(r, c, cv, u) }
-                        }
-                    }
-                    continue
-                }
-                let h = pBar * (1 + pBar)
-                let n = nr * nc
-                var pos = 0
-                while pos < n {
-                    let remaining = h * Double(n - pos)
-                    if e >= remaining {
-                        e -= remaining
-                        break
-                    }
-                    // First success at pos + j, j = ⌈e/h⌉ − 1 (clamped against rounding).
-                    let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
-                    let k = pos + jump
-                    let r = rowOrder[r0 + k / nc], c = colOrder[c0 + k % nc]
-                    let candidateProbability = -expm1(-h)
-                    let u = uniform01(&rng) * candidateProbability
-                    let cv = value(r, c)
-                    if u * tauD < Double(abs(cv)) { emit(r, c, cv, u) }
-                    e = exponential(&rng)
-                    pos = k + 1
+        guard let colTop = bucket(a, extraOne: true, order: &colOrder, start: &colStart, fill: &fill),
+              let rowTop = bucket(d, extraOne: false, order: &rowOrder, start: &rowStart, fill: &fill)
+        else { return }
+        let buckets = levels + 1
+        // Upper bound of bucket b of a list whose top exponent field is `top`: 2^(top − b − 126).
+        @inline(__always) func upper(_ top: Int, _ b: Int) -> Double {
+            Double(bitPattern: UInt64(top - b - 126 + 1023) << 52)
+        }
+        var drawn = 0, enumerated = 0
+        colOrder.withUnsafeBufferPointer { co in
+        rowOrder.withUnsafeBufferPointer { ro in
+        colStart.withUnsafeBufferPointer { cs in
+        rowStart.withUnsafeBufferPointer { rs in
+            @inline(__always) func value(_ r: Int, _ c: Int) -> Float {
+                let ac: Float = c == inputs ? 1 : a[c]
+                guard let scales else { return scale * d[r] * ac }
+                let k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c]
+                return k * d[r] * ac
+            }
+            @inline(__always) func consider(_ r: Int, _ c: Int, _ u: Double) {
+                let cv = value(r, c)
+                if u * tauD < Double(abs(cv)) {
+                    output.append(ContributionCandidate(sample: Int32(s), row: Int32(r), col: Int32(c), contribution: cv, uniform: u))
                 }
             }
+            // Exp(1) from a uniform in (0, 1].
+            var e = -log(1 - rng.nextDouble())
+            for i in 0..<buckets {
+                let r0 = rs[i], r1 = rs[i + 1]
+                if r0 == r1 { continue }
+                let nr = r1 - r0
+                let xi = x * upper(rowTop, i)
+                for j in 0..<buckets {
+                    let c0 = cs[j], c1 = cs[j + 1]
+                    if c0 == c1 { continue }
+                    let nc = c1 - c0
+                    let pBar = xi * upper(colTop, j)
+                    if pBar > 0.5 {
+                        // Dense block: one uniform per position.
+                        enumerated += nr * nc
+                        for ri in r0..<r1 {
+                            let r = Int(ro[ri])
+                            for ci in c0..<c1 { consider(r, Int(co[ci]), rng.nextDouble()) }
+                        }
+                        continue
+                    }
+                    let h = pBar * (1 + pBar)
+                    let n = nr * nc
+                    var pos = 0
+                    while pos < n {
+                        let remaining = h * Double(n - pos)
+                        if e >= remaining {
+                            e -= remaining
+                            break
+                        }
+                        // First success at pos + jump, jump = ⌈e/h⌉ − 1 (clamped against rounding).
+                        let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
+                        let k = pos + jump
+                        drawn += 1
+                        consider(Int(ro[r0 + k / nc]), Int(co[c0 + k % nc]), rng.nextDouble() * -expm1(-h))
+                        e = -log(1 - rng.nextDouble())
+                        pos = k + 1
+                    }
+                }
+            }
+        }}}}
+        candidatesDrawn += drawn
+        positionsEnumerated += enumerated
+    }
+
+    /// The row-envelope method: every position of row r is bounded by `p̄_r = x·|δ_r|·max|a|`;
+    /// rows with `p̄_r > 1/2` are enumerated, the others form one cumulative-hazard Bernoulli
+    /// sequence (hazard `p̄_r(1 + p̄_r)` per position) whose candidates are thinned to exactly p.
+    /// Cost O(out) plus the candidates, about `1.5·(in+1)·max|a|/‖a‖₁` per kept tuple.
+    private mutating func rowEnvelope(
+        _ s: Int, _ a: UnsafeBufferPointer<Float>, _ d: UnsafeBufferPointer<Float>,
+        inputs: Int, outputs: Int, aMax: Float, x: Double, tau: Double,
+        scale: Float, scales: UnsafeBufferPointer<Float>?,
+        rng: inout CounterRNG, output: inout [ContributionCandidate]
+    ) {
+        let n = inputs + 1
+        let xa = x * Double(aMax)
+        var drawn = 0, enumerated = 0
+        @inline(__always) func consider(_ r: Int, _ c: Int, _ u: Double) {
+            let ac: Float = c == inputs ? 1 : a[c]
+            let k: Float
+            if let scales { k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c] } else { k = scale }
+            let cv = k * d[r] * ac
+            if u * tau < Double(abs(cv)) {
+                output.append(ContributionCandidate(sample: Int32(s), row: Int32(r), col: Int32(c), contribution: cv, uniform: u))
+            }
         }
+        var e = -log(1 - rng.nextDouble())
+        for r in 0..<outputs {
+            let dr = abs(d[r])
+            if dr == 0 { continue }
+            let pBar = xa * Double(dr)
+            if pBar > 0.5 {
+                enumerated += n
+                for c in 0..<n { consider(r, c, rng.nextDouble()) }
+                continue
+            }
+            let h = pBar * (1 + pBar)
+            var pos = 0
+            while pos < n {
+                let remaining = h * Double(n - pos)
+                if e >= remaining {
+                    e -= remaining
+                    break
+                }
+                let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
+                let c = pos + jump
+                drawn += 1
+                consider(r, c, rng.nextDouble() * -expm1(-h))
+                e = -log(1 - rng.nextDouble())
+                pos = c + 1
+            }
+        }
+        candidatesDrawn += drawn
+        positionsEnumerated += enumerated
+        rowEnvelopeSamples += 1
     }
 }
