@@ -50,3 +50,22 @@ import Testing
         }
     }
 }
+
+@Suite struct LayerFactorSummaryTests {
+    @Test func summaryMatchesScalarNorms() throws {
+        let b = 3, inputs = 21, outputs = 10
+        var a = randomFloats(b * inputs, key: 81, scale: 4), d = randomFloats(b * outputs, key: 82)
+        a[5] = -9.5; d[12] = .infinity
+        let summary = try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { LayerFactorSummary($0) }
+        for s in 0..<b {
+            let row = a[(s * inputs)..<((s + 1) * inputs)]
+            #expect(summary.activationMax[s] == row.map { abs($0) }.max()!)
+            let l1 = row.reduce(0.0) { $0 + Double(abs($1)) }, sq = row.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(Double(summary.activationL1[s]) - l1) <= 1e-5 * l1)
+            #expect(abs(Double(summary.activationSquares[s]) - sq) <= 1e-5 * sq)
+            let drow = d[(s * outputs)..<((s + 1) * outputs)]
+            let dl1 = drow.reduce(0.0) { $0 + Double(abs($1)) }
+            if dl1.isFinite { #expect(abs(Double(summary.deltaL1[s]) - dl1) <= 1e-5 * dl1) } else { #expect(summary.deltaL1[s] == .infinity) }
+        }
+    }
+}

@@ -69,10 +69,16 @@ public struct RecorderWorkload {
         }
 
         let calls = Box(0)
+        // The per-sample norms are computed once per step and shared (the sampler's row uses
+        // max|a| and ‖δ‖₁ from them); their cost is in the "per-sample" line.
+        let summaries = layers.map { layer in withFactors(layer) { LayerFactorSummary($0) } }
         var samplerWorkload = RecorderWorkload(name: "contribution sampler, 3 layers, m ≈ \(plan.sampledContributionsPerStep)", unitsPerCall: 1, unit: "step") {
             candidates.value.removeAll(keepingCapacity: true)
             for (l, layer) in layers.enumerated() {
-                withFactors(layer) { try! sampler.value.sample($0, scale: scale, threshold: tau, key: UInt64(calls.value * 3 + l), into: &candidates.value) }
+                withFactors(layer) {
+                    try! sampler.value.sample($0, scale: scale, threshold: tau, key: UInt64(calls.value * 3 + l),
+                                              summary: summaries[l], into: &candidates.value)
+                }
             }
             calls.value += 1
         }
@@ -114,13 +120,22 @@ public struct RecorderWorkload {
             RecorderWorkload(name: "|g| log-bucket histogram (m = 6)", unitsPerCall: p, unit: "param") {
                 gradient.value.withUnsafeBufferPointer { histogram.value.add($0) }
             },
+            RecorderWorkload(name: "fused T0 pass: accumulators + 8 thresholds + histogram + norms", unitsPerCall: p, unit: "param") {
+                update.value.withUnsafeBufferPointer { u in
+                    gradient.value.withUnsafeBufferPointer { g in
+                        _ = try! StepGradientPass.run(update: u, gradient: g, accumulators: &accumulators.value,
+                                                      thresholds: counter, histogram: &histogram.value)
+                    }
+                }
+            },
             RecorderWorkload(name: "per-sample ‖g_s‖² and (sample, neuron) mass, 3 layers", unitsPerCall: 1, unit: "step") {
                 var norms = [Float](repeating: 0, count: b)
                 for layer in layers {
                     var mass = [Float](repeating: 0, count: b * layer.outputs)
                     withFactors(layer) {
-                        try! SampleFactorStatistics.accumulateGradientNormsSquared($0, into: &norms)
-                        try! SampleFactorStatistics.neuronContributionMass($0, scale: scale, into: &mass)
+                        let summary = LayerFactorSummary($0)
+                        try! SampleFactorStatistics.accumulateGradientNormsSquared(summary, into: &norms)
+                        try! SampleFactorStatistics.neuronContributionMass($0, summary: summary, scale: scale, into: &mass)
                     }
                 }
             },

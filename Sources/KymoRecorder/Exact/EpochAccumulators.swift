@@ -65,6 +65,34 @@ package struct EpochAccumulators: Sendable {
         steps += 1
     }
 
+    /// `add(update:gradient:)` in chunks of `chunk` elements, calling `perChunk(start, end)` after
+    /// each, so other kernels can reuse the chunk while it is in L1. Same result as `add`.
+    /// - Complexity: O(P) plus the callbacks.
+    package mutating func addChunked(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                                     chunk: Int, _ perChunk: (Int, Int) throws -> Void) throws {
+        let n = parameterCount
+        guard update.count == n else { throw RecorderError.shapeMismatch(what: "update", expected: n, actual: update.count) }
+        guard gradient.count == n else { throw RecorderError.shapeMismatch(what: "gradient", expected: n, actual: gradient.count) }
+        guard n > 0, let du = update.baseAddress, let g = gradient.baseAddress else { steps += 1; return }
+        try sumAbsUpdate.withUnsafeMutableBufferPointer { sa in
+            try sumUpdate.withUnsafeMutableBufferPointer { su in
+                try sumSquaredGradient.withUnsafeMutableBufferPointer { sg in
+                    try maxAbsGradient.withUnsafeMutableBufferPointer { mg in
+                        var start = 0
+                        while start < n {
+                            let end = min(n, start + chunk)
+                            Self.kernel(end - start, du + start, g + start, sa.baseAddress! + start,
+                                        su.baseAddress! + start, sg.baseAddress! + start, mg.baseAddress! + start)
+                            try perChunk(start, end)
+                            start = end
+                        }
+                    }
+                }
+            }
+        }
+        steps += 1
+    }
+
     private static func kernel(
         _ n: Int, _ du: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
         _ sa: UnsafeMutablePointer<Float>, _ su: UnsafeMutablePointer<Float>,

@@ -86,14 +86,17 @@ package enum SampleFactorStatistics {
     /// - Throws: `RecorderError.shapeMismatch` when `normsSquared` is not B long.
     /// - Complexity: O(B·(in + out)).
     package static func accumulateGradientNormsSquared(_ layer: LayerFactors, into normsSquared: inout [Float]) throws {
-        guard normsSquared.count == layer.batch else {
-            throw RecorderError.shapeMismatch(what: "gradient norms", expected: layer.batch, actual: normsSquared.count)
+        try accumulateGradientNormsSquared(LayerFactorSummary(layer), into: &normsSquared)
+    }
+
+    /// The same from a precomputed summary (shared with the masses and the sampler).
+    /// - Complexity: O(B).
+    package static func accumulateGradientNormsSquared(_ summary: LayerFactorSummary, into normsSquared: inout [Float]) throws {
+        let b = summary.deltaSquares.count
+        guard normsSquared.count == b else {
+            throw RecorderError.shapeMismatch(what: "gradient norms", expected: b, actual: normsSquared.count)
         }
-        for s in 0..<layer.batch {
-            let aa = sumOfSquares(layer.activations(ofSample: s))
-            let dd = sumOfSquares(layer.deltas(ofSample: s))
-            normsSquared[s] += dd * (aa + 1)
-        }
+        for s in 0..<b { normsSquared[s] += summary.deltaSquares[s] * (summary.activationSquares[s] + 1) }
     }
 
     /// Contribution mass of every (sample, neuron): `|scale|·|δ_s[row]|·(‖a_s‖₁ + 1)`, the sum of
@@ -104,13 +107,20 @@ package enum SampleFactorStatistics {
     /// - Throws: `RecorderError.shapeMismatch` when `mass` is not B×out long.
     /// - Complexity: O(B·(in + out)).
     package static func neuronContributionMass(_ layer: LayerFactors, scale: Float, into mass: inout [Float]) throws {
+        try neuronContributionMass(layer, summary: LayerFactorSummary(layer), scale: scale, into: &mass)
+    }
+
+    /// The same with ‖a_s‖₁ from a precomputed summary.
+    /// - Complexity: O(B·out).
+    package static func neuronContributionMass(_ layer: LayerFactors, summary: LayerFactorSummary, scale: Float,
+                                               into mass: inout [Float]) throws {
         guard mass.count == layer.batch * layer.outputs else {
             throw RecorderError.shapeMismatch(what: "neuron mass (B×out)", expected: layer.batch * layer.outputs, actual: mass.count)
         }
         let k = abs(scale)
         mass.withUnsafeMutableBufferPointer { out in
             for s in 0..<layer.batch {
-                let factor = k * (sumOfMagnitudes(layer.activations(ofSample: s)) + 1)
+                let factor = k * (summary.activationL1[s] + 1)
                 let d = layer.deltas(ofSample: s)
                 let row = s * layer.outputs
                 for r in 0..<layer.outputs { out[row + r] = factor * abs(d[r]) }

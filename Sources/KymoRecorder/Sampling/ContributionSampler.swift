@@ -92,6 +92,7 @@ package struct ContributionSampler {
     /// - Complexity: expected O(B·(in + out + blocks) + m), m = tuples kept.
     package mutating func sample(
         _ layer: LayerFactors, scale: Float, threshold: Float, key: UInt64,
+        summary: LayerFactorSummary? = nil,
         into output: inout [ContributionCandidate]
     ) throws {
         guard threshold > 0, threshold.isFinite else {
@@ -101,7 +102,8 @@ package struct ContributionSampler {
         let root = CounterRNG(key: key)
         for s in 0..<layer.batch {
             var rng = root.stream(UInt64(s))
-            sampleOne(s, layer, bound: scale, scales: nil, tau: threshold, rng: &rng, output: &output)
+            sampleOne(s, layer, bound: scale, scales: nil, tau: threshold,
+                      norms: summary.map { (max($0.activationMax[s], 1), $0.deltaL1[s]) }, rng: &rng, output: &output)
         }
     }
 
@@ -129,7 +131,7 @@ package struct ContributionSampler {
         let root = CounterRNG(key: key)
         for s in 0..<layer.batch {
             var rng = root.stream(UInt64(s))
-            sampleOne(s, layer, bound: bound, scales: scales, tau: threshold, rng: &rng, output: &output)
+            sampleOne(s, layer, bound: bound, scales: scales, tau: threshold, norms: nil, rng: &rng, output: &output)
         }
     }
 
@@ -189,7 +191,7 @@ package struct ContributionSampler {
 
     private mutating func sampleOne(
         _ s: Int, _ layer: LayerFactors, bound scale: Float, scales: UnsafeBufferPointer<Float>?, tau: Float,
-        rng: inout CounterRNG, output: inout [ContributionCandidate]
+        norms: (aMax: Float, dL1: Float)?, rng: inout CounterRNG, output: inout [ContributionCandidate]
     ) {
         let a = layer.activations(ofSample: s)
         let d = layer.deltas(ofSample: s)
@@ -199,10 +201,13 @@ package struct ContributionSampler {
         // Choose the cheaper exact method for this sample (a deterministic function of the data):
         // the row envelope costs O(out) plus ~1.5·x·‖δ‖₁·(in+1)·max|a| candidates; bucketing costs
         // a few passes over in + out.
-        var aMax: Float = 1 // the bias column
-        for v in a { aMax = max(aMax, abs(v)) }
-        var dL1: Float = 0
-        for v in d { dL1 += abs(v) }
+        let aMax: Float, dL1: Float
+        if let norms {
+            (aMax, dL1) = norms
+        } else {
+            let an = LayerFactorSummary.norms(a), dn = LayerFactorSummary.norms(d)
+            (aMax, dL1) = (max(an.2, 1), dn.0) // max over a and the bias column's 1
+        }
         guard aMax.isFinite, dL1.isFinite else { return }
         let rowCandidates = 1.5 * x * Double(dL1) * Double(inputs + 1) * Double(aMax)
         if method == .rowEnvelope || (method == .automatic && rowCandidates <= 2 * Double(inputs + outputs)) {
