@@ -8,7 +8,7 @@ import Testing
         let thresholds: [Float] = [0, 0.001, 0.01, 0.05, 0.09]
         let counter = try ThresholdCounter(thresholds: thresholds)
         let counts = g.withUnsafeBufferPointer { counter.counts($0) }
-        let brute = thresholds.map { t in g.filter { abs($0) > t }.count }
+        let brute = thresholds.map { t in g.filter { abs($0) >= t }.count }
         #expect(counts == brute)
         #expect(throws: RecorderError.self) { try ThresholdCounter(thresholds: [0.1, 0.01]) }
     }
@@ -37,6 +37,15 @@ import Testing
             let (above, straddle) = h.countAbove(theta)
             #expect(above <= exact && exact <= above + straddle)
         }
+        // Snapped thresholds are boundaries: exact counts of |g| ≥ θ (NaN is in the overflow).
+        for theta: Float in [0.001, 0.01, 0.1, 0.25] {
+            let snapped = MagnitudeHistogram.snap(theta, mantissaBits: 5)
+            #expect(snapped <= theta && snapped > theta * (1 - 1.0 / 32))
+            #expect(h.isBoundary(snapped))
+            let exact = UInt64(g.filter { abs($0) >= snapped || $0.isNaN }.count)
+            #expect(h.count(atLeast: snapped) == exact)
+        }
+        #expect(h.count(atLeast: 0.3) == nil || MagnitudeHistogram.snap(0.3, mantissaBits: 5) == 0.3)
         h.reset()
         #expect(h.total == 0)
     }

@@ -47,6 +47,9 @@ public struct RecorderWorkload {
         let accumulators = Box(EpochAccumulators(parameterCount: p))
         let counter = try! ThresholdCounter(thresholds: [1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 1e-1])
         let histogram = Box(try! MagnitudeHistogram())
+        let snappedPass = try! StepGradientPass(
+            thresholds: counter.thresholds.map { MagnitudeHistogram.snap($0, mantissaBits: 6) }, histogram: histogram.value)
+        let unsnappedPass = try! StepGradientPass(thresholds: counter.thresholds, histogram: histogram.value)
         let sampler = Box(ContributionSampler())
         let scale: Float = -0.01 / Float(b)
         let candidates = Box([ContributionCandidate]())
@@ -120,11 +123,17 @@ public struct RecorderWorkload {
             RecorderWorkload(name: "|g| log-bucket histogram (m = 6)", unitsPerCall: p, unit: "param") {
                 gradient.value.withUnsafeBufferPointer { histogram.value.add($0) }
             },
-            RecorderWorkload(name: "fused T0 pass: accumulators + 8 thresholds + histogram + norms", unitsPerCall: p, unit: "param") {
+            RecorderWorkload(name: "T0 pass, 8 snapped thresholds (from the histogram)", unitsPerCall: p, unit: "param") {
                 update.value.withUnsafeBufferPointer { u in
                     gradient.value.withUnsafeBufferPointer { g in
-                        _ = try! StepGradientPass.run(update: u, gradient: g, accumulators: &accumulators.value,
-                                                      thresholds: counter, histogram: &histogram.value)
+                        _ = try! snappedPass.run(update: u, gradient: g, accumulators: &accumulators.value, histogram: &histogram.value)
+                    }
+                }
+            },
+            RecorderWorkload(name: "T0 pass, 8 arbitrary thresholds (extra compare)", unitsPerCall: p, unit: "param") {
+                update.value.withUnsafeBufferPointer { u in
+                    gradient.value.withUnsafeBufferPointer { g in
+                        _ = try! unsnappedPass.run(update: u, gradient: g, accumulators: &accumulators.value, histogram: &histogram.value)
                     }
                 }
             },

@@ -2,7 +2,10 @@
 /// record-time threshold (T0's "fraction of weights whose batch gradient exceeds θ"), and a
 /// log-bucket histogram that feeds the step's quantile sketch.
 ///
-/// Threshold semantics: a weight counts for θ when `|g| > θ` (strictly). NaN counts for no θ.
+/// Threshold semantics: a weight counts for θ when `|g| ≥ θ`. NaN counts for no θ.
+/// When every θ is a boundary of the step's `MagnitudeHistogram` (`MagnitudeHistogram.snap`),
+/// the histogram gives the same exact counts for free and this pass is not needed
+/// (`StepGradientPass` decides).
 package struct ThresholdCounter: Sendable {
     /// The record-time thresholds, ascending, as written to the manifest.
     package let thresholds: [Float]
@@ -22,7 +25,7 @@ package struct ThresholdCounter: Sendable {
         self.thresholds = thresholds
     }
 
-    /// How many entries of `gradient` have |g| > θ, for each threshold θ (same order).
+    /// How many entries of `gradient` have |g| ≥ θ, for each threshold θ (same order).
     /// - Complexity: O(P·k/8): one pass, k vector compares per 8 entries.
     package func counts(_ gradient: UnsafeBufferPointer<Float>) -> [Int] {
         let k = thresholds.count
@@ -45,11 +48,11 @@ package struct ThresholdCounter: Sendable {
             tb.withUnsafeBufferPointer { tbp in
                 acc.withUnsafeMutableBufferPointer { ap in
                     for j in v..<end {
-                        var bits = raw.loadUnaligned(fromByteOffset: j * 32, as: SIMD8<UInt32>.self) & mask
-                        // NaN → 0 so it exceeds nothing.
-                        bits.replace(with: 0, where: bits .> nanCap)
+                        let bits = raw.loadUnaligned(fromByteOffset: j * 32, as: SIMD8<UInt32>.self) & mask
+                        let valid = bits .<= nanCap // NaN reaches no threshold
+
                         for t in 0..<k {
-                            ap[t] &+= SIMD8<UInt32>.zero.replacing(with: 1, where: bits .> tbp[t])
+                            ap[t] &+= SIMD8<UInt32>.zero.replacing(with: 1, where: (bits .>= tbp[t]) .& valid)
                         }
                     }
                 }
@@ -62,7 +65,7 @@ package struct ThresholdCounter: Sendable {
         }
         for i in (vectors * 8)..<n {
             let a = abs(gradient[i])
-            for t in 0..<k where a > thresholds[t] { totals[t] += 1 }
+            for t in 0..<k where a >= thresholds[t] { totals[t] += 1 }
         }
         return totals
     }

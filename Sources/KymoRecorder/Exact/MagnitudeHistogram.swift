@@ -117,6 +117,31 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     /// - Complexity: O(buckets).
     package var total: UInt64 { lanes.reduce(UInt64(0)) { $0 + UInt64($1) } }
 
+    /// The largest bucket boundary ≤ θ for histograms with `mantissaBits` (θ ≥ 0, finite): record-time
+    /// thresholds are snapped to it so that the histogram counts them exactly.
+    /// - Complexity: O(1).
+    package static func snap(_ theta: Float, mantissaBits: Int) -> Float {
+        Float(bitPattern: theta.bitPattern & ~((UInt32(1) << UInt32(23 - mantissaBits)) - 1))
+    }
+
+    /// Whether θ is a bucket boundary inside this histogram's range (so `count(atLeast:)` is exact).
+    /// - Complexity: O(1).
+    package func isBoundary(_ theta: Float) -> Bool {
+        guard theta.isFinite, theta > 0, Self.snap(theta, mantissaBits: mantissaBits) == theta else { return false }
+        let i = rawIndex(theta)
+        return i >= 0 && i <= bucketCount
+    }
+
+    /// The exact number of counted values with |x| ≥ θ (NaN included, as part of the overflow),
+    /// for a boundary θ (`isBoundary`); nil otherwise.
+    /// - Complexity: O(buckets).
+    package func count(atLeast theta: Float) -> UInt64? {
+        guard isBoundary(theta) else { return nil }
+        var total = overflow
+        for i in rawIndex(theta)..<bucketCount { total += UInt64(slot(i + 1)) }
+        return total
+    }
+
     /// The number of counted values whose bucket lies entirely above θ, and the number whose bucket
     /// contains θ: the fraction above θ lies in [above, above + straddling] / total.
     /// - Complexity: O(buckets).

@@ -8,32 +8,55 @@ package struct StepGradientSummary: Equatable, Sendable {
     package var updateNormSquared: Double
 }
 
-/// T0's per-step work over all P parameters, fused: the epoch accumulators, the exact threshold
-/// counts, the |g| histogram and the two global norms, chunk by chunk (16 KiB of each vector), so
-/// each chunk is read from memory once and reused from L1 by every kernel.
-package enum StepGradientPass {
+/// T0's per-step work over all P parameters, fused: the epoch accumulators, the |g| histogram
+/// (reset here: it is the step's), the exact counts at the record-time thresholds and the two
+/// global norms, chunk by chunk (16 KiB of each vector) so each chunk is read from memory once.
+///
+/// Threshold counts (`|g| ≥ θ`) come from the histogram for free when every θ is one of its
+/// bucket boundaries (`MagnitudeHistogram.snap`; the plan snaps them); otherwise a
+/// `ThresholdCounter` pass runs on each chunk as well.
+package struct StepGradientPass: Sendable {
+    /// The record-time thresholds, ascending.
+    package let thresholds: [Float]
+    private let counter: ThresholdCounter?
+
     /// Elements per chunk.
     static let chunk = 4096
 
-    /// Runs the fused pass.
+    /// - Throws: `RecorderError.invalidConfiguration` for thresholds that are not ascending,
+    ///   finite and ≥ 0.
+    /// - Complexity: O(k).
+    package init(thresholds: [Float], histogram: MagnitudeHistogram) throws {
+        let checked = try ThresholdCounter(thresholds: thresholds)
+        self.thresholds = thresholds
+        counter = thresholds.allSatisfy { histogram.isBoundary($0) } ? nil : checked
+    }
+
+    /// Whether the threshold counts come from the histogram (no extra pass).
+    package var countsFromHistogram: Bool { counter == nil }
+
+    /// Runs the fused pass for one step.
     /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
-    /// - Complexity: O(P·(1 + k/8)) for k thresholds; measured ns/param in docs/RECORDING.md.
-    package static func run(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                            accumulators: inout EpochAccumulators, thresholds: ThresholdCounter,
-                            histogram: inout MagnitudeHistogram) throws -> StepGradientSummary {
-        let p = accumulators.parameterCount
-        guard update.count == p else { throw RecorderError.shapeMismatch(what: "update", expected: p, actual: update.count) }
-        guard gradient.count == p else { throw RecorderError.shapeMismatch(what: "gradient", expected: p, actual: gradient.count) }
-        var counts = [Int](repeating: 0, count: thresholds.thresholds.count)
+    /// - Complexity: O(P) (plus O(P·k/8) when thresholds are not boundaries); ns/param in
+    ///   docs/RECORDING.md.
+    package func run(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     accumulators: inout EpochAccumulators, histogram: inout MagnitudeHistogram) throws -> StepGradientSummary {
+        histogram.reset()
+        var counts = [Int](repeating: 0, count: thresholds.count)
         var gg = 0.0, uu = 0.0
-        try accumulators.addChunked(update: update, gradient: gradient, chunk: chunk) { start, end in
+        try accumulators.addChunked(update: update, gradient: gradient, chunk: Self.chunk) { start, end in
             let g = UnsafeBufferPointer(rebasing: gradient[start..<end])
             let u = UnsafeBufferPointer(rebasing: update[start..<end])
-            let c = thresholds.counts(g)
-            for k in counts.indices { counts[k] += c[k] }
+            if let counter {
+                let c = counter.counts(g)
+                for k in counts.indices { counts[k] += c[k] }
+            }
             histogram.add(g)
             gg += Double(SampleFactorStatistics.sumOfSquares(g))
             uu += Double(SampleFactorStatistics.sumOfSquares(u))
+        }
+        if counter == nil {
+            for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(atLeast: theta)!) }
         }
         return StepGradientSummary(aboveCounts: counts, gradientNormSquared: gg, updateNormSquared: uu)
     }
