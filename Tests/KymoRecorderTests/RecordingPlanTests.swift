@@ -32,6 +32,18 @@ import Testing
         }
     }
 
+    @Test func timeLimitRaisesTheStrideUntilTheRecorderKeepsUp() throws {
+        let free = try RecordingPlan(budget: .default, shape: .seedScale)
+        let limit = 2_500_000.0 // 2.5 ms of a ~3 ms step
+        let limited = try RecordingPlan(budget: .default, shape: .seedScale, recorderNanosecondsPerStepLimit: limit)
+        #expect(free.recorderNanosecondsPerStep > limit) // the default byte budget alone would not keep up
+        #expect(limited.recorderNanosecondsPerStep <= limit)
+        #expect(limited.trajectoryStride > free.trajectoryStride)
+        #expect(limited.totalBytesPerEpoch < free.totalBytesPerEpoch)
+        #expect(limited.t1Count == free.t1Count && limited.countMinWidth == free.countMinWidth)
+        #expect(limited.trainingThreadNanosecondsPerStep > 0)
+    }
+
     @Test func tiersAndErrors() throws {
         #expect(throws: RecorderError.self) { try RecordingPlan(budget: .bytesPerEpoch(1_000_000), shape: .seedScale) }
         let t0only = try RecordingPlan(budget: .default, shape: .seedScale, tiers: [])

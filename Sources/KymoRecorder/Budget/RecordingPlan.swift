@@ -124,6 +124,10 @@ package struct RecordingPlan: Equatable, Sendable {
     package var sampledContributionsPerStep: Int
     package var checkpointsPerEpoch: Int
     package var items: [Item]
+    /// Estimated recorder-thread work per step (ns), from `CostModel` (docs/RECORDING.md).
+    package var recorderNanosecondsPerStep: Double
+    /// Estimated extra work on the training thread per step (ns): the hand-off copies.
+    package var trainingThreadNanosecondsPerStep: Double
 
     package var totalBytesPerEpoch: Int { items.reduce(0) { $0 + $1.bytesPerEpoch } }
 
@@ -140,7 +144,8 @@ package struct RecordingPlan: Equatable, Sendable {
     ///   `.invalidConfiguration` for an empty shape.
     /// - Complexity: O(layers).
     package init(budget: RecordingBudget, shape: RunShape, tiers: RecordedTiers = .default,
-                 thresholdCount: Int = 8, histogramMantissaBits: Int = 6, checkpointsPerEpoch: Int = 2) throws {
+                 thresholdCount: Int = 8, histogramMantissaBits: Int = 6, checkpointsPerEpoch: Int = 2,
+                 recorderNanosecondsPerStepLimit: Double? = nil, costs: CostModel = .measured) throws {
         guard shape.parameterCount > 0, shape.samples > 0, shape.batchSize > 0, shape.epochs > 0 else {
             throw RecorderError.invalidConfiguration(field: "shape", message: "empty model or data")
         }
@@ -176,9 +181,10 @@ package struct RecordingPlan: Equatable, Sendable {
         var ssK = 0, hhK = 0, cmDepth = 0, cmWidth = 0, m = 0
         if tiers.contains(.t2) {
             let sketchBytes = rest / 10
-            // count-min: half of it, 4 rows of UInt32... Float32 counters, power-of-two width.
+            // count-min: up to half of it, 4 rows of Float32 counters, a power-of-two width capped at
+            // 2^18 (4 MiB: it is updated B × neurons times per step, so it must stay in cache).
             cmDepth = 4
-            cmWidth = Self.powerOfTwo(atMost: sketchBytes / 2 / (cmDepth * 4), clampedTo: 1 << 10...1 << 22)
+            cmWidth = Self.powerOfTwo(atMost: sketchBytes / 2 / (cmDepth * 4), clampedTo: 1 << 10...1 << 18)
             // per-neuron Space-Saving: a quarter; 12 bytes per counter (id, count, error).
             ssK = Self.powerOfTwo(atMost: sketchBytes / 4 / (shape.neurons * 12), clampedTo: 8...4096)
             // weighted sample of contributions: a quarter; 20 bytes per tuple
@@ -204,8 +210,16 @@ package struct RecordingPlan: Equatable, Sendable {
             rest -= t1 * perWeight
         }
 
-        // Trajectories: what is left.
+        // Trajectories: what is left (and, with a time limit, no more than the recorder thread
+        // can compress and quantize in time).
         var stride = 0, bits = 0
+        let bytesBeforeTrajectories = items.reduce(0) { $0 + $1.bytesPerEpoch }
+        func recorderTime(trajectoryBytes: Int, snapshotsPerEpoch: Int) -> Double {
+            costs.recorderNanosecondsPerStep(shape: shape, t1Count: t1, countMinDepth: cmDepth,
+                                             sketchesOn: tiers.contains(.t2), t3On: tiers.contains(.t3),
+                                             storedBytesPerEpoch: bytesBeforeTrajectories + trajectoryBytes,
+                                             snapshotsPerEpoch: snapshotsPerEpoch)
+        }
         if tiers.contains(.t2) {
             if p * steps * 2 <= rest {
                 stride = 1; bits = 16
@@ -215,7 +229,13 @@ package struct RecordingPlan: Equatable, Sendable {
                 while p * ((steps + stride - 1) / stride) > rest { stride += 1 }
                 if rest < p { stride = steps * shape.epochs + 1 } // not even one snapshot fits
             }
-            let snapshots = stride > steps * shape.epochs ? 0 : (steps + stride - 1) / stride
+            var snapshots = stride > steps * shape.epochs ? 0 : (steps + stride - 1) / stride
+            if let limit = recorderNanosecondsPerStepLimit {
+                while snapshots > 0 && recorderTime(trajectoryBytes: snapshots * p * bits / 8, snapshotsPerEpoch: snapshots) > limit {
+                    if bits == 16 { bits = 8 } else { stride += 1 }
+                    snapshots = (steps + stride - 1) / stride
+                }
+            }
             items.append(Item(tier: "T2", column: "t2/traj (closed-loop codes)", bytesPerEpoch: snapshots * p * bits / 8))
         }
         self.budgetBytesPerEpoch = budgetBytes
@@ -232,11 +252,63 @@ package struct RecordingPlan: Equatable, Sendable {
         self.sampledContributionsPerStep = m
         self.checkpointsPerEpoch = checkpointsPerEpoch
         self.items = items
+        let trajectoryBytes = items.last { $0.column.hasPrefix("t2/traj") }?.bytesPerEpoch ?? 0
+        let snapshotCount = stride == 0 || stride > steps * shape.epochs ? 0 : (steps + stride - 1) / stride
+        self.recorderNanosecondsPerStep = recorderTime(trajectoryBytes: trajectoryBytes, snapshotsPerEpoch: snapshotCount)
+        self.trainingThreadNanosecondsPerStep = costs.trainingThreadNanosecondsPerStep(shape: shape, t3On: tiers.contains(.t3))
     }
 
     private static func powerOfTwo(atMost x: Int, clampedTo range: ClosedRange<Int>) -> Int {
         var v = range.lowerBound
         while v * 2 <= x && v * 2 <= range.upperBound { v *= 2 }
         return v
+    }
+}
+
+/// Nanosecond costs of the recorder's work, measured on the development machine with
+/// `kymo-ratios recorder` (docs/RECORDING.md); the plan uses them to keep the recorder thread
+/// within a step's time. Scale them for another machine by the ratio of a plain step's time.
+package struct CostModel: Equatable, Sendable {
+    /// T0 pass over all P (accumulators, histogram, snapped thresholds, norms), per parameter.
+    package var t0PassPerParameter: Double
+    /// Per-sample norms, masses and the contribution sampler, per factor float (B·Σ(in+out)).
+    package var factorWorkPerFloat: Double
+    /// One count-min row update.
+    package var countMinPerRowUpdate: Double
+    /// One Space-Saving offer (mostly rejected by the threshold test).
+    package var spaceSavingPerOffer: Double
+    /// Quantizing one weight for a trajectory snapshot.
+    package var trajectoryPerParameter: Double
+    /// Compressing (zstd level 1) and appending one stored byte.
+    package var storePerByte: Double
+    /// Copying one float from the training thread into a slot.
+    package var copyPerFloat: Double
+
+    /// Measured 2026-11-29 on the 2-core AMD EPYC development VM (see docs/RECORDING.md);
+    /// count-min and Space-Saving from DESIGN.md's anchors, zstd at 400 MB/s.
+    package static let measured = CostModel(
+        t0PassPerParameter: 2.0, factorWorkPerFloat: 2.8, countMinPerRowUpdate: 2.5,
+        spaceSavingPerOffer: 3, trajectoryPerParameter: 1.0, storePerByte: 2.5, copyPerFloat: 0.33)
+
+    /// - Complexity: O(layers).
+    package func recorderNanosecondsPerStep(shape: RunShape, t1Count: Int, countMinDepth: Int, sketchesOn: Bool,
+                                            t3On: Bool, storedBytesPerEpoch: Int, snapshotsPerEpoch: Int) -> Double {
+        let p = Double(shape.parameterCount), b = Double(shape.batchSize), steps = Double(shape.stepsPerEpoch)
+        var ns = t0PassPerParameter * p
+        ns += factorWorkPerFloat * b * Double(shape.factorFloatsPerSample)
+        if sketchesOn {
+            let offers = b * Double(shape.neurons)
+            ns += offers * (countMinPerRowUpdate * Double(countMinDepth) + spaceSavingPerOffer)
+            ns += trajectoryPerParameter * p * Double(snapshotsPerEpoch) / steps
+        }
+        ns += Double(t1Count) * b // T1 contributions, ~1 ns each
+        ns += storePerByte * Double(storedBytesPerEpoch) / steps
+        return ns
+    }
+
+    /// The training thread's extra work per step: copying g, Δw and the factors into a slot.
+    /// - Complexity: O(layers).
+    package func trainingThreadNanosecondsPerStep(shape: RunShape, t3On: Bool) -> Double {
+        copyPerFloat * (2 * Double(shape.parameterCount) + Double(shape.batchSize * shape.factorFloatsPerSample))
     }
 }
