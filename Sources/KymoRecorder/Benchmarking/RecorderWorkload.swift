@@ -92,6 +92,23 @@ public struct RecorderWorkload {
                 + "\(Int(Double(sampler.value.positionsEnumerated) / n)) positions enumerated, "
                 + "\(Int(Double(sampler.value.rowEnvelopeSamples) / n)) of 192 sample-layers by row envelope"
         }
+        // The whole recorder-thread step (everything but the sketches and the store), with a sink
+        // that drops the results.
+        let layout = DenseLayout(layers: shape.layers)
+        let t1 = try! WeightSelection(rule: .count(plan.t1Count), parameterCount: p, seed: 1).ids
+        let stepRecorder = try! StepRecorder(
+            layout: layout, t1Ids: t1,
+            thresholds: counter.thresholds.map { MagnitudeHistogram.snap($0, mantissaBits: 6) },
+            histogram: try! MagnitudeHistogram(), samplesPerStep: plan.sampledContributionsPerStep, runSeed: 1, sink: NullSink())
+        let slot = StepSlot(layout: layout, maxBatch: b, t1Count: t1.count, stateFloats: 1)
+        slot.batch = b
+        slot.contributionScale = scale
+        slot.gradient = gradient.value
+        slot.update = update.value
+        for (l, layer) in layers.enumerated() { slot.activations[l] = layer.a; slot.deltas[l] = layer.d }
+        for s in 0..<b { slot.sampleIDs[s] = UInt32(s) }
+        let steps = Box(0)
+
         return [
             RecorderWorkload(name: "copy one P-float vector (training-thread hand-off)", unitsPerCall: p, unit: "param") {
                 sink.value.withUnsafeMutableBufferPointer { s in
@@ -149,8 +166,20 @@ public struct RecorderWorkload {
                 }
             },
             samplerWorkload,
+            RecorderWorkload(name: "StepRecorder.process: one whole step (no sketches, no store)", unitsPerCall: 1, unit: "step") {
+                slot.step = steps.value
+                steps.value += 1
+                try! stepRecorder.process(slot)
+            },
         ]
     }
+}
+
+/// A sink that drops everything (for timing the computation alone).
+final class NullSink: RecorderSink {
+    func neuronMasses(step: Int, epoch: Int, layer: Int, sampleIDs: ArraySlice<UInt32>, masses: [Float]) throws {}
+    func record(_ record: StepRecord, slot: StepSlot) throws {}
+    func epochEnded(epoch: Int, lastStep: Int, accumulators: EpochAccumulators) throws {}
 }
 
 /// A reference cell so the workload closures can mutate their state.
