@@ -55,6 +55,14 @@ import Testing
         #expect(withT3.totalBytesPerEpoch <= 2_000_000_000)
     }
 
+    @Test func parsesTiersFlag() throws {
+        #expect(try RecordedTiers(parsing: "t0,t1,t2") == .default)
+        #expect(try RecordedTiers(parsing: "T0") == [])
+        #expect(try RecordedTiers(parsing: "all") == [.t1, .t2, .t3])
+        #expect(try RecordedTiers(parsing: "t2, t3") == [.t2, .t3])
+        #expect(throws: RecorderError.self) { try RecordedTiers(parsing: "t4") }
+    }
+
     @Test func parsesBudgetFlag() throws {
         #expect(try RecordingBudget(parsing: "0.2%") == .shareOfGradientTensor(0.002))
         #expect(try RecordingBudget(parsing: "400MB") == .bytesPerEpoch(400_000_000))

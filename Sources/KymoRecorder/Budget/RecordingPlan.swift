@@ -91,6 +91,25 @@ package struct RecordedTiers: OptionSet, Equatable, Sendable {
     package static let t3 = RecordedTiers(rawValue: 1 << 3)
     /// The default: T0–T2.
     package static let `default`: RecordedTiers = [.t1, .t2]
+
+    /// Parses `--tiers`: a comma list of `t0`…`t3` (case-insensitive; T0 is always on), or `all`.
+    /// - Throws: `RecorderError.invalidConfiguration(field: "tiers", …)`.
+    /// - Complexity: O(length).
+    package init(parsing text: String) throws {
+        var tiers: RecordedTiers = []
+        for part in text.lowercased().split(separator: ",") {
+            switch part.filter({ $0 != " " }) {
+            case "t0": break
+            case "t1": tiers.insert(.t1)
+            case "t2": tiers.insert(.t2)
+            case "t3": tiers.insert(.t3)
+            case "all": tiers = [.t1, .t2, .t3]
+            default:
+                throw RecorderError.invalidConfiguration(field: "tiers", message: "'\(part)' is not one of t0, t1, t2, t3, all")
+            }
+        }
+        self = tiers
+    }
 }
 
 /// What the budget knob decides: T1 count, trajectory stride and bits, sketch sizes, and the
