@@ -4,6 +4,7 @@ package struct RunShape: Equatable, Sendable {
     package struct Dense: Equatable, Sendable {
         package var inputs: Int
         package var outputs: Int
+        /// - Complexity: O(1).
         package init(inputs: Int, outputs: Int) { self.inputs = inputs; self.outputs = outputs }
         package var parameterCount: Int { outputs * (inputs + 1) }
     }
@@ -15,6 +16,7 @@ package struct RunShape: Equatable, Sendable {
     /// Optimizer state floats per weight: SGD 0, momentum 1, Adam 2.
     package var optimizerStateFloats: Int
 
+    /// - Complexity: O(1).
     package init(layers: [Dense], samples: Int, batchSize: Int, epochs: Int, optimizerStateFloats: Int) {
         self.layers = layers
         self.samples = samples
@@ -85,6 +87,7 @@ package enum RecordingBudget: Equatable, Sendable {
 /// Which tiers `--tiers` turns on (T0 is always on).
 package struct RecordedTiers: OptionSet, Equatable, Sendable {
     package let rawValue: UInt8
+    /// - Complexity: O(1).
     package init(rawValue: UInt8) { self.rawValue = rawValue }
     package static let t1 = RecordedTiers(rawValue: 1 << 1)
     package static let t2 = RecordedTiers(rawValue: 1 << 2)
@@ -151,6 +154,7 @@ package struct RecordingPlan: Equatable, Sendable {
     package var totalBytesPerEpoch: Int { items.reduce(0) { $0 + $1.bytesPerEpoch } }
 
     /// Bytes per epoch of one tier ("T0" … "T3").
+    /// - Complexity: O(items).
     package func bytes(ofTier tier: String) -> Int {
         items.filter { $0.tier == tier }.reduce(0) { $0 + $1.bytesPerEpoch }
     }

@@ -100,8 +100,7 @@ package struct EpochAccumulators: Sendable {
     ) {
         // A plain loop: LLVM vectorizes it (element-wise, no reassociation, so no reduction-order
         // question). The SIMD types' generic helpers (pointwiseMax) were 60x slower here.
-        let vectors = 0, width = 8
-        for i in (vectors * width)..<n {
+        for i in 0..<n {
             let d = du[i], x = g[i]
             sa[i] += abs(d)
             su[i] += d
