@@ -8,7 +8,7 @@ import Testing
         let thresholds: [Float] = [0, 0.001, 0.01, 0.05, 0.09]
         let counter = try ThresholdCounter(thresholds: thresholds)
         let counts = g.withUnsafeBufferPointer { counter.counts($0) }
-        let brute = thresholds.map { t in g.filter { abs($0) >= t }.count }
+        let brute = thresholds.map { t in g.filter { abs($0) > t }.count }
         #expect(counts == brute)
         #expect(throws: RecorderError.self) { try ThresholdCounter(thresholds: [0.1, 0.01]) }
     }
@@ -30,22 +30,26 @@ import Testing
         g[0] = 0; g[1] = .nan; g[2] = 100; g[3] = 1e-30
         g.withUnsafeBufferPointer { h.add($0) }
         #expect(h.total == 50_000)
-        #expect(h.overflow == 2 && h.underflow >= 2) // 100 and NaN; 0 and 1e-30
-        #expect(h.total == h.counts.reduce(0) { $0 + UInt64($1) } + h.underflow + h.overflow)
+        #expect(h.overflow == 1 && h.nan == 1 && h.underflow >= 2) // 100; NaN; 0 and 1e-30
+        #expect(h.total == h.counts.reduce(0) { $0 + UInt64($1) } + h.underflow + h.overflow + h.nan)
         for theta: Float in [0.001, 0.01, 0.1, 0.25] {
             let exact = UInt64(g.filter { abs($0) > theta }.count)
             let (above, straddle) = h.countAbove(theta)
             #expect(above <= exact && exact <= above + straddle)
         }
-        // Snapped thresholds are boundaries: exact counts of |g| ≥ θ (NaN is in the overflow).
+        // Snapped thresholds sit just below a boundary: exact counts of |g| > θ (NaN excluded).
         for theta: Float in [0.001, 0.01, 0.1, 0.25] {
             let snapped = MagnitudeHistogram.snap(theta, mantissaBits: 5)
-            #expect(snapped <= theta && snapped > theta * (1 - 1.0 / 32))
-            #expect(h.isBoundary(snapped))
-            let exact = UInt64(g.filter { abs($0) >= snapped || $0.isNaN }.count)
-            #expect(h.count(atLeast: snapped) == exact)
+            #expect(snapped >= theta && snapped < theta * (1 + 1.0 / 32))
+            #expect(h.isSnapped(snapped) && !h.isSnapped(snapped.nextDown))
+            let exact = UInt64(g.filter { abs($0) > snapped }.count)
+            #expect(h.count(above: snapped) == exact)
+            // Values exactly at the boundary count, values exactly at θ' do not.
+            var edge = try MagnitudeHistogram(mantissaBits: 5, minExponent: -20, maxExponent: 2)
+            let e: [Float] = [snapped, snapped.nextUp, -snapped.nextUp, snapped.nextDown]
+            e.withUnsafeBufferPointer { edge.add($0) }
+            #expect(edge.count(above: snapped) == 2)
         }
-        #expect(h.count(atLeast: 0.3) == nil || MagnitudeHistogram.snap(0.3, mantissaBits: 5) == 0.3)
         h.reset()
         #expect(h.total == 0)
     }

@@ -97,7 +97,9 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
         let layout = mlp.layout
         let t1 = try WeightSelection(rule: .count(12), parameterCount: layout.parameterCount, seed: 5).ids
         let sink = MemorySink()
-        let recorder = try StepRecorder(layout: layout, t1Ids: t1, thresholds: [0, 1e-3, 1e-2].map { MagnitudeHistogram.snap($0, mantissaBits: 6) },
+        let thresholds = [1e-4, 1e-3, 1e-2].map { MagnitudeHistogram.snap(Float($0), mantissaBits: 6) }
+        var gradients: [[Float]] = []
+        let recorder = try StepRecorder(layout: layout, t1Ids: t1, thresholds: thresholds,
                                         histogram: try MagnitudeHistogram(), samplesPerStep: 20, runSeed: 42, sink: sink)
         let slots = (0..<2).map { _ in StepSlot(layout: layout, maxBatch: 8, t1Count: t1.count, stateFloats: 0) }
         let pipeline = RecorderPipeline(slots: slots) { slot, _ in try recorder.process(slot) }
@@ -112,6 +114,7 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
                 let b = ids.count
                 let f = mlp.factors(batch: ids)
                 let g = mlp.gradient(f, batch: b)
+                gradients.append(g)
                 let update = (0..<mlp.w.count).map { -lr * (g[$0] + lambda * mlp.w[$0]) }
                 let slot = try pipeline.acquire()
                 slot.step = step; slot.epoch = epoch; slot.batch = b; slot.endsEpoch = start + 8 >= 20
@@ -171,7 +174,10 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
                 #expect(tuple.contribution == (-lr / Float(r.batch)) * e.f.d[p.layer][s * dense.outputs + p.row] * a)
                 #expect(Double(abs(tuple.contribution)) > tuple.uniform * Double(r.tau))
             }
-            #expect(r.aboveCounts[0] == layout.parameterCount) // θ = 0: every |g| ≥ 0
+            // Exact counts of |g| > θ at the snapped thresholds.
+            for (k, theta) in thresholds.enumerated() {
+                #expect(r.aboveCounts[k] == gradients[t].filter { abs($0) > theta }.count)
+            }
         }
         // Epoch accumulators: ΣΔw in step order, closed after steps 2 and 5.
         let epochs = sink.epochs.withLock { $0 }

@@ -2,8 +2,10 @@
 /// record-time threshold (T0's "fraction of weights whose batch gradient exceeds θ"), and a
 /// log-bucket histogram that feeds the step's quantile sketch.
 ///
-/// Threshold semantics: a weight counts for θ when `|g| ≥ θ`. NaN counts for no θ.
-/// When every θ is a boundary of the step's `MagnitudeHistogram` (`MagnitudeHistogram.snap`),
+/// Threshold semantics: a weight counts for θ when `|g| > θ` (it *exceeds* θ, as DESIGN.md and
+/// KymoSketches' `MagnitudeQuantiles.fractionAbove` say). NaN counts for no θ.
+/// When every θ sits just below a boundary of the step's `MagnitudeHistogram`
+/// (`MagnitudeHistogram.snap`),
 /// the histogram gives the same exact counts for free and this pass is not needed
 /// (`StepGradientPass` decides).
 package struct ThresholdCounter: Sendable {
@@ -25,7 +27,7 @@ package struct ThresholdCounter: Sendable {
         self.thresholds = thresholds
     }
 
-    /// How many entries of `gradient` have |g| ≥ θ, for each threshold θ (same order).
+    /// How many entries of `gradient` have |g| > θ, for each threshold θ (same order).
     /// - Complexity: O(P·k/8): one pass, k vector compares per 8 entries.
     package func counts(_ gradient: UnsafeBufferPointer<Float>) -> [Int] {
         let k = thresholds.count
@@ -52,7 +54,7 @@ package struct ThresholdCounter: Sendable {
                         let valid = bits .<= nanCap // NaN reaches no threshold
 
                         for t in 0..<k {
-                            ap[t] &+= SIMD8<UInt32>.zero.replacing(with: 1, where: (bits .>= tbp[t]) .& valid)
+                            ap[t] &+= SIMD8<UInt32>.zero.replacing(with: 1, where: (bits .> tbp[t]) .& valid)
                         }
                     }
                 }
@@ -65,7 +67,7 @@ package struct ThresholdCounter: Sendable {
         }
         for i in (vectors * 8)..<n {
             let a = abs(gradient[i])
-            for t in 0..<k where a >= thresholds[t] { totals[t] += 1 }
+            for t in 0..<k where a > thresholds[t] { totals[t] += 1 }
         }
         return totals
     }

@@ -9,8 +9,7 @@
 /// (index, count) as they are: same mapping, so the merge is exact.
 ///
 /// Range: values below `2^minExponent` (and zeros) go to an underflow count, values at or above
-/// `2^(maxExponent+1)`, ±inf and NaN to an overflow count (a NaN gradient means the step
-/// diverged; the loss check reports it).
+/// `2^(maxExponent+1)` and ±inf to an overflow count, NaN to a NaN count.
 ///
 /// Speed: the index is clamped without branches into `[underflow, buckets…, overflow]`, and
 /// four interleaved count tables take consecutive values, so runs of equal buckets (gradients
@@ -26,8 +25,8 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     package let minExponent: Int
     /// The largest binary exponent with buckets.
     package let maxExponent: Int
-    /// Slot 0 underflow, slots 1…buckets the buckets, slot buckets+1 overflow; 4 lanes each,
-    /// lane-interleaved (`slot·4 + lane`).
+    /// Slot 0 underflow, slots 1…buckets the buckets, slot buckets+1 overflow, slot buckets+2
+    /// NaN; 4 lanes each, lane-interleaved (`slot·4 + lane`).
     private var lanes: [UInt32]
     /// The number of buckets.
     package let bucketCount: Int
@@ -37,8 +36,10 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     package var counts: [UInt32] { (0..<bucketCount).map { slot($0 + 1) } }
     /// Values in [0, 2^minExponent), including zeros and subnormals.
     package var underflow: UInt64 { UInt64(slot(0)) }
-    /// Values ≥ 2^(maxExponent+1), ±inf and NaN.
+    /// Values ≥ 2^(maxExponent+1), and ±inf.
     package var overflow: UInt64 { UInt64(slot(bucketCount + 1)) }
+    /// NaN values.
+    package var nan: UInt64 { UInt64(slot(bucketCount + 2)) }
 
     private func slot(_ i: Int) -> UInt32 { lanes[4 * i] &+ lanes[4 * i + 1] &+ lanes[4 * i + 2] &+ lanes[4 * i + 3] }
 
@@ -53,7 +54,7 @@ package struct MagnitudeHistogram: Sendable, Equatable {
         self.minExponent = minExponent
         self.maxExponent = maxExponent
         bucketCount = (maxExponent - minExponent + 1) << mantissaBits
-        lanes = Array(repeating: 0, count: 4 * (bucketCount + 2))
+        lanes = Array(repeating: 0, count: 4 * (bucketCount + 3))
     }
 
     /// The bucket index of |x| as a signed offset into `counts` (may be out of range).
@@ -88,12 +89,15 @@ package struct MagnitudeHistogram: Sendable, Equatable {
         // wrap to huge and are mapped to 0 by the comparison below.
         let base = UInt32(((minExponent + 127) << mantissaBits) - 1)
         let top = UInt32(bucketCount + 1)
+        let nanSlot = bucketCount + 2
         @inline(__always) func slotOf(_ x: Float) -> Int {
-            let key = (x.bitPattern & 0x7FFF_FFFF) &>> shift
-            // key < base + 1 → underflow (0); key − base > top → overflow (top).
+            let bits = x.bitPattern & 0x7FFF_FFFF
+            let key = bits &>> shift
+            // key < base + 1 → underflow (0); key − base > top → overflow (top); NaN apart.
             let i = key &- base
             let under = key <= base
-            return Int(under ? 0 : min(i, top))
+            let clamped = Int(under ? 0 : min(i, top))
+            return bits > 0x7F80_0000 ? nanSlot : clamped
         }
         lanes.withUnsafeMutableBufferPointer { c in
             let p = c.baseAddress!
@@ -117,28 +121,30 @@ package struct MagnitudeHistogram: Sendable, Equatable {
     /// - Complexity: O(buckets).
     package var total: UInt64 { lanes.reduce(UInt64(0)) { $0 + UInt64($1) } }
 
-    /// The largest bucket boundary ≤ θ for histograms with `mantissaBits` (θ ≥ 0, finite): record-time
-    /// thresholds are snapped to it so that the histogram counts them exactly.
+    /// The threshold nearest above θ that the histogram counts exactly: the largest float below
+    /// the first bucket boundary greater than θ, so `|x| > snap(θ)` ⇔ `|x| ≥ that boundary`.
+    /// `θ ≤ snap(θ) < θ·(1 + 2^−m)`. Record-time thresholds are snapped with it.
     /// - Complexity: O(1).
     package static func snap(_ theta: Float, mantissaBits: Int) -> Float {
-        Float(bitPattern: theta.bitPattern & ~((UInt32(1) << UInt32(23 - mantissaBits)) - 1))
+        Float(bitPattern: theta.bitPattern | ((UInt32(1) << UInt32(23 - mantissaBits)) - 1))
     }
 
-    /// Whether θ is a bucket boundary inside this histogram's range (so `count(atLeast:)` is exact).
+    /// Whether θ is a snapped threshold whose boundary lies in this histogram's range (so
+    /// `count(above:)` is exact).
     /// - Complexity: O(1).
-    package func isBoundary(_ theta: Float) -> Bool {
-        guard theta.isFinite, theta > 0, Self.snap(theta, mantissaBits: mantissaBits) == theta else { return false }
-        let i = rawIndex(theta)
-        return i >= 0 && i <= bucketCount
+    package func isSnapped(_ theta: Float) -> Bool {
+        guard theta.isFinite, theta >= 0, Self.snap(theta, mantissaBits: mantissaBits) == theta else { return false }
+        let boundary = rawIndex(theta) + 1
+        return boundary >= 0 && boundary <= bucketCount
     }
 
-    /// The exact number of counted values with |x| ≥ θ (NaN included, as part of the overflow),
-    /// for a boundary θ (`isBoundary`); nil otherwise.
+    /// The exact number of counted values with |x| > θ (NaN excluded) for a snapped θ
+    /// (`isSnapped`); nil otherwise.
     /// - Complexity: O(buckets).
-    package func count(atLeast theta: Float) -> UInt64? {
-        guard isBoundary(theta) else { return nil }
+    package func count(above theta: Float) -> UInt64? {
+        guard isSnapped(theta) else { return nil }
         var total = overflow
-        for i in rawIndex(theta)..<bucketCount { total += UInt64(slot(i + 1)) }
+        for i in (rawIndex(theta) + 1)..<bucketCount { total += UInt64(slot(i + 1)) }
         return total
     }
 

@@ -12,9 +12,9 @@ package struct StepGradientSummary: Equatable, Sendable {
 /// (reset here: it is the step's), the exact counts at the record-time thresholds and the two
 /// global norms, chunk by chunk (16 KiB of each vector) so each chunk is read from memory once.
 ///
-/// Threshold counts (`|g| ≥ θ`) come from the histogram for free when every θ is one of its
-/// bucket boundaries (`MagnitudeHistogram.snap`; the plan snaps them); otherwise a
-/// `ThresholdCounter` pass runs on each chunk as well.
+/// Threshold counts (`|g| > θ`) come from the histogram for free when every θ is snapped
+/// (`MagnitudeHistogram.snap`: just below a bucket boundary); otherwise a `ThresholdCounter` pass
+/// runs on each chunk as well.
 package struct StepGradientPass: Sendable {
     /// The record-time thresholds, ascending.
     package let thresholds: [Float]
@@ -29,7 +29,7 @@ package struct StepGradientPass: Sendable {
     package init(thresholds: [Float], histogram: MagnitudeHistogram) throws {
         let checked = try ThresholdCounter(thresholds: thresholds)
         self.thresholds = thresholds
-        counter = thresholds.allSatisfy { histogram.isBoundary($0) } ? nil : checked
+        counter = thresholds.allSatisfy { histogram.isSnapped($0) } ? nil : checked
     }
 
     /// Whether the threshold counts come from the histogram (no extra pass).
@@ -56,7 +56,7 @@ package struct StepGradientPass: Sendable {
             uu += Double(SampleFactorStatistics.sumOfSquares(u))
         }
         if counter == nil {
-            for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(atLeast: theta)!) }
+            for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(above: theta)!) }
         }
         return StepGradientSummary(aboveCounts: counts, gradientNormSquared: gg, updateNormSquared: uu)
     }

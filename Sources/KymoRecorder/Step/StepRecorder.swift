@@ -27,7 +27,7 @@ package struct StepRecord: Sendable {
     /// ‖g‖₂, ‖Δw‖₂.
     package var gradientNorm: Float
     package var updateNorm: Float
-    /// Exact counts of |g| ≥ θ_k.
+    /// Exact counts of |g| > θ_k.
     package var aboveCounts: [Int]
     /// The step's |g| histogram.
     package var histogram: MagnitudeHistogram
