@@ -116,6 +116,39 @@ struct TinyLayer {
         }
     }
 
+    @Test func nesterovContributionsSumToTheUpdateAndUnroll() {
+        var layer = TinyLayer()
+        let mu: Float = 0.9, lambda: Float = 0.001, lr: Float = 0.05
+        let rule = ContributionRule.nesterov(momentum: mu, weightDecay: lambda)
+        var v = [Float](repeating: 0, count: layer.weights.count)
+        var history: [[Float]] = []
+        for step in 1...4 {
+            let d = layer.deltas()
+            let g = layer.batchGradient(d)
+            let k = rule.scale(learningRate: lr, batchSize: layer.batch, step: step)
+            var next = layer.weights
+            var thisStep = [Float](repeating: 0, count: layer.weights.count)
+            for w in 0..<layer.weights.count {
+                let carried = rule.carried(learningRate: lr, state: v[w], step: step)
+                let gHat = g[w] + lambda * layer.weights[w]
+                v[w] = mu * v[w] + gHat
+                let delta = -lr * (gHat + mu * v[w])
+                var terms = (0..<layer.batch).map { k * layer.sampleGradient(d, sample: $0, weight: w) }
+                let reg = rule.regularization(learningRate: lr, weight: layer.weights[w], step: step)
+                thisStep[w] = terms.reduce(0, +) + reg
+                terms.append(reg)
+                terms.append(carried)
+                expectIdentity(terms, delta, "nesterov step \(step) w \(w)")
+                var unrolled: Float = 0
+                for (i, past) in history.enumerated() { unrolled += rule.decay(stepsLater: step - 1 - i) * past[w] }
+                #expect(abs(carried - unrolled) <= 1e-5 * (abs(carried) + 1e-6), "nesterov unrolled step \(step) w \(w)")
+                next[w] = layer.weights[w] + delta
+            }
+            history.append(thisStep)
+            layer.weights = next
+        }
+    }
+
     @Test func adamFirstOrderContributionsSumToTheUpdate() {
         for decoupled in [false, true] {
             var layer = TinyLayer()
