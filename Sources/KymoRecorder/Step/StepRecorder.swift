@@ -106,6 +106,17 @@ package final class StepRecorder: @unchecked Sendable {
         XXH3.hash(UInt64(step), seed: runSeed ^ (0x7432_636F_6E74_7200 | UInt64(layer & 0xFF)))
     }
 
+    /// max |k_w| over each row's weights and bias of layer l (per-parameter scales).
+    /// - Complexity: O(out·(in + 1)).
+    static func rowMaxima(_ scales: [Float], layout: DenseLayout, layer l: Int) -> [Float] {
+        let dense = layout.layers[l], base = layout.offsets[l]
+        return (0..<dense.outputs).map { r in
+            var m = abs(scales[base + dense.outputs * dense.inputs + r])
+            for c in 0..<dense.inputs { m = max(m, abs(scales[base + r * dense.inputs + c])) }
+            return m
+        }
+    }
+
     /// Processes one slot (call in step order, on the recorder thread).
     /// - Throws: shape errors, and whatever the sink throws.
     /// - Complexity: O(P + B·Σ(in + out) + n₁·B + m) expected.
@@ -125,7 +136,14 @@ package final class StepRecorder: @unchecked Sendable {
                 let s = LayerFactorSummary(factors)
                 try SampleFactorStatistics.accumulateGradientNormsSquared(s, into: &normsSquared)
                 var masses = [Float](repeating: 0, count: b * factors.outputs)
-                try SampleFactorStatistics.neuronContributionMass(factors, summary: s, scale: slot.contributionScale, into: &masses)
+                if let scales = slot.perParameterScales {
+                    // Per-parameter k: the mass uses the row's largest |k| (an upper bound).
+                    try SampleFactorStatistics.neuronContributionMass(factors, summary: s, scale: 1, into: &masses)
+                    let rowMax = Self.rowMaxima(scales, layout: layout, layer: l)
+                    for i in 0..<b { for r in 0..<factors.outputs { masses[i * factors.outputs + r] *= rowMax[r] } }
+                } else {
+                    try SampleFactorStatistics.neuronContributionMass(factors, summary: s, scale: slot.contributionScale, into: &masses)
+                }
                 return (s, masses)
             }
             summaries.append(s)
@@ -138,8 +156,9 @@ package final class StepRecorder: @unchecked Sendable {
             var values: [Float] = []
             values.reserveCapacity(t1ByLayer[l].count * b)
             try slot.withFactors(layer: l) {
-                try T1Contributions.append($0, positions: t1ByLayer[l].map(\.position),
-                                           scales: Array(repeating: slot.contributionScale, count: t1ByLayer[l].count), into: &values)
+                let scales = slot.perParameterScales.map { k in t1ByLayer[l].map { k[t1Ids[$0.index]] } }
+                    ?? Array(repeating: slot.contributionScale, count: t1ByLayer[l].count)
+                try T1Contributions.append($0, positions: t1ByLayer[l].map(\.position), scales: scales, into: &values)
             }
             for (j, entry) in t1ByLayer[l].enumerated() {
                 for s in 0..<b { t1Contributions[entry.index * b + s] = values[j * b + s] }
@@ -148,15 +167,22 @@ package final class StepRecorder: @unchecked Sendable {
         // The weighted contribution sample.
         var sampled: [SampledContribution] = []
         var tau: Float = 0
-        if samplesPerStep > 0 && totalMass > 0 && totalMass.isFinite && slot.contributionScale != 0 {
+        if samplesPerStep > 0 && totalMass > 0 && totalMass.isFinite && (slot.contributionScale != 0 || slot.perParameterScales != nil) {
             tau = Float(totalMass / Double(samplesPerStep))
             var tuples: [ContributionCandidate] = []
             for l in layout.layers.indices {
                 tuples.removeAll(keepingCapacity: true)
-                try slot.withFactors(layer: l) {
-                    try sampler.sample($0, scale: slot.contributionScale, threshold: tau,
-                                       key: Self.samplerKey(runSeed: runSeed, step: slot.step, layer: l),
-                                       summary: summaries[l], into: &tuples)
+                let key = Self.samplerKey(runSeed: runSeed, step: slot.step, layer: l)
+                try slot.withFactors(layer: l) { factors in
+                    if let scales = slot.perParameterScales {
+                        try scales.withUnsafeBufferPointer { k in
+                            try sampler.sample(factors, scales: UnsafeBufferPointer(rebasing: k[layout.offsets[l]..<layout.offsets[l + 1]]),
+                                               threshold: tau, key: key, into: &tuples)
+                        }
+                    } else {
+                        try sampler.sample(factors, scale: slot.contributionScale, threshold: tau, key: key,
+                                           summary: summaries[l], into: &tuples)
+                    }
                 }
                 for t in tuples {
                     let id = layout.id(of: .init(layer: l, row: Int(t.row), col: Int(t.col)))

@@ -18,8 +18,11 @@ package final class StepSlot: @unchecked Sendable {
     package var learningRate: Float = 0
     package var loss: Float = 0
     package var accuracy: Float = 0
-    /// The contribution scale k of the step (SGD/momentum: −η/B).
+    /// The contribution scale k of the step (SGD/momentum: −η/B; Nesterov −η(1+μ)/B).
     package var contributionScale: Float = 0
+    /// Adam/AdamW: k_w for every parameter (P, layout order), which then replaces
+    /// `contributionScale`; nil when the scale is uniform. Allocate with `usePerParameterScales()`.
+    package var perParameterScales: [Float]?
     /// Data-set ids of the batch, `maxBatch` capacity.
     package var sampleIDs: [UInt32]
     package var sampleLoss: [Float]
@@ -48,6 +51,12 @@ package final class StepSlot: @unchecked Sendable {
         deltas = layout.layers.map { Array(repeating: 0, count: maxBatch * $0.outputs) }
         t1Values = Array(repeating: 0, count: t1Count)
         t1State = Array(repeating: 0, count: t1Count * stateFloats)
+    }
+
+    /// Allocates `perParameterScales` (P floats) for an optimizer whose scale is per parameter.
+    /// - Complexity: O(P).
+    package func usePerParameterScales() {
+        if perParameterScales == nil { perParameterScales = Array(repeating: 0, count: layout.parameterCount) }
     }
 
     /// Copies layer l's factors for a batch of `batch` samples into the slot.
