@@ -144,3 +144,48 @@ import Testing
         #expect(checked > 8)
     }
 }
+
+@Suite struct ContributionSamplerEstimateTests {
+    /// Horvitz–Thompson: Σ_kept sign(c)·max(|c|, τ) over a subset is unbiased for the subset's Σ c.
+    /// Over many independent draws the mean must fall within 4 standard errors of the truth, and
+    /// the variance estimate Σ_kept,|c|<τ τ(τ − |c|) must match the observed variance on average.
+    @Test(arguments: [ContributionSampler.Method.buckets, .rowEnvelope])
+    func subsetSumEstimateIsUnbiased(method: ContributionSampler.Method) throws {
+        let b = 4, inputs = 30, outputs = 12
+        let a = randomFloats(b * inputs, key: 201), d = randomFloats(b * outputs, key: 202, scale: 0.2)
+        let scale: Float = -0.05
+        // Subset: the weights of rows 0…5 (signed sum).
+        var truth = 0.0, mass = 0.0
+        for s in 0..<b { for r in 0..<outputs { for c in 0...inputs {
+            let ac: Float = c == inputs ? 1 : a[s * inputs + c]
+            let cv = Double(scale * d[s * outputs + r] * ac)
+            mass += abs(cv)
+            if r < 6 { truth += cv }
+        } } }
+        let tau = Float(mass / 60) // about 60 tuples per draw
+        var sampler = ContributionSampler(method: method)
+        var out: [ContributionCandidate] = []
+        let trials = 4000
+        var estimates: [Double] = [], varianceEstimates: [Double] = []
+        try withFactors(batch: b, inputs: inputs, outputs: outputs, a: a, d: d) { layer in
+            for t in 0..<trials {
+                out.removeAll(keepingCapacity: true)
+                try sampler.sample(layer, scale: scale, threshold: tau, key: UInt64(t) &+ 50_000, into: &out)
+                var est = 0.0, v = 0.0
+                for c in out where c.row < 6 {
+                    let x = Double(abs(c.contribution)), t = Double(tau)
+                    est += (c.contribution < 0 ? -1 : 1) * max(x, t)
+                    if x < t { v += t * (t - x) }
+                }
+                estimates.append(est)
+                varianceEstimates.append(v)
+            }
+        }
+        let mean = estimates.reduce(0, +) / Double(trials)
+        let observedVariance = estimates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(trials - 1)
+        let standardError = (observedVariance / Double(trials)).squareRoot()
+        #expect(abs(mean - truth) <= 4 * standardError, "mean \(mean) truth \(truth) se \(standardError)")
+        let meanVarianceEstimate = varianceEstimates.reduce(0, +) / Double(trials)
+        #expect(abs(meanVarianceEstimate - observedVariance) <= 0.15 * observedVariance)
+    }
+}
