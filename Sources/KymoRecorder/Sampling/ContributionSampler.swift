@@ -42,8 +42,13 @@ package struct ContributionCandidate: Equatable, Sendable {
 /// the output is a pure function of (factors, scale, τ, key).
 ///
 /// Expected work per sample: the bucketing O(in + out), O(1) per nonempty block, and O(1) per
-/// candidate; candidates ≤ 4·(kept) in hazard blocks (both bucket ratios ≤ 2) plus the enumerated
-/// blocks, each of whose positions is kept with probability ≥ 1/8.
+/// candidate; candidates ≤ 6·(kept) in hazard blocks (both bucket ratios ≤ 2, `P_b ≤ 1.5·p̄`)
+/// plus the enumerated blocks, each of whose positions is kept with probability ≥ 1/8 (outside
+/// the merged lowest buckets).
+///
+/// A second exact method, the **row envelope** (one bound `|scale|·|δ_r|·max|a|/τ` per row, no
+/// sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an estimate of both
+/// costs (a deterministic function of the data). See `Method`.
 package struct ContributionSampler {
     /// Exponent levels below the largest that get their own bucket.
     package let levels: Int
