@@ -7,6 +7,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("engine", engineRatios),
     ("store", storeRatios),
     ("sketches", sketchRatios),
+    ("recorder", recorderRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

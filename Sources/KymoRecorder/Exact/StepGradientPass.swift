@@ -1,0 +1,63 @@
+/// What one step's pass over the P-float gradient and update vectors yields for T0.
+package struct StepGradientSummary: Equatable, Sendable {
+    /// Exact count of |g| > θ_k for each record-time threshold.
+    package var aboveCounts: [Int]
+    /// ‖g‖₂² of the batch gradient, summed in a fixed order (8 lanes per chunk, chunks in order).
+    package var gradientNormSquared: Double
+    /// ‖Δw‖₂² of the update, same order.
+    package var updateNormSquared: Double
+}
+
+/// T0's per-step work over all P parameters, fused: the epoch accumulators, the |g| histogram
+/// (reset here: it is the step's), the exact counts at the record-time thresholds and the two
+/// global norms, chunk by chunk (16 KiB of each vector) so each chunk is read from memory once.
+///
+/// Threshold counts (`|g| > θ`) come from the histogram for free when every θ is snapped
+/// (`MagnitudeHistogram.snap`: just below a bucket boundary); otherwise a `ThresholdCounter` pass
+/// runs on each chunk as well.
+package struct StepGradientPass: Sendable {
+    /// The record-time thresholds, ascending.
+    package let thresholds: [Float]
+    private let counter: ThresholdCounter?
+
+    /// Elements per chunk.
+    static let chunk = 4096
+
+    /// - Throws: `RecorderError.invalidConfiguration` for thresholds that are not ascending,
+    ///   finite and ≥ 0.
+    /// - Complexity: O(k).
+    package init(thresholds: [Float], histogram: MagnitudeHistogram) throws {
+        let checked = try ThresholdCounter(thresholds: thresholds)
+        self.thresholds = thresholds
+        counter = thresholds.allSatisfy { histogram.isSnapped($0) } ? nil : checked
+    }
+
+    /// Whether the threshold counts come from the histogram (no extra pass).
+    package var countsFromHistogram: Bool { counter == nil }
+
+    /// Runs the fused pass for one step.
+    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
+    /// - Complexity: O(P) (plus O(P·k/8) when thresholds are not boundaries); ns/param in
+    ///   docs/RECORDING.md.
+    package func run(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     accumulators: inout EpochAccumulators, histogram: inout MagnitudeHistogram) throws -> StepGradientSummary {
+        histogram.reset()
+        var counts = [Int](repeating: 0, count: thresholds.count)
+        var gg = 0.0, uu = 0.0
+        try accumulators.addChunked(update: update, gradient: gradient, chunk: Self.chunk) { start, end in
+            let g = UnsafeBufferPointer(rebasing: gradient[start..<end])
+            let u = UnsafeBufferPointer(rebasing: update[start..<end])
+            if let counter {
+                let c = counter.counts(g)
+                for k in counts.indices { counts[k] += c[k] }
+            }
+            histogram.add(g)
+            gg += Double(SampleFactorStatistics.sumOfSquares(g))
+            uu += Double(SampleFactorStatistics.sumOfSquares(u))
+        }
+        if counter == nil {
+            for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(above: theta)!) }
+        }
+        return StepGradientSummary(aboveCounts: counts, gradientNormSquared: gg, updateNormSquared: uu)
+    }
+}

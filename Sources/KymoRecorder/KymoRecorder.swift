@@ -1,1 +1,0 @@
-// KymoRecorder: placeholder until its issue lands.

@@ -1,0 +1,172 @@
+import Foundation
+
+/// The bounded hand-off between the training thread and the recorder thread.
+///
+/// A fixed pool of reusable slots (per-step buffers, allocated once). The training thread
+/// `acquire()`s a free slot — waiting while all are in flight, which is the back-pressure: nothing
+/// is ever dropped — fills it (copies the step's factors, gradient, update in), and `submit(_:)`s
+/// it. The recorder thread processes submitted slots strictly in submission order, each with its
+/// sequence number, and returns them to the pool. `finish()` drains what was submitted, joins the
+/// thread and rethrows the first worker error.
+///
+/// Ownership protocol (why this is race-free): a slot belongs to exactly one side at a time; it
+/// changes hands only under the lock (free list ⇄ training thread ⇄ queue ⇄ worker), so every write
+/// to it happens-before every read by the next owner.
+///
+/// Errors: if `process` throws, the worker stops (later slots are not processed), and the next
+/// `acquire()`/`submit(_:)` on the training thread, and `finish()`, throw
+/// `RecorderError.workerFailed(sequence:message:)` — training stops with the worker's error.
+/// The original error is available as `failure`.
+///
+/// Dropping the pipeline without `finish()` drains and joins the thread too (errors are lost).
+package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
+    private let core: Core
+
+    /// Starts the recorder thread.
+    /// - Parameters:
+    ///   - slots: the reusable buffers; their number bounds how far training may run ahead.
+    ///   - process: called on the recorder thread for each submitted slot, with its sequence
+    ///     number (0, 1, 2, …), in order.
+    /// - Complexity: O(slots).
+    package init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+        precondition(!slots.isEmpty, "the pipeline needs at least one slot")
+        let core = Core(slots: slots, process: process)
+        self.core = core
+        // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
+        let thread = Thread { core.workerLoop() }
+        thread.name = "kymo-recorder"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit { core.close() }
+
+    /// The number of slots the worker has finished.
+    /// - Complexity: O(1).
+    package var processed: Int { core.lock.withLock { core.processedCount } }
+
+    /// The worker's error, if it failed.
+    /// - Complexity: O(1).
+    package var failure: (any Error)? { core.lock.withLock { core.error?.error } }
+
+    /// Takes a free slot, waiting while every slot is in flight.
+    /// - Throws: the worker's failure, or `RecorderError.pipelineClosed` after `finish()`.
+    /// - Complexity: O(1) plus the wait.
+    package func acquire() throws -> Slot {
+        let core = core
+        return try core.lock.withLock {
+            while true {
+                if let failed = core.error { throw Core.wrap(failed) }
+                if core.closed { throw RecorderError.pipelineClosed }
+                if let slot = core.free.popLast() { return slot }
+                core.lock.wait()
+            }
+        }
+    }
+
+    /// Hands a filled slot to the recorder thread; returns its sequence number.
+    /// - Throws: the worker's failure (the slot is then returned to the pool unprocessed), or
+    ///   `RecorderError.pipelineClosed`.
+    /// - Complexity: O(1) amortized.
+    @discardableResult
+    package func submit(_ slot: Slot) throws -> Int {
+        let core = core
+        return try core.lock.withLock {
+            if let failed = core.error {
+                core.free.append(slot)
+                throw Core.wrap(failed)
+            }
+            if core.closed { throw RecorderError.pipelineClosed }
+            let sequence = core.nextSequence
+            core.nextSequence += 1
+            core.queue.append((sequence, slot))
+            core.lock.broadcast()
+            return sequence
+        }
+    }
+
+    /// Returns an acquired slot unused (e.g. training stopped before filling it).
+    /// - Complexity: O(1).
+    package func giveBack(_ slot: Slot) {
+        core.lock.withLock {
+            core.free.append(slot)
+            core.lock.broadcast()
+        }
+    }
+
+    /// Processes everything submitted, stops the recorder thread and waits for it.
+    /// - Throws: `RecorderError.workerFailed` when the worker failed at any point.
+    /// - Complexity: the remaining work.
+    package func finish() throws {
+        core.close()
+        if let failed = core.lock.withLock({ core.error }) { throw Core.wrap(failed) }
+    }
+
+    /// The state shared by both threads; every field is guarded by `lock`.
+    private final class Core: @unchecked Sendable {
+        let lock = ConditionLock()
+        var free: [Slot]
+        var queue: [(sequence: Int, slot: Slot)] = []
+        var queueHead = 0
+        var nextSequence = 0
+        var closed = false
+        var workerExited = false
+        var error: (sequence: Int, error: any Error)?
+        var processedCount = 0
+        let process: @Sendable (Slot, Int) throws -> Void
+
+        init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+            free = slots
+            self.process = process
+        }
+
+        static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
+            .workerFailed(sequence: failed.sequence, message: String(describing: failed.error))
+        }
+
+        /// Closes the queue and waits until the worker has drained it and exited.
+        func close() {
+            lock.withLock {
+                closed = true
+                lock.broadcast()
+                while !workerExited { lock.wait() }
+            }
+        }
+
+        func workerLoop() {
+            while true {
+                let next: (sequence: Int, slot: Slot)? = lock.withLock {
+                    while queueHead == queue.count && !closed && error == nil { lock.wait() }
+                    if error != nil || queueHead == queue.count { return nil }
+                    let item = queue[queueHead]
+                    queueHead += 1
+                    if queueHead == queue.count {
+                        queue.removeAll(keepingCapacity: true)
+                        queueHead = 0
+                    }
+                    return item
+                }
+                guard let (sequence, slot) = next else { break }
+                do {
+                    try process(slot, sequence)
+                    lock.withLock {
+                        processedCount += 1
+                        free.append(slot)
+                        lock.broadcast()
+                    }
+                } catch {
+                    lock.withLock {
+                        self.error = (sequence, error)
+                        free.append(slot)
+                        lock.broadcast()
+                    }
+                    break
+                }
+            }
+            lock.withLock {
+                workerExited = true
+                lock.broadcast()
+            }
+        }
+    }
+}

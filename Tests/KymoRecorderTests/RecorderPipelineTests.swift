@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import KymoRecorder
+
+final class TestSlot: @unchecked Sendable {
+    var values: [Int] = []
+}
+
+struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+
+@Suite struct RecorderPipelineTests {
+    @Test func processesEverySlotInOrderWithReusedBuffers() throws {
+        let seen = Mutex<[Int]>([])
+        let slots = (0..<3).map { _ in TestSlot() }
+        let pipeline = RecorderPipeline(slots: slots) { slot, sequence in
+            #expect(slot.values == [sequence, sequence * 2])
+            seen.withLock { $0.append(sequence) }
+        }
+        for step in 0..<200 {
+            let slot = try pipeline.acquire()
+            slot.values = [step, step * 2]
+            #expect(try pipeline.submit(slot) == step)
+        }
+        try pipeline.finish()
+        #expect(seen.withLock { $0 } == Array(0..<200))
+        #expect(pipeline.processed == 200)
+        #expect(throws: RecorderError.pipelineClosed) { try pipeline.acquire() }
+    }
+
+    @Test func backPressureBoundsHowFarTrainingRunsAhead() throws {
+        let capacity = 2
+        let gate = Atomic<Int>(0) // worker may process sequence < gate
+        let pipeline = RecorderPipeline(slots: (0..<capacity).map { _ in TestSlot() }) { _, sequence in
+            while gate.load(ordering: .acquiring) <= sequence { usleepShort() }
+        }
+        for step in 0..<50 {
+            // Before acquiring, at most `capacity` slots are in flight: the submitted ones not yet
+            // processed.
+            let slot = try pipeline.acquire()
+            #expect(step - pipeline.processed <= capacity - 1)
+            try pipeline.submit(slot)
+            gate.store(step + 1 - capacity + 1, ordering: .releasing) // let the worker trail
+        }
+        gate.store(Int.max, ordering: .releasing)
+        try pipeline.finish()
+        #expect(pipeline.processed == 50)
+    }
+
+    @Test func workerErrorStopsTrainingWithThatError() throws {
+        let pipeline = RecorderPipeline(slots: [TestSlot(), TestSlot()]) { _, sequence in
+            if sequence == 5 { throw Boom() }
+        }
+        var stoppedAt: Int?
+        for step in 0..<1000 {
+            do {
+                let slot = try pipeline.acquire()
+                try pipeline.submit(slot)
+            } catch let error as RecorderError {
+                #expect(error == .workerFailed(sequence: 5, message: "boom"))
+                stoppedAt = step
+                break
+            }
+        }
+        #expect(stoppedAt != nil)
+        #expect(stoppedAt! <= 5 + 2 + 1)
+        #expect(throws: RecorderError.workerFailed(sequence: 5, message: "boom")) { try pipeline.finish() }
+        #expect(pipeline.processed == 5)
+        #expect(pipeline.failure is Boom)
+    }
+
+    @Test func droppingWithoutFinishJoinsTheWorker() throws {
+        let count = Atomic<Int>(0)
+        do {
+            let pipeline = RecorderPipeline(slots: [TestSlot()]) { _, _ in count.add(1, ordering: .relaxed) }
+            let slot = try pipeline.acquire()
+            try pipeline.submit(slot)
+            _ = pipeline
+        }
+        // deinit drained and joined: the submitted slot was processed.
+        #expect(count.load(ordering: .relaxed) == 1)
+    }
+}
+
+func usleepShort() {
+    #if canImport(Glibc)
+    _ = Glibc.usleep(50)
+    #endif
+}

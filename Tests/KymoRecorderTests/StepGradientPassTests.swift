@@ -1,0 +1,36 @@
+import Testing
+@testable import KymoRecorder
+
+@Suite struct StepGradientPassTests {
+    @Test(arguments: [false, true])
+    func fusedPassEqualsTheSeparateKernels(snapped: Bool) throws {
+        let p = 10_000 + 3 // several chunks and a tail
+        let raw: [Float] = [1e-4, 1e-3, 1e-2]
+        let list = snapped ? raw.map { MagnitudeHistogram.snap($0, mantissaBits: 6) } : raw
+        let thresholds = try ThresholdCounter(thresholds: list)
+        var fusedAcc = EpochAccumulators(parameterCount: p), separateAcc = fusedAcc
+        var fusedHist = try MagnitudeHistogram(), separateHist = fusedHist
+        let pass = try StepGradientPass(thresholds: list, histogram: fusedHist)
+        #expect(pass.countsFromHistogram == snapped)
+        for step in 0..<3 {
+            let u = randomFloats(p, key: UInt64(300 + step), scale: 1e-3)
+            let g = randomFloats(p, key: UInt64(400 + step), scale: 2e-2)
+            let summary = try u.withUnsafeBufferPointer { ub in
+                try g.withUnsafeBufferPointer { gb in
+                    try pass.run(update: ub, gradient: gb, accumulators: &fusedAcc, histogram: &fusedHist)
+                }
+            }
+            try u.withUnsafeBufferPointer { ub in try g.withUnsafeBufferPointer { try separateAcc.add(update: ub, gradient: $0) } }
+            separateHist.reset()
+            g.withUnsafeBufferPointer { separateHist.add($0) }
+            #expect(summary.aboveCounts == g.withUnsafeBufferPointer { thresholds.counts($0) })
+            let gg = g.reduce(0.0) { $0 + Double($1) * Double($1) }, uu = u.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(summary.gradientNormSquared - gg) <= 1e-5 * gg)
+            #expect(abs(summary.updateNormSquared - uu) <= 1e-5 * uu)
+        }
+        #expect(fusedAcc.sumAbsUpdate.map(\.bitPattern) == separateAcc.sumAbsUpdate.map(\.bitPattern))
+        #expect(fusedAcc.sumSquaredGradient.map(\.bitPattern) == separateAcc.sumSquaredGradient.map(\.bitPattern))
+        #expect(fusedAcc.maxAbsGradient == separateAcc.maxAbsGradient && fusedAcc.steps == 3)
+        #expect(fusedHist == separateHist)
+    }
+}
