@@ -1,0 +1,119 @@
+/// Maps data values to pixels along one axis, linearly or logarithmically, and chooses "nice"
+/// tick values (1, 2, 5 × 10ⁿ; Heckbert, "Nice numbers for graph labels", Graphics Gems 1990).
+package struct Scale: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable { case linear, log }
+
+    package var kind: Kind
+    /// Data interval after widening to nice bounds; `lower < upper`, both > 0 for `.log`.
+    package var lower: Double
+    package var upper: Double
+    /// Pixel interval; `rangeStart` maps from `lower` (may be > `rangeEnd` for a y axis).
+    package var rangeStart: Double
+    package var rangeEnd: Double
+    /// The tick values, in increasing order.
+    package var ticks: [Double]
+
+    /// A scale covering `values` (non-finite ones and, for `.log`, non-positive ones ignored),
+    /// extended to nice tick bounds. `includeZero` keeps 0 in a linear domain.
+    /// - Complexity: O(values + ticks).
+    package init(kind: Kind = .linear, covering values: [Double], range: (Double, Double),
+                 tickCount: Int = 5, includeZero: Bool = false) {
+        self.kind = kind
+        rangeStart = range.0
+        rangeEnd = range.1
+        let usable = values.filter { $0.isFinite && (kind == .linear || $0 > 0) }
+        var lo = usable.min() ?? (kind == .log ? 1 : 0)
+        var hi = usable.max() ?? (kind == .log ? 10 : 1)
+        if includeZero && kind == .linear { lo = min(lo, 0); hi = max(hi, 0) }
+        switch kind {
+        case .linear:
+            if lo == hi {
+                let pad = lo == 0 ? 1 : abs(lo) * 0.1
+                lo -= pad
+                hi += pad
+            }
+            ticks = Scale.niceTicks(lower: lo, upper: hi, count: tickCount)
+            lower = ticks.first!
+            upper = ticks.last!
+        case .log:
+            if lo == hi { lo /= 10; hi *= 10 }
+            ticks = Scale.logTicks(lower: lo, upper: hi)
+            lower = min(lo, ticks.first!)
+            upper = max(hi, ticks.last!)
+            let decadeLo = NumberFormat.powerOfTen(NumberFormat.decimalExponent(lo))
+            let decadeHi = NumberFormat.powerOfTen(NumberFormat.decimalExponent(hi) + (isPowerOfTen(hi) ? 0 : 1))
+            lower = decadeLo
+            upper = decadeHi
+            ticks = ticks.filter { $0 >= lower && $0 <= upper }
+        }
+    }
+
+    /// Pixel position of `value` (non-positive values on a log scale map below the axis start).
+    /// - Complexity: O(1).
+    package func map(_ value: Double) -> Double {
+        let t: Double
+        switch kind {
+        case .linear:
+            t = (value - lower) / (upper - lower)
+        case .log:
+            guard value > 0 else { return rangeStart }
+            t = (log10Value(value) - log10Value(lower)) / (log10Value(upper) - log10Value(lower))
+        }
+        return rangeStart + t * (rangeEnd - rangeStart)
+    }
+
+    /// The nice number near `x` > 0: 1, 2, 5 or 10 × 10ⁿ, rounded or the ceiling.
+    /// - Complexity: O(|log₁₀ x|).
+    package static func niceNumber(_ x: Double, round: Bool) -> Double {
+        let e = NumberFormat.decimalExponent(x)
+        let p = NumberFormat.powerOfTen(e)
+        let f = x / p
+        let nice: Double
+        if round {
+            nice = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10
+        } else {
+            nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10
+        }
+        return nice * p
+    }
+
+    /// About `count` evenly spaced nice ticks whose span covers [lower, upper].
+    /// - Complexity: O(count).
+    package static func niceTicks(lower: Double, upper: Double, count: Int = 5) -> [Double] {
+        precondition(upper > lower && count >= 2)
+        let range = niceNumber(upper - lower, round: false)
+        let step = niceNumber(range / Double(count - 1), round: true)
+        let first = (lower / step).rounded(.down)
+        let last = (upper / step).rounded(.up)
+        var ticks: [Double] = []
+        var i = first
+        while i <= last + 0.5 {
+            // i·step, then snapped to the step's decimal precision so 0.1·3 prints as 0.3.
+            let value = i * step
+            ticks.append(value == 0 ? 0 : value)
+            i += 1
+        }
+        return ticks
+    }
+
+    /// Ticks at powers of ten spanning [lower, upper]; with fewer than three decades also at 2 and 5.
+    /// - Complexity: O(decades).
+    package static func logTicks(lower: Double, upper: Double) -> [Double] {
+        precondition(lower > 0 && upper > lower)
+        let e0 = NumberFormat.decimalExponent(lower)
+        let e1 = NumberFormat.decimalExponent(upper) + (isPowerOfTen(upper) ? 0 : 1)
+        var ticks: [Double] = []
+        let dense = e1 - e0 < 3
+        for e in e0...e1 {
+            let p = NumberFormat.powerOfTen(e)
+            ticks.append(p)
+            if dense && e < e1 { ticks.append(2 * p); ticks.append(5 * p) }
+        }
+        return ticks
+    }
+
+    private static func isPowerOfTen(_ x: Double) -> Bool {
+        x == NumberFormat.powerOfTen(NumberFormat.decimalExponent(x))
+    }
+    private func isPowerOfTen(_ x: Double) -> Bool { Scale.isPowerOfTen(x) }
+}
