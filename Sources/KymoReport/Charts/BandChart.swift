@@ -12,12 +12,16 @@ package struct BandChart: Sendable, Equatable {
     package var quantum: Double
     /// Exact values at the same x, or empty.
     package var exact: [Double]
+    /// Legend labels of the line and of the dots.
+    package var valueLabel: String
+    package var exactLabel: String
     package var width: Double
     package var height: Double
 
     /// - Complexity: O(1).
     package init(title: String, xLabel: String = "step", yLabel: String = "value", x: [Double], values: [Double],
-                 quantum: Double, exact: [Double] = [], width: Double = 520, height: Double = 260) {
+                 quantum: Double, exact: [Double] = [], valueLabel: String = "reconstructed",
+                exactLabel: String = "exact (T1)", width: Double = 520, height: Double = 260) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -25,6 +29,8 @@ package struct BandChart: Sendable, Equatable {
         self.values = values
         self.quantum = quantum
         self.exact = exact
+        self.valueLabel = valueLabel
+        self.exactLabel = exactLabel
         self.width = width
         self.height = height
     }
@@ -32,14 +38,14 @@ package struct BandChart: Sendable, Equatable {
     /// - Complexity: O(points).
     package func svg() -> SVGNode {
         var legend = [
-            LegendEntry("reconstructed", color: Theme.color(0), swatch: .line),
+            LegendEntry(valueLabel, color: Theme.color(0), swatch: .line),
             LegendEntry("± q/2 (q = \(NumberFormat.significant(quantum)))", color: Theme.band, swatch: .box),
         ]
-        if !exact.isEmpty { legend.append(LegendEntry("exact (T1)", color: Theme.color(1), swatch: .dot)) }
+        if !exact.isEmpty { legend.append(LegendEntry(exactLabel, color: Theme.color(1), swatch: .dot)) }
         let frame = PlotFrame(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel, legend: legend)
         let n = min(x.count, values.count)
         let half = quantum / 2
-        let xs = frame.xScale(covering: Array(x.prefix(n)))
+        let xs = frame.xScale(covering: Array(x.prefix(n)), tight: true)
         let ys = frame.yScale(covering: Array(values.prefix(n)).flatMap { [$0 - half, $0 + half] } + Array(exact.prefix(n)))
         var upper: [(Double, Double)] = []
         var lower: [(Double, Double)] = []

@@ -4,19 +4,26 @@ package struct Series: Sendable, Equatable {
     package var x: [Double]
     package var y: [Double]
     package var dashed: Bool
+    /// A faint series (raw values behind their smoothed version) is drawn thin and light and
+    /// left out of the legend.
+    package var faint: Bool
+    /// Colour; nil takes the palette colour of the series' position.
+    package var color: String?
 
     /// - Complexity: O(1).
-    package init(name: String, x: [Double], y: [Double], dashed: Bool = false) {
+    package init(name: String, x: [Double], y: [Double], dashed: Bool = false, faint: Bool = false, color: String? = nil) {
         self.name = name
         self.x = x
         self.y = y
         self.dashed = dashed
+        self.faint = faint
+        self.color = color
     }
 
     /// A series over integer steps.
     /// - Complexity: O(n).
-    package init(name: String, steps: [Int], values: [Double], dashed: Bool = false) {
-        self.init(name: name, x: steps.map(Double.init), y: values, dashed: dashed)
+    package init(name: String, steps: [Int], values: [Double], dashed: Bool = false, faint: Bool = false, color: String? = nil) {
+        self.init(name: name, x: steps.map(Double.init), y: values, dashed: dashed, faint: faint, color: color)
     }
 
     /// The (x, y) pairs, truncated to the shorter array.
@@ -53,24 +60,26 @@ package struct LineChart: Sendable, Equatable {
 
     /// - Complexity: O(total points).
     package func svg() -> SVGNode {
-        let legend = series.count > 1
-            ? series.enumerated().map { LegendEntry($0.element.name, color: Theme.color($0.offset), swatch: $0.element.dashed ? .dashedLine : .line) }
+        let shown = series.enumerated().filter { !$0.element.faint }
+        let legend = shown.count > 1
+            ? shown.map { LegendEntry($0.element.name, color: $0.element.color ?? Theme.color($0.offset), swatch: $0.element.dashed ? .dashedLine : .line) }
             : []
         let frame = PlotFrame(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel, legend: legend)
-        let xs = frame.xScale(covering: series.flatMap { Array($0.x.prefix($0.y.count)) })
+        let xs = frame.xScale(covering: series.flatMap { Array($0.x.prefix($0.y.count)) }, tight: true)
         let ys = frame.yScale(kind: yScale, covering: series.flatMap { Array($0.y.prefix($0.x.count)) }, includeZero: includeZero)
         var content: [SVGNode] = []
         for (index, s) in series.enumerated() {
-            let color = Theme.color(index)
+            let color = s.color ?? Theme.color(index)
             let pts = s.points.map { (xs.map($0.0), ys.map($0.1)) }
             var attributes = [
                 ("class", "series"), ("data-series", s.name), ("d", SVGNode.pathData(pts)),
-                ("fill", "none"), ("stroke", color), ("stroke-width", "1.8"),
+                ("fill", "none"), ("stroke", color), ("stroke-width", s.faint ? "1" : "1.8"),
                 ("stroke-linejoin", "round"), ("stroke-linecap", "round"),
             ]
+            if s.faint { attributes.append(("stroke-opacity", "0.3")) }
             if s.dashed { attributes.append(("stroke-dasharray", "6 4")) }
             content.append(SVGNode("path", attributes))
-            if pts.count <= 60 {
+            if pts.count <= 60 && !s.faint {
                 for (px, py) in pts where px.isFinite && py.isFinite {
                     content.append(SVGNode("circle", [("cx", NumberFormat.fixed(px)), ("cy", NumberFormat.fixed(py)), ("r", "2.2"), ("fill", color)]))
                 }

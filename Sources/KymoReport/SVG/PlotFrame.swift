@@ -46,9 +46,9 @@ struct PlotFrame {
     var plotTop: Double { top }
     var plotBottom: Double { height - bottom }
 
-    func xScale(kind: Scale.Kind = .linear, covering values: [Double], includeZero: Bool = false) -> Scale {
+    func xScale(kind: Scale.Kind = .linear, covering values: [Double], includeZero: Bool = false, tight: Bool = false) -> Scale {
         Scale(kind: kind, covering: values, range: (plotLeft, plotRight),
-              tickCount: max(3, Int((plotRight - plotLeft) / 90)), includeZero: includeZero)
+              tickCount: max(3, Int((plotRight - plotLeft) / 80)), includeZero: includeZero, tight: tight)
     }
 
     func yScale(kind: Scale.Kind = .linear, covering values: [Double], includeZero: Bool = false) -> Scale {

@@ -13,11 +13,14 @@ package struct Scale: Sendable, Equatable {
     /// The tick values, in increasing order.
     package var ticks: [Double]
 
-    /// A scale covering `values` (non-finite ones and, for `.log`, non-positive ones ignored),
-    /// extended to nice tick bounds. `includeZero` keeps 0 in a linear domain.
+    /// A scale covering `values` (non-finite ones and, for `.log`, non-positive ones ignored).
+    /// A linear scale is extended to nice tick bounds unless `tight`, in which case the domain is
+    /// the data's range and only the ticks inside it are kept (for step axes). A log scale is
+    /// tight when at least two ticks fall inside the data, else extended to whole decades.
+    /// `includeZero` keeps 0 in a linear domain.
     /// - Complexity: O(values + ticks).
     package init(kind: Kind = .linear, covering values: [Double], range: (Double, Double),
-                 tickCount: Int = 5, includeZero: Bool = false) {
+                 tickCount: Int = 5, includeZero: Bool = false, tight: Bool = false) {
         self.kind = kind
         rangeStart = range.0
         rangeEnd = range.1
@@ -32,21 +35,38 @@ package struct Scale: Sendable, Equatable {
                 lo -= pad
                 hi += pad
             }
-            ticks = Scale.niceTicks(lower: lo, upper: hi, count: tickCount)
-            lower = ticks.first!
-            upper = ticks.last!
+            let all = Scale.niceTicks(lower: lo, upper: hi, count: tickCount)
+            if tight {
+                let slack = (hi - lo) * 1e-9
+                ticks = all.filter { $0 >= lo - slack && $0 <= hi + slack }
+                lower = lo
+                upper = hi
+            } else {
+                ticks = all
+                lower = all.first!
+                upper = all.last!
+            }
         case .log:
             if lo == hi { lo /= 10; hi *= 10 }
-            ticks = Scale.logTicks(lower: lo, upper: hi)
-            lower = min(lo, ticks.first!)
-            upper = max(hi, ticks.last!)
-            let decadeLo = NumberFormat.powerOfTen(NumberFormat.decimalExponent(lo))
-            let decadeHi = NumberFormat.powerOfTen(NumberFormat.decimalExponent(hi) + (isPowerOfTen(hi) ? 0 : 1))
-            lower = decadeLo
-            upper = decadeHi
-            ticks = ticks.filter { $0 >= lower && $0 <= upper }
+            let all = Scale.logTicks(lower: lo, upper: hi)
+            let inside = all.filter { $0 >= lo * (1 - 1e-9) && $0 <= hi * (1 + 1e-9) }
+            if inside.count >= 2 {
+                ticks = inside
+                // A little air (2 % of the log span) so curves do not touch the frame.
+                let pad = 0.02
+                let span = log10Value(hi) - log10Value(lo)
+                lower = lo / Scale.tenTo(span * pad)
+                upper = hi * Scale.tenTo(span * pad)
+            } else {
+                ticks = all
+                lower = all.first!
+                upper = all.last!
+            }
         }
     }
+
+    /// 10^x for the log-scale padding.
+    private static func tenTo(_ x: Double) -> Double { exp10Value(x) }
 
     /// Pixel position of `value` (non-positive values on a log scale map below the axis start).
     /// - Complexity: O(1).
@@ -81,8 +101,7 @@ package struct Scale: Sendable, Equatable {
     /// - Complexity: O(count).
     package static func niceTicks(lower: Double, upper: Double, count: Int = 5) -> [Double] {
         precondition(upper > lower && count >= 2)
-        let range = niceNumber(upper - lower, round: false)
-        let step = niceNumber(range / Double(count - 1), round: true)
+        let step = niceNumber((upper - lower) / Double(count - 1), round: true)
         let first = (lower / step).rounded(.down)
         let last = (upper / step).rounded(.up)
         var ticks: [Double] = []

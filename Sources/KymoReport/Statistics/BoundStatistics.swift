@@ -93,7 +93,8 @@ package struct BoundStatistics: Sendable, Equatable {
         let denominator = 1 + z * z / n
         let centre = (p + z * z / (2 * n)) / denominator
         let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / denominator
-        return (max(0, centre - half), min(1, centre + half))
+        // At p = 0 or 1 one end is exactly 0 or 1; say so rather than trust the rounding.
+        return (successes == 0 ? 0 : max(0, centre - half), successes == trials ? 1 : min(1, centre + half))
     }
 
     package static func == (a: BoundStatistics, b: BoundStatistics) -> Bool {

@@ -131,3 +131,6 @@ package enum NumberFormat {
 
 /// log₁₀ for the log axes (the platform C library; output is rounded to 0.01 px afterwards).
 func log10Value(_ x: Double) -> Double { log10(x) }
+
+/// 10^x for log-axis padding.
+func exp10Value(_ x: Double) -> Double { pow(10, x) }
