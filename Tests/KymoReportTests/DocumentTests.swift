@@ -47,7 +47,15 @@ private func markdownCells(_ line: String) -> [String] {
     }
 
     @Test func markdownEscapesEveryText() {
-        #expect(Escape.markdown("a|b *c* _d_ [e](f) <g> #h") == "a\\|b \\*c\\* \\_d\\_ \\[e\\]\\(f\\) &lt;g&gt; \\#h")
+        #expect(Escape.markdown("a|b *c* _d_ [e](f) <g> #h") == "a\\|b \\*c\\* \\_d\\_ \\[e](f) &lt;g> #h")
+        // Ordinary technical text stays readable.
+        #expect(Escape.markdown("784-512-256-10, η = 0.05, fc1_w[3,4] [lo, hi] R&D") == "784-512-256-10, η = 0.05, fc1_w[3,4] [lo, hi] R&D")
+        // Block starters are neutralized; so are entities and links.
+        #expect(Escape.markdown("# h") == "\\# h")
+        #expect(Escape.markdown("- item") == "\\- item")
+        #expect(Escape.markdown("12. item") == "12\\. item")
+        #expect(Escape.markdown("&amp; [x]: y") == "&amp;amp; \\[x]: y")
+        #expect(Escape.markdown("a\nb") == "a b")
         // Outside fenced code blocks (whose content Markdown shows literally) no raw markup remains.
         let parts = Self.model().markdown().components(separatedBy: "```")
         let prose = stride(from: 0, to: parts.count, by: 2).map { parts[$0] }.joined()
@@ -69,7 +77,7 @@ private func markdownCells(_ line: String) -> [String] {
             #expect(markdownCells(line).count == 3 + 2)  // three columns, empty before/after the outer pipes
         }
         #expect(tableLines[1] == "| --- | ---: | ---: |")
-        #expect(tableLines[2].contains("1\\.5 \\[1, 2\\.25\\]"))
+        #expect(tableLines[2].contains("| 1.5 [1, 2.25] |"))
         #expect(tableLines[2].contains("2 KiB"))
     }
 

@@ -25,22 +25,51 @@ package enum Escape {
         return out
     }
 
-    /// Text that Markdown renders literally: every ASCII punctuation character Markdown gives a
-    /// meaning to is backslash-escaped, `<`/`>`/`&` become entities, newlines become spaces.
-    /// - Complexity: O(n).
+    /// Text that Markdown renders literally, with as few backslashes as that allows so a
+    /// terminal reader still sees `0.05` and `784-512`: always `\\`, `` ` ``, `*`, `|`, `~`;
+    /// `_` at a word boundary; `[` when its `]` is followed by `(`, `[` or `:` (a link);
+    /// `<` as `&lt;` and `&` that would start an entity as `&amp;`; and a leading `#`, `>`, `- `,
+    /// `+ ` or `1. `/`1) ` that would start a block. Newlines become spaces.
+    /// - Complexity: O(n²) in the worst case (bracket matching), O(n) for ordinary text.
     package static func markdown(_ text: String) -> String {
+        let chars = Array(text.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+        func isWord(_ i: Int) -> Bool { i >= 0 && i < chars.count && (chars[i].isLetter || chars[i].isNumber) }
         var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for ch in text.unicodeScalars {
+        out.reserveCapacity(chars.count)
+        // A block marker at the very start.
+        var leadingDigits = 0
+        while leadingDigits < chars.count && chars[leadingDigits].isASCII && chars[leadingDigits].isNumber { leadingDigits += 1 }
+        for (i, ch) in chars.enumerated() {
             switch ch {
-            case "\\", "`", "*", "_", "{", "}", "[", "]", "(", ")", "#", "+", "-", ".", "!", "|", "~":
+            case "\\", "`", "*", "|", "~":
                 out += "\\"
-                out.unicodeScalars.append(ch)
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\n", "\r": out += " "
-            default: out.unicodeScalars.append(ch)
+                out.append(ch)
+            case "_":
+                if !(isWord(i - 1) && isWord(i + 1)) { out += "\\" }
+                out.append(ch)
+            case "[":
+                var j = i + 1
+                while j < chars.count && chars[j] != "]" { j += 1 }
+                if j + 1 < chars.count && (chars[j + 1] == "(" || chars[j + 1] == "[" || chars[j + 1] == ":") { out += "\\" }
+                out.append(ch)
+            case "<":
+                out += "&lt;"
+            case "&":
+                // Only `&name;` / `&#123;` would be read as an entity.
+                var j = i + 1
+                while j < chars.count && (chars[j].isLetter || chars[j].isNumber || chars[j] == "#") { j += 1 }
+                out += j > i + 1 && j < chars.count && chars[j] == ";" ? "&amp;" : "&"
+            case "#", ">":
+                if i == 0 { out += "\\" }
+                out.append(ch)
+            case "-", "+", "=":
+                if i == 0 && (i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == ch) { out += "\\" }
+                out.append(ch)
+            case ".", ")":
+                if i > 0 && i == leadingDigits && (i + 1 == chars.count || chars[i + 1] == " ") { out += "\\" }
+                out.append(ch)
+            default:
+                out.append(ch)
             }
         }
         return out
