@@ -48,6 +48,8 @@ private func figures(_ section: ReportSection) -> [Chart] {
         let section = ReportSection.trajectories([good, bad, WeightTrajectory(name: "c", steps: [0], values: [1], quantum: 0.1)])
         let rows = tables(section)[0].rows
         #expect(rows.map { $0[6] } == [.text("within q/2"), .text("EXCEEDS q/2"), .text("no exact values")])
+        #expect(rows[2][5] == .missing)
+        #expect(tables(section)[0].isNumericColumn(5))  // "—" does not make the column textual
         #expect(figures(section).count == 2)  // trajectories, and residuals of the two T1 weights
     }
 

@@ -59,7 +59,8 @@ package enum HTMLRenderer {
             out += "<tr>"
             for i in table.columns.indices {
                 let cell = i < row.count ? row[i] : .text("")
-                out += (cell.isNumeric ? "<td class=\"num\">" : "<td>") + Escape.html(cell.formatted) + "</td>"
+                let right = cell == .missing ? numeric[i] : cell.isNumeric
+                out += (right ? "<td class=\"num\">" : "<td>") + Escape.html(cell.formatted) + "</td>"
             }
             out += "</tr>\n"
         }

@@ -75,7 +75,11 @@ package enum MarkdownRenderer {
                     sparkline(c.counts) + "  total " + NumberFormat.significant(c.counts.reduce(0, +))]
         case .band(let c):
             let ys = Array(c.values.prefix(c.x.count))
-            return ["\(c.title) — q = \(NumberFormat.significant(c.quantum))", sparkline(ys) + "  " + extremes(ys)]
+            var lines = ["\(c.title) — band ± q/2, q = \(NumberFormat.significant(c.quantum))",
+                         c.valueLabel + "  " + sparkline(ys) + "  " + extremes(ys)]
+            let exact = Array(c.exact.prefix(c.x.count))
+            if !exact.isEmpty { lines.append(c.exactLabel + "  " + sparkline(exact) + "  " + extremes(exact)) }
+            return lines
         case .images(let c):
             return ["\(c.title) — \(c.images.count) images"] + c.images.map { $0.caption.joined(separator: ", ") }
         case .grid(let g):

@@ -6,6 +6,8 @@ package enum TableCell: Sendable, Equatable {
     case bytes(Int)
     case percent(Double)
     case bounded(value: Double, lower: Double, upper: Double)
+    /// No value (printed `—`); does not make a numeric column textual.
+    case missing
 
     /// The cell's text, locale-free (4 significant digits for numbers).
     /// - Complexity: O(1).
@@ -16,6 +18,7 @@ package enum TableCell: Sendable, Equatable {
         case .integer(let v): String(v)
         case .bytes(let v): NumberFormat.bytes(v)
         case .percent(let v): NumberFormat.percent(v)
+        case .missing: "—"
         case .bounded(let v, let lo, let hi):
             "\(NumberFormat.significant(v)) [\(NumberFormat.significant(lo)), \(NumberFormat.significant(hi))]"
         }
@@ -45,7 +48,7 @@ package struct ReportTable: Sendable, Equatable {
     /// Whether column `index` is numeric: every non-empty cell in it is.
     /// - Complexity: O(rows).
     package func isNumericColumn(_ index: Int) -> Bool {
-        let cells = rows.compactMap { index < $0.count ? $0[index] : nil }
+        let cells = rows.compactMap { index < $0.count ? $0[index] : nil }.filter { $0 != .missing }
         return !cells.isEmpty && cells.allSatisfy(\.isNumeric)
     }
 }

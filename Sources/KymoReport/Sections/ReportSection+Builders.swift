@@ -128,7 +128,7 @@ extension ReportSection {
         let rows: [[TableCell]] = weights.map { w in
             let worst = w.worstReconstructionError
             return [.text(w.name), .number(w.totalVariation), .number(w.values.first ?? .nan), .number(w.values.last ?? .nan),
-                    .number(w.quantum), worst.map { .number($0) } ?? .text("—"),
+                    .number(w.quantum), worst.map { .number($0) } ?? .missing,
                     .text(worst.map { $0 <= w.quantum / 2 ? "within q/2" : "EXCEEDS q/2" } ?? "no exact values")]
         }
         section.table(ReportTable(columns: ["weight", "Σ|Δŵ|", "first", "last", "q", "max |ŵ − w|", "check"], rows: rows))
@@ -163,7 +163,7 @@ extension ReportSection {
             rows.append([.integer(step),
                          cell(at: step, c.a.steps, c.a.loss), cell(at: step, c.b.steps, c.b.loss),
                          cell(at: step, c.a.probeSteps, c.a.probeAccuracy), cell(at: step, c.b.probeSteps, c.b.probeAccuracy),
-                         i < c.distance.count ? .number(c.distance[i]) : .text("—")])
+                         i < c.distance.count ? .number(c.distance[i]) : .missing])
         }
         section.table(ReportTable(columns: ["step", "loss " + c.nameA, "loss " + c.nameB, "probe acc. " + c.nameA,
                                             "probe acc. " + c.nameB, "distance"], rows: rows,
@@ -203,6 +203,6 @@ extension ReportSection {
             let mid = (lo + hi) / 2
             if steps[mid] <= step { lo = mid + 1 } else { hi = mid }
         }
-        return lo == 0 ? .text("—") : .number(values[lo - 1])
+        return lo == 0 ? .missing : .number(values[lo - 1])
     }
 }
