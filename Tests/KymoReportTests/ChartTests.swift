@@ -63,6 +63,24 @@ private func nodes(_ svg: SVGNode, _ name: String, class className: String) -> [
         #expect(red.count == 8)  // i = 0, 5, …, 35
     }
 
+    @Test func thinBoundsSwitchToTheErrorLayout() {
+        // Bounds 0.01 wide over values spanning 100: drawn as estimate − truth around y = 0.
+        let thin = (0..<50).map { i in
+            let t = Double(i) * 2
+            return BoundedObservation(estimate: t + 0.002, lower: t - 0.003, upper: t + 0.007, truth: t)
+        }
+        let chart = BoundScatter(title: "thin", observations: thin)
+        #expect(chart.resolvedLayout == .errorVsTruth)
+        #expect(BoundScatter(title: "wide", observations: Self.observations).resolvedLayout == .estimateVsTruth)
+        let svg = chart.svg()
+        let identity = nodes(svg, "line", class: "identity")[0]
+        #expect(identity.attribute("y1") == identity.attribute("y2"))  // horizontal: y = 0
+        // Every dot sits above the zero line (estimate > truth), all at the same height.
+        let ys = Set(nodes(svg, "circle", class: "estimate").map { $0.attribute("cy")! })
+        #expect(ys.count == 1)
+        #expect(Double(ys.first!)! < Double(identity.attribute("y1")!)!)
+    }
+
     @Test func histogramHasOneBarPerBinAndCountsEveryValue() {
         let chart = BarChart.histogram(title: "h", xLabel: "v", values: [0, 1, 1, 2, 2, 2, 3, .nan], bins: 4)
         #expect(chart.counts == [1, 2, 3, 1])

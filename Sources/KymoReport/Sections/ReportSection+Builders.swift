@@ -88,14 +88,14 @@ extension ReportSection {
                 .text(stats.holds ? "holds" : "VIOLATED"),
             ])
             charts.append(.scatter(BoundScatter(title: "\(check.source): \(check.question)", observations: check.observations,
-                                                xLabel: "truth (\(check.truthTier))", width: 520, height: 400)))
+                                                xLabel: "truth (\(check.truthTier))", width: 520, height: 380)))
         }
         section.table(ReportTable(columns: ["source", "question", "truth", "n", "stated", "coverage", "coverage 95 % CI",
                                             "median error", "worst error", "median width", "verdict"],
                                   rows: rows, caption: "Stated bounds against observed errors."))
         if !charts.isEmpty {
             section.figure(.grid(SmallMultiples(charts, columns: 2)),
-                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x; red marks an answer whose bound missed the truth.")
+                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x (or y = 0 where bounds are too narrow to see at that scale and the error estimate − truth is drawn instead); red marks an answer whose bound missed the truth.")
         }
         return section
     }
