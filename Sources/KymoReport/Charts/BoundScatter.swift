@@ -88,7 +88,9 @@ package struct BoundScatter: Sendable, Equatable {
                 ("r", "2.6"), ("fill", o.isCovered ? Theme.color(0) : Theme.bad), ("fill-opacity", "0.85"),
             ]))
         }
-        content += bounds + dots
+        // Misses last, so no covered answer hides them.
+        let order = observations.indices.filter { observations[$0].isCovered } + observations.indices.filter { !observations[$0].isCovered }
+        content += bounds + order.map { dots[$0] }
         return frame.render(x: xs, y: ys, content: content, clipID: clipIdentifier("scatter", title, observations.count))
     }
 }
