@@ -32,6 +32,9 @@ import Testing
     @Test func logTicks() {
         #expect(labels(Scale.logTicks(lower: 0.003, upper: 20)) == ["0.001", "0.01", "0.1", "1", "10", "100"])
         #expect(labels(Scale.logTicks(lower: 0.15, upper: 3)) == ["0.1", "0.2", "0.5", "1", "2", "5", "10"])
+        // A loss from 3.2 down to 0.077 spans 1.6 decades but touches three: still 1-2-5 ticks.
+        let loss = Scale(kind: .log, covering: [0.0775, 3.2], range: (300, 0))
+        #expect(labels(loss.ticks) == ["0.1", "0.2", "0.5", "1", "2"])
         let s = Scale(kind: .log, covering: [0.15, 3, -1, .nan], range: (300, 0))
         #expect(labels(s.ticks) == ["0.2", "0.5", "1", "2"])
         #expect(s.lower < 0.15 && s.upper > 3)

@@ -115,14 +115,15 @@ package struct Scale: Sendable, Equatable {
         return ticks
     }
 
-    /// Ticks at powers of ten spanning [lower, upper]; with fewer than three decades also at 2 and 5.
+    /// Ticks at powers of ten spanning [lower, upper]; when the data spans under 2.5 decades also at
+    /// 2 and 5 × 10ⁿ.
     /// - Complexity: O(decades).
     package static func logTicks(lower: Double, upper: Double) -> [Double] {
         precondition(lower > 0 && upper > lower)
         let e0 = NumberFormat.decimalExponent(lower)
         let e1 = NumberFormat.decimalExponent(upper) + (isPowerOfTen(upper) ? 0 : 1)
         var ticks: [Double] = []
-        let dense = e1 - e0 < 3
+        let dense = upper / lower < 316  // under 2.5 decades: 1, 2, 5 per decade
         for e in e0...e1 {
             let p = NumberFormat.powerOfTen(e)
             ticks.append(p)

@@ -112,7 +112,9 @@ package enum NumberFormat {
 
     /// a·10ᵏ with a single rounding where 10^|k| is exact.
     private static func scaled(_ a: Double, by k: Int) -> Double {
-        k >= 0 ? a * powerOfTen(k) : a / powerOfTen(-k)
+        // Subnormal inputs need 10^k beyond the double range: scale in two steps.
+        if k > 300 { return a * 1e300 * powerOfTen(k - 300) }
+        return k >= 0 ? a * powerOfTen(k) : a / powerOfTen(-k)
     }
 
     private static func trimmingFraction(_ s: String) -> String {
