@@ -23,6 +23,7 @@ package struct LegendEntry: Sendable, Equatable {
     package var color: String
     package var swatch: Swatch
 
+    /// - Complexity: O(1).
     package init(_ label: String, color: String, swatch: Swatch = .line) {
         self.label = label
         self.color = color

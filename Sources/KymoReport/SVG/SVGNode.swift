@@ -3,6 +3,7 @@ package struct SVGAttribute: Sendable, Equatable {
     package var name: String
     package var value: String
 
+    /// - Complexity: O(1).
     package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value

@@ -97,6 +97,8 @@ package struct BoundStatistics: Sendable, Equatable {
         return (successes == 0 ? 0 : max(0, centre - half), successes == trials ? 1 : min(1, centre + half))
     }
 
+    /// Field-wise equality (the tuple field keeps the synthesized one from existing).
+    /// - Complexity: O(1).
     package static func == (a: BoundStatistics, b: BoundStatistics) -> Bool {
         a.count == b.count && a.covered == b.covered && a.statedConfidence == b.statedConfidence
             && a.medianError == b.medianError && a.worstError == b.worstError && a.medianWidth == b.medianWidth
