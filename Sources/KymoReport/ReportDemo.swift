@@ -36,7 +36,7 @@ package enum ReportDemo {
     }
 
     static func curves(_ rng: inout CounterRNG, steps: Int, rate: Double) -> TrainingCurves {
-        var c = TrainingCurves(steps: Array(0..<steps), loss: [])
+        var c = TrainingCurves(steps: Array(0..<steps), loss: [], epochStarts: Array(stride(from: 200, to: steps, by: 200)))
         for t in 0..<steps {
             let tt = Double(t) * rate
             let mean = 2.25 * exp(-tt / 90) + 0.12 + 0.1 * exp(-tt / 400)

@@ -53,6 +53,20 @@ private func nodes(_ svg: SVGNode, _ name: String, class className: String) -> [
         #expect(chart.svg().all(named: "circle").count == 3)
     }
 
+    @Test func annotationsDrawOneLineEachAndWidenTheAxis() {
+        let chart = LineChart(title: "explosion", xLabel: "step", yLabel: "fraction", series: [
+            Series(name: "fraction", steps: [0, 1, 2, 3], values: [0.01, 0.02, 0.04, 0.05]),
+        ], annotations: [Annotation(.y, at: 0.1, label: "10 %"), Annotation(.x, at: 2, label: "diverged")])
+        let lines = nodes(chart.svg(), "line", class: "annotation")
+        #expect(lines.count == 2)
+        #expect(lines[0].attribute("y1") == lines[0].attribute("y2"))  // horizontal threshold
+        #expect(lines[1].attribute("x1") == lines[1].attribute("x2"))  // vertical marker
+        // The 10 % threshold lies above all data yet inside the plot.
+        let frameTop = 34.0
+        #expect(Double(lines[0].attribute("y1")!)! >= frameTop)
+        #expect(chart.svg().all(named: "text").contains { $0.text == "diverged" })
+    }
+
     @Test func scatterHasOnePointAndOneBoundPerObservation() {
         let svg = BoundScatter(title: "s", observations: Self.observations).svg()
         #expect(nodes(svg, "circle", class: "estimate").count == Self.observations.count)

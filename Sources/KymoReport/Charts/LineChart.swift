@@ -31,6 +31,22 @@ package struct Series: Sendable, Equatable {
     package var points: [(Double, Double)] { Array(zip(x, y)) }
 }
 
+/// A reference line across a chart: a vertical line at an x value (an epoch boundary, the step a
+/// run diverged) or a horizontal one at a y value (a threshold), with a short label.
+package struct Annotation: Sendable, Equatable {
+    package enum Axis: Sendable, Equatable { case x, y }
+    package var axis: Axis
+    package var value: Double
+    package var label: String
+
+    /// - Complexity: O(1).
+    package init(_ axis: Axis, at value: Double, label: String) {
+        self.axis = axis
+        self.value = value
+        self.label = label
+    }
+}
+
 /// Several series as lines over shared axes, with a legend when there is more than one.
 /// Renders one `<path class="series">` per series; series with at most 60 points also get a
 /// dot per point.
@@ -39,19 +55,21 @@ package struct LineChart: Sendable, Equatable {
     package var xLabel: String
     package var yLabel: String
     package var series: [Series]
+    package var annotations: [Annotation]
     package var yScale: Scale.Kind
     package var includeZero: Bool
     package var width: Double
     package var height: Double
 
     /// - Complexity: O(1).
-    package init(title: String, xLabel: String, yLabel: String, series: [Series],
+    package init(title: String, xLabel: String, yLabel: String, series: [Series], annotations: [Annotation] = [],
                  yScale: Scale.Kind = .linear, includeZero: Bool = false,
                  width: Double = 520, height: Double = 300) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.series = series
+        self.annotations = annotations
         self.yScale = yScale
         self.includeZero = includeZero
         self.width = width
@@ -66,8 +84,25 @@ package struct LineChart: Sendable, Equatable {
             : []
         let frame = PlotFrame(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel, legend: legend)
         let xs = frame.xScale(covering: series.flatMap { Array($0.x.prefix($0.y.count)) }, tight: true)
-        let ys = frame.yScale(kind: yScale, covering: series.flatMap { Array($0.y.prefix($0.x.count)) }, includeZero: includeZero)
+        let ys = frame.yScale(kind: yScale, covering: series.flatMap { Array($0.y.prefix($0.x.count)) }
+                                  + annotations.filter { $0.axis == .y }.map(\.value), includeZero: includeZero)
         var content: [SVGNode] = []
+        var annotationLabels: [SVGNode] = []  // drawn over the data, with a white halo
+        let halo = [("stroke", "#ffffff"), ("stroke-width", "3"), ("paint-order", "stroke")]
+        for a in annotations where a.value.isFinite {
+            switch a.axis {
+            case .x:
+                let px = xs.map(a.value)
+                content.append(.line(px, frame.plotTop, px, frame.plotBottom, stroke: Theme.mutedText, width: 1,
+                                     extra: [("stroke-dasharray", "3 3"), ("class", "annotation")]))
+                annotationLabels.append(.label(a.label, x: px + 4, y: frame.plotTop + 11, size: 10, fill: Theme.mutedText, extra: halo))
+            case .y:
+                let py = ys.map(a.value)
+                content.append(.line(frame.plotLeft, py, frame.plotRight, py, stroke: Theme.mutedText, width: 1,
+                                     extra: [("stroke-dasharray", "3 3"), ("class", "annotation")]))
+                annotationLabels.append(.label(a.label, x: frame.plotRight - 4, y: py - 4, anchor: "end", size: 10, fill: Theme.mutedText, extra: halo))
+            }
+        }
         for (index, s) in series.enumerated() {
             let color = s.color ?? Theme.color(index)
             let pts = s.points.map { (xs.map($0.0), ys.map($0.1)) }
@@ -85,6 +120,7 @@ package struct LineChart: Sendable, Equatable {
                 }
             }
         }
+        content += annotationLabels
         return frame.render(x: xs, y: ys, content: content, clipID: clipIdentifier("line", title, series.count))
     }
 }

@@ -9,8 +9,9 @@ extension ReportSection {
         let window = max(1, n / 40)
         section.paragraph("Per-step metrics from the exact run log (T0) over \(n) steps. Thin light lines are the raw per-batch values; solid lines their trailing mean over \(window) steps.")
         var charts: [Chart] = []
+        let epochs = curves.epochStarts.enumerated().map { Annotation(.x, at: Double($0.element), label: "epoch \($0.offset + 2)") }
         charts.append(.line(LineChart(title: "Training loss", xLabel: "step", yLabel: "loss",
-                                      series: raw(curves.steps, curves.loss, "loss", window, 0),
+                                      series: raw(curves.steps, curves.loss, "loss", window, 0), annotations: epochs,
                                       yScale: logWorthy(curves.loss) ? .log : .linear)))
         var accuracy: [Series] = []
         if !curves.accuracy.isEmpty { accuracy += raw(curves.steps, curves.accuracy, "batch accuracy", window, 0) }
@@ -18,7 +19,7 @@ extension ReportSection {
             accuracy.append(Series(name: "probe accuracy", steps: curves.probeSteps, values: curves.probeAccuracy, color: Theme.color(1)))
         }
         if !accuracy.isEmpty {
-            charts.append(.line(LineChart(title: "Accuracy", xLabel: "step", yLabel: "accuracy", series: accuracy)))
+            charts.append(.line(LineChart(title: "Accuracy", xLabel: "step", yLabel: "accuracy", series: accuracy, annotations: epochs)))
         }
         if !curves.gradientNorm.isEmpty {
             charts.append(.line(LineChart(title: "Gradient norm ‖g‖", xLabel: "step", yLabel: "‖g‖",

@@ -10,10 +10,12 @@ package struct TrainingCurves: Sendable, Equatable {
     /// Held-out probe accuracy in [0, 1] at `probeSteps`.
     package var probeSteps: [Int]
     package var probeAccuracy: [Double]
+    /// First step of each epoch after the first, marked on the charts.
+    package var epochStarts: [Int]
 
     /// - Complexity: O(1).
     package init(steps: [Int], loss: [Double], accuracy: [Double] = [], gradientNorm: [Double] = [],
-                 updateNorm: [Double] = [], probeSteps: [Int] = [], probeAccuracy: [Double] = []) {
+                 updateNorm: [Double] = [], probeSteps: [Int] = [], probeAccuracy: [Double] = [], epochStarts: [Int] = []) {
         self.steps = steps
         self.loss = loss
         self.accuracy = accuracy
@@ -21,6 +23,7 @@ package struct TrainingCurves: Sendable, Equatable {
         self.updateNorm = updateNorm
         self.probeSteps = probeSteps
         self.probeAccuracy = probeAccuracy
+        self.epochStarts = epochStarts
     }
 }
 
