@@ -107,6 +107,22 @@ private func markdownCells(_ line: String) -> [String] {
         #expect(md.contains("first 3, last 1, min 1, max 3"))
     }
 
+    @Test func clipPathIdsAreUniquePerGeometry() {
+        // The demo has two "Training loss" charts with different legends (plot tops).
+        let html = ReportDemo.model().html()
+        var definitions: [String: String] = [:]
+        var rest = Substring(html)
+        while let r = rest.range(of: "<clipPath id=\"") {
+            let after = rest[r.upperBound...]
+            let id = String(after.prefix { $0 != "\"" })
+            let rect = String(after.drop { $0 != "<" }.prefix { $0 != "/" })
+            if let previous = definitions[id] { #expect(previous == rect, "clip id \(id) defined with two rects") }
+            definitions[id] = rect
+            rest = after
+        }
+        #expect(definitions.count >= 10)
+    }
+
     @Test func cellFormatting() {
         #expect(TableCell.bounded(value: 0.12345, lower: -1e-7, upper: 123456789).formatted == "0.1235 [-1e-7, 1.235e8]")
         #expect(TableCell.percent(0.9821).formatted == "98.2 %")

@@ -58,7 +58,9 @@ struct PlotFrame {
     }
 
     /// The root `<svg>` with background, grid, axes and `content` clipped to the plot area.
-    func render(x: Scale, y: Scale, content: [SVGNode], clipID: String) -> SVGNode {
+    func render(x: Scale, y: Scale, content: [SVGNode], clipID baseID: String) -> SVGNode {
+        // Charts sharing a title in one document may share an id only if their clip rects agree.
+        let clipID = baseID + "-\(Int(width))x\(Int(height))t\(Int(plotTop))"
         var nodes: [SVGNode] = [SVGNode("title", text: title)]
         nodes.append(.rect(x: 0, y: 0, width: width, height: height, fill: "#ffffff"))
         nodes.append(SVGNode("defs", children: [
