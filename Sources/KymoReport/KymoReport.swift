@@ -1,1 +1,0 @@
-// KymoReport: placeholder until its issue lands.
