@@ -83,6 +83,15 @@ let package = Package(
             swiftSettings: targetCPU
         ),
 
+        // MARK: - Studies (Notebooks-as-scripts/<study>/main.swift; CI builds them)
+    ] + ["ordering", "explosion", "dead-weights", "influence"].map { study in
+        .executableTarget(
+            name: "study-\(study)",
+            dependencies: ["KymoReport"],
+            path: "Notebooks-as-scripts/\(study)",
+            swiftSettings: targetCPU
+        )
+    } + [
         // MARK: - Tests
 
         .target(name: "KymoTestSupport", dependencies: ["KymoReport"], swiftSettings: targetCPU),

@@ -1,0 +1,2 @@
+// Study "explosion": placeholder until issue 8 lands.
+print("study explosion: not written yet")
