@@ -25,7 +25,8 @@ package struct SegmentReplayer: Sendable {
     package let source: any CheckpointSource
     package let training: Dataset
     package let layout: ParameterLayout
-    private let totalSteps: Int
+    /// Steps of the whole run.
+    package let totalStepCount: Int
 
     /// - Throws: `ReplayError.datasetMismatch` when `training` is not the run's data set.
     /// - Complexity: O(count × featureCount) (the fingerprint).
@@ -39,7 +40,7 @@ package struct SegmentReplayer: Sendable {
         self.training = training
         layout = ParameterLayout(source.runConfig.model)
         let batch = source.runConfig.batchSize
-        totalSteps = (training.count + batch - 1) / batch * source.runConfig.epochs
+        totalStepCount = (training.count + batch - 1) / batch * source.runConfig.epochs
     }
 
     // MARK: - Planning
@@ -59,8 +60,8 @@ package struct SegmentReplayer: Sendable {
     /// - Complexity: O(checkpoints + ids).
     package func plan(_ request: ReplayRequest) throws(ReplayError) -> Plan {
         let range = request.steps
-        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= totalSteps else {
-            throw .invalidRequest("steps \(range.lowerBound)..<\(range.upperBound) are not a non-empty part of the run's 0..<\(totalSteps)")
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= totalStepCount else {
+            throw .invalidRequest("steps \(range.lowerBound)..<\(range.upperBound) are not a non-empty part of the run's 0..<\(totalStepCount)")
         }
         let ids = request.contributionIDs + request.gradientIDs + request.trajectoryIDs
             + request.topSamples.map(\.parameter) + request.zeroCrossings.map(\.parameter)
