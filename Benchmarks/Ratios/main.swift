@@ -5,6 +5,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("data", dataRatios),
     ("gemm", gemmRatios),
     ("engine", engineRatios),
+    ("replay", replayRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

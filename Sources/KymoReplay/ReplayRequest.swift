@@ -65,6 +65,13 @@ package struct ReplayRequest: Sendable, Equatable {
 
     package init(steps: Range<Int>) { self.steps = steps }
 
+    /// True when some probe needs the step traces (otherwise no observer is attached, and the
+    /// trainer does none of the extra work an observer costs).
+    var needsObserver: Bool {
+        !contributionIDs.isEmpty || !gradientIDs.isEmpty || !gradientThresholds.isEmpty || !trajectoryIDs.isEmpty
+            || losses || !topSamples.isEmpty || !zeroCrossings.isEmpty
+    }
+
     /// Every id whose per-sample contributions the observer must collect, ascending, unique.
     var collectedIDs: [Int] {
         let all = contributionIDs + topSamples.map(\.parameter) + zeroCrossings.map(\.parameter)

@@ -158,7 +158,7 @@ package struct SegmentReplayer: Sendable {
             var result = GroupResult(observations: [], verified: [])
             for index in group {
                 let segment = plan.segments[index]
-                try run(trainer, segment: segment, observed: plan.observed, observer: observer)
+                try run(trainer, segment: segment, observed: request.needsObserver ? plan.observed : 0..<0, observer: observer)
                 result.observations.append(observer.take())
                 if let listed = source.checkpoints.first(where: { $0.step == segment.upperBound }) {
                     let replayed = trainer.state.contentHash

@@ -35,6 +35,8 @@ final class CapturingObserver: StepObserver {
 /// checkpoints every 7 steps, every step observed.
 struct Fixture: Sendable {
     static let shared = try! Fixture(optimizer: OptimizerConfig(kind: .adam, learningRate: 0.01), dropout: 0.1)
+    /// The same run with momentum SGD and no dropout (a scale shared by every weight).
+    static let momentum = try! Fixture(optimizer: OptimizerConfig(kind: .momentum, learningRate: 0.05, weightDecay: 1e-4), dropout: 0)
     static let period = 7
 
     let config: TrainingConfig

@@ -38,7 +38,6 @@ import Testing
     @Test func aRelistedAlteredStartCheckpointDivergesAtItsStep() {
         let source = altered(at: 14, relist: true)
         do { _ = try replay(source, 14..<28); Issue.record("no error") } catch {
-            #expect(error as? ReplayError == nil ? false : true)
             guard case let .diverged(step, segment, _) = error as? ReplayError else { Issue.record("\(error)"); return }
             #expect(step == 14)
             #expect(segment == 14..<21)
@@ -114,7 +113,7 @@ import Testing
         other.features[100] += 0.25
         #expect(throws: ReplayError.self) { try SegmentReplayer(source: f.source, training: other) }
         do { _ = try SegmentReplayer(source: f.source, training: other) } catch {
-            guard case let .datasetMismatch(expected, count, found, foundCount, _) = error as? ReplayError else { Issue.record("\(error)"); return }
+            guard case let .datasetMismatch(expected, count, found, foundCount, _) = error else { Issue.record("\(error)"); return }
             #expect(expected == f.training.fingerprint && found == other.fingerprint)
             #expect(count == foundCount)
             #expect(error.description.contains("refusing to replay"))

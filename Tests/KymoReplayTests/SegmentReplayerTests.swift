@@ -39,6 +39,18 @@ import Testing
         #expect(table.values.contains { $0 != 0 })
     }
 
+    @Test func momentumRunReplaysBitForBitInParallel() throws {
+        let m = Fixture.momentum
+        var request = ReplayRequest(steps: 0..<m.totalSteps)
+        request.contributionIDs = m.watched
+        request.parallelism = 2
+        let result = try m.replayer.replay(request)
+        #expect(result.verifiedCheckpoints == m.source.checkpoints.map(\.step).filter { $0 > 0 })
+        let expected = m.original.flatMap(\.contributions)
+        #expect(result.contributions.values.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(result.contributions.samples == m.original.flatMap(\.sampleIDs))
+    }
+
     @Test func gradientsTrajectoryLossesAndCountsEqualTheOriginalRun() throws {
         var request = ReplayRequest(steps: 5..<30)
         request.gradientIDs = f.watched

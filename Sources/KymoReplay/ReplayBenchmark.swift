@@ -1,0 +1,56 @@
+import KymoEngine
+
+/// Replay as the separate Benchmarks package sees it (it cannot use `package` API): a run of
+/// `segments` segments of `segmentSteps` steps each on a synthetic data set, recorded with a
+/// checkpoint at every segment boundary, then trained again or replayed segment by segment.
+public final class ReplayBenchmark: Sendable {
+    let source: InMemoryCheckpointSource
+    let replayer: SegmentReplayer
+    let probeWeight: Int
+    public let segmentSteps: Int
+    public let segmentCount: Int
+
+    /// Trains the original run (`segments × segmentSteps` steps, SGD η = 0.01, one thread) on
+    /// `samples` samples of the engine's synthetic generator with the model's widths.
+    /// - Complexity: O(samples · features + segments · segmentSteps · B · P).
+    public init(layers: String = "784,512,256,10", samples: Int = 4096, batch: Int = 64, segmentSteps: Int,
+                segments: Int = 2, seed: UInt64 = 1) throws {
+        let spec = try ModelSpec(layers: layers)
+        let training = SyntheticData.dataset(count: samples, featureCount: spec.widths[0],
+                                             classCount: spec.widths[spec.widths.count - 1], seed: seed)
+        let config = TrainingConfig(data: "synthetic:\(samples):\(spec.widths[0]):\(spec.widths.last!)", model: spec,
+                                    optimizer: OptimizerConfig(kind: .sgd, learningRate: 0.01),
+                                    batchSize: batch, epochs: 1000, seed: seed, threads: 1, probeFraction: 0)
+        source = try InMemoryCheckpointSource.record(config: config, training: training, steps: segments * segmentSteps,
+                                                     every: segmentSteps, recordSteps: true)
+        replayer = try SegmentReplayer(source: source, training: training)
+        probeWeight = ParameterLayout(spec).layers[1].weightOffset + 7
+        self.segmentSteps = segmentSteps
+        segmentCount = segments
+    }
+
+    /// The original training of segment `index`: restores its checkpoint into a plain trainer (no
+    /// observer, no verification) and runs its steps.
+    /// - Complexity: O(segmentSteps · B · P).
+    public func train(segment index: Int) throws {
+        let state = source.states[index]
+        let trainer = try Trainer(state: state, training: replayer.training, threads: 1)
+        for _ in 0..<segmentSteps { try trainer.step() }
+    }
+
+    /// Replays segments `segments` with verification (restored and final hashes, recorded batches
+    /// and losses) on `parallelism` workers. With `probe`, computes question 1's exact answer on
+    /// the way: the top 10 samples by |contribution| to one fc2 weight, plus per-step losses.
+    /// Returns the number of steps whose losses were observed (0 without a probe).
+    /// - Complexity: O(steps · B · P) over `parallelism` threads.
+    @discardableResult
+    public func replay(segments: Range<Int>, parallelism: Int, probe: Bool = true) throws -> Int {
+        var request = ReplayRequest(steps: (segments.lowerBound * segmentSteps)..<(segments.upperBound * segmentSteps))
+        request.parallelism = parallelism
+        if probe {
+            request.topSamples = [TopSamplesQuery(parameter: probeWeight, k: 10, ranking: .absolute)]
+            request.losses = true
+        }
+        return try replayer.replay(request).losses.count
+    }
+}
