@@ -13,17 +13,21 @@ package struct CheckpointInfo: Sendable, Equatable {
 }
 
 /// What the run's exact log (T0) recorded about one step, when available: the batch's sample ids
-/// in batch order and the batch loss. Replay compares both bit for bit, which names the first
-/// divergent step without per-step state hashes.
+/// in batch order and the batch loss, and optionally the `contentHash` of the state after the
+/// step. Replay compares them bit for bit, which names the first divergent step between two
+/// checkpoints (losses catch a differing state entering a step; a per-step hash catches one leaving
+/// it, at O(P) per step to compute, so recorders keep it only when asked).
 package struct RecordedStep: Sendable, Equatable {
     package var step: Int
     package var sampleIDs: [Int]
     package var loss: Float
+    package var stateHash: UInt64?
 
-    package init(step: Int, sampleIDs: [Int], loss: Float) {
+    package init(step: Int, sampleIDs: [Int], loss: Float, stateHash: UInt64? = nil) {
         self.step = step
         self.sampleIDs = sampleIDs
         self.loss = loss
+        self.stateHash = stateHash
     }
 }
 
@@ -104,8 +108,10 @@ package struct InMemoryCheckpointSource: CheckpointSource {
     /// `recordSteps`. `observer`, when given, sees every step of the original run.
     /// - Throws: `EngineError` from the trainer.
     /// - Complexity: O(steps · B · P) plus O(P) per checkpoint.
+    /// With `stepHashes`, each recorded step also keeps the state hash after it (O(P) per step).
     package static func record(config: TrainingConfig, training: Dataset, steps: Int? = nil, every: Int,
-                               recordSteps: Bool = true, observer: (any StepObserver)? = nil) throws(EngineError) -> InMemoryCheckpointSource {
+                               recordSteps: Bool = true, stepHashes: Bool = false,
+                               observer: (any StepObserver)? = nil) throws(EngineError) -> InMemoryCheckpointSource {
         precondition(every > 0, "checkpoint period must be positive")
         let trainer = try Trainer(config: config, training: training)
         let total = min(steps ?? trainer.totalSteps, trainer.totalSteps)
@@ -114,6 +120,7 @@ package struct InMemoryCheckpointSource: CheckpointSource {
         var states = [trainer.state]
         while trainer.completedSteps < total {
             try trainer.step()
+            if stepHashes, recordSteps { recorder.steps[recorder.steps.count - 1].stateHash = trainer.state.contentHash }
             if trainer.completedSteps % every == 0 || trainer.completedSteps == total { states.append(trainer.state) }
         }
         var runConfig = config

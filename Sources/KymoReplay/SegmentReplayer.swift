@@ -12,8 +12,9 @@ import KymoEngine
 /// **Verification.** Each restored checkpoint must hash to its listed hash and carry the run's
 /// config, data-set fingerprint and random keys; the data set given must be the run's. After a
 /// segment that ends at a checkpoint, the replayed state's `contentHash` must equal the listed one.
-/// When the source recorded the steps (T0), each replayed batch's sample ids and loss are compared
-/// bit for bit before moving on, so a divergence is named at the first step whose loss differs.
+/// When the source recorded the steps (T0), each replayed batch's sample ids and loss (and the
+/// per-step state hash, when kept) are compared bit for bit before moving on, so a divergence is
+/// named at the first step whose loss or hash differs rather than at the next checkpoint.
 ///
 /// **Parallelism.** Segments are grouped into `parallelism` contiguous runs of about equal length;
 /// each group restores its own first checkpoint and replays on its own thread with one GEMM
@@ -240,6 +241,13 @@ package struct SegmentReplayer: Sendable {
             if let recorded, summary.loss.bitPattern != recorded.loss.bitPattern {
                 throw .diverged(firstDivergentStep: t, segment: segment, message:
                     "step \(t) replays loss \(summary.loss) but the run recorded \(recorded.loss) (same batch), so the weights it started from differ; the steps before it reproduced their recorded losses")
+            }
+            if let expected = recorded?.stateHash {
+                let replayed = trainer.state.contentHash
+                if replayed != expected {
+                    throw .diverged(firstDivergentStep: t + 1, segment: segment, message:
+                        "the state after step \(t) hashes to \(hex(replayed)) but the run recorded \(hex(expected)); its loss and every earlier recorded step matched")
+                }
             }
         }
         trainer.observer = nil

@@ -64,6 +64,19 @@ import Testing
         }
     }
 
+    @Test func perStepHashesNameTheExactStepWhoseUpdateDiffers() throws {
+        var source = try InMemoryCheckpointSource.record(config: f.config, training: f.training, steps: 21, every: 7, stepHashes: true)
+        #expect(try SegmentReplayer(source: source, training: f.training).replay(ReplayRequest(steps: 0..<21)).verifiedCheckpoints == [7, 14, 21])
+        // Pretend the run's update of step 10 differed: its recorded state hash is not what replay gives.
+        source.steps[10].stateHash! ^= 1
+        do { _ = try replay(source, 0..<21, parallelism: 1); Issue.record("no error") } catch {
+            guard case let .diverged(step, segment, message) = error as? ReplayError else { Issue.record("\(error)"); return }
+            #expect(step == 11)
+            #expect(segment == 7..<14)
+            #expect(message.contains("after step 10"))
+        }
+    }
+
     @Test func theEarliestDivergenceWinsInAParallelReplay() {
         // Two altered checkpoints; both groups fail; the error is the earlier one.
         var source = altered(at: 7, relist: true)
