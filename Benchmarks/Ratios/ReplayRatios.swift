@@ -8,6 +8,9 @@ import KymoReplay
 /// - two segments on two workers vs one segment on one: throughput ratio 2·t₁/t₂. Target ≥ 1.7×
 ///   (needs both cores free; the machine is shared, so this one is at the mercy of the load).
 func replayRatios() throws {
+    let reference = try ReplayBenchmark.referenceRunHashes().map { "0x" + String($0, radix: 16) }
+    print("reference run checkpoint hashes (this build; KymoReplayTests checks its debug build against them):")
+    print("  " + reference.joined(separator: ", "))
     let steps = 30
     let bench = try ReplayBenchmark(layers: "784,512,256,10", samples: 4096, segmentSteps: steps, segments: 2)
     try bench.train(segment: 0)

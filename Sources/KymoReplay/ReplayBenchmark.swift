@@ -54,3 +54,28 @@ public final class ReplayBenchmark: Sendable {
         return try replayer.replay(request).losses.count
     }
 }
+
+extension ReplayBenchmark {
+    /// Checkpoint hashes (steps 0, 7, 14, …, 52) of a reference run: digits with a 10 % probe split,
+    /// 64-32-10 ReLU with dropout 0.1, Adam η = 0.01, batch 64, seed 3, two epochs. The ratio suite
+    /// prints them from a release build; KymoReplayTests compares a debug build's with them, so a
+    /// difference between the builds' arithmetic is caught.
+    /// - Complexity: two epochs of the digits run.
+    public static func referenceRunHashes() throws -> [UInt64] {
+        try referenceRun().listedHashes
+    }
+
+    static func referenceRunConfig() throws -> (TrainingConfig, Dataset) {
+        let data = try DataSource.digits.load(seed: 3)
+        let training = data.split(probeFraction: 0.1, seed: 3).train
+        let config = TrainingConfig(data: "digits", model: try ModelSpec(layers: "64,32,10", dropout: 0.1),
+                                    optimizer: OptimizerConfig(kind: .adam, learningRate: 0.01),
+                                    batchSize: 64, epochs: 2, seed: 3, probeFraction: 0.1)
+        return (config, training)
+    }
+
+    static func referenceRun(observer: (any StepObserver)? = nil) throws -> InMemoryCheckpointSource {
+        let (config, training) = try referenceRunConfig()
+        return try InMemoryCheckpointSource.record(config: config, training: training, every: 7, observer: observer)
+    }
+}

@@ -44,6 +44,19 @@ package struct SegmentReplayer: Sendable {
         totalStepCount = (training.count + batch - 1) / batch * source.runConfig.epochs
     }
 
+    /// Steps per epoch of the run (the last batch of an epoch may be smaller).
+    package var stepsPerEpoch: Int { (training.count + source.runConfig.batchSize - 1) / source.runConfig.batchSize }
+
+    /// The steps of epoch `epoch` (0-based), for `kymo replay --epoch X` and question 1.
+    /// - Throws: `ReplayError.invalidRequest` when the run has no such epoch.
+    /// - Complexity: O(1).
+    package func steps(ofEpoch epoch: Int) throws(ReplayError) -> Range<Int> {
+        guard epoch >= 0, epoch < source.runConfig.epochs else {
+            throw .invalidRequest("epoch \(epoch) is not in the run's 0..<\(source.runConfig.epochs)")
+        }
+        return (epoch * stepsPerEpoch)..<((epoch + 1) * stepsPerEpoch)
+    }
+
     // MARK: - Planning
 
     /// The segments a request executes, in order, and how they are grouped over workers.

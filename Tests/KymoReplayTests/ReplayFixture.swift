@@ -34,6 +34,7 @@ final class CapturingObserver: StepObserver {
 /// A small run recorded once for all tests: digits, 64-32-10 with dropout, Adam, two epochs,
 /// checkpoints every 7 steps, every step observed.
 struct Fixture: Sendable {
+    /// `ReplayBenchmark.referenceRun` (the run whose hashes the release build prints).
     static let shared = try! Fixture(optimizer: OptimizerConfig(kind: .adam, learningRate: 0.01), dropout: 0.1)
     /// The same run with momentum SGD and no dropout (a scale shared by every weight).
     static let momentum = try! Fixture(optimizer: OptimizerConfig(kind: .momentum, learningRate: 0.05, weightDecay: 1e-4), dropout: 0)

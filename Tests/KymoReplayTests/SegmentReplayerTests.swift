@@ -16,6 +16,19 @@ import Testing
         #expect(result.segments.count == expected.count)
     }
 
+    /// Printed by `kymo-ratios replay` from a release build (-O, FMA): the debug build must agree.
+    static let releaseReferenceHashes: [UInt64] = [
+        0x8ae3c0f0204b262a, 0xb65a2483272673ba, 0x974d2d11aacf118d, 0x398e6d0f0712c2c4, 0x9beb9d8d723222aa,
+        0x190cf0853c06a315, 0x7c38da9a2fbd855c, 0x3cd7d4bcb25860d3, 0x17291f94deaa5491,
+    ]
+
+    @Test func debugBuildReproducesTheReleaseBuildsCheckpointHashes() throws {
+        #expect(f.source.listedHashes == Self.releaseReferenceHashes)
+        #expect(try ReplayBenchmark.referenceRunHashes() == Self.releaseReferenceHashes)
+        let replayed = try f.replayer.replay(ReplayRequest(steps: 0..<f.totalSteps))
+        #expect(replayed.verifiedCheckpoints.count == Self.releaseReferenceHashes.count - 1)
+    }
+
     @Test func replayedContributionsEqualTheOriginalRunBitForBit() throws {
         var request = ReplayRequest(steps: 10..<33)
         request.contributionIDs = f.watched
@@ -181,6 +194,15 @@ import Testing
             #expect(groups.allSatisfy { !$0.isEmpty })
             for (a, b) in zip(groups, groups.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
         }
+    }
+
+    @Test func epochRangesFollowTheDataOrder() throws {
+        let epoch1 = try f.replayer.steps(ofEpoch: 1)
+        #expect(epoch1 == 26..<52)
+        #expect(f.original[epoch1.lowerBound].step == 26)
+        // Every training sample appears exactly once in an epoch's batches.
+        #expect(f.original[epoch1].flatMap(\.sampleIDs).sorted() == Array(0..<f.training.count))
+        #expect(throws: ReplayError.self) { try f.replayer.steps(ofEpoch: 2) }
     }
 
     @Test func planStartsAtTheNewestCheckpointAtOrBeforeA() throws {
