@@ -9,6 +9,9 @@ struct SegmentObservations: Sendable {
     var trajectoryInitial: [Float]? = nil
     var trajectory: [StepValues] = []
     var losses: [StepLosses] = []
+    /// Σ|Δw| and ΣΔw of this segment's steps, in step order (empty unless requested).
+    var absoluteChange: [Double] = []
+    var change: [Double] = []
     /// Per zero-crossing query: the first crossing in this segment (step, before, after).
     var crossings: [(step: Int, before: Float, after: Float)?]
     /// Per zero-crossing query: the weight before the segment's first observed step.
@@ -81,6 +84,28 @@ final class ProbeObserver: StepObserver {
                 observations.trajectoryInitial = request.trajectoryIDs.map { trace.parametersBefore[$0] }
             }
             observations.trajectory.append(StepValues(step: t, values: request.trajectoryIDs.map { trace.parametersAfter[$0] }))
+        }
+        if request.changeTotals {
+            let u = trace.update
+            // Moved out and back so the two buffers are not two overlapping accesses to `observations`.
+            var absoluteChange = observations.absoluteChange
+            var change = observations.change
+            observations.absoluteChange = []
+            observations.change = []
+            if change.isEmpty {
+                absoluteChange = Array(repeating: 0, count: u.count)
+                change = Array(repeating: 0, count: u.count)
+            }
+            absoluteChange.withUnsafeMutableBufferPointer { absolute in
+                change.withUnsafeMutableBufferPointer { signed in
+                    for i in 0..<u.count {
+                        absolute[i] += Double(abs(u[i]))
+                        signed[i] += Double(u[i])
+                    }
+                }
+            }
+            observations.absoluteChange = absoluteChange
+            observations.change = change
         }
         if request.losses {
             observations.losses.append(StepLosses(step: t, loss: trace.summary.loss, sampleIDs: Array(trace.sampleIDs),

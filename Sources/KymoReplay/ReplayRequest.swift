@@ -53,6 +53,8 @@ package struct ReplayRequest: Sendable, Equatable {
     package var trajectoryIDs: [Int] = []
     /// Per-step batch loss and per-sample losses.
     package var losses: Bool = false
+    /// Σ|Δw| and ΣΔw of every parameter over the steps (question 2).
+    package var changeTotals: Bool = false
     package var topSamples: [TopSamplesQuery] = []
     package var zeroCrossings: [ZeroCrossingQuery] = []
     /// Worker threads over independent segments; results do not depend on it.
@@ -69,7 +71,7 @@ package struct ReplayRequest: Sendable, Equatable {
     /// trainer does none of the extra work an observer costs).
     var needsObserver: Bool {
         !contributionIDs.isEmpty || !gradientIDs.isEmpty || !gradientThresholds.isEmpty || !trajectoryIDs.isEmpty
-            || losses || !topSamples.isEmpty || !zeroCrossings.isEmpty
+            || losses || changeTotals || !topSamples.isEmpty || !zeroCrossings.isEmpty
     }
 
     /// Every id whose per-sample contributions the observer must collect, ascending, unique.
@@ -158,6 +160,20 @@ package struct SampleContribution: Sendable, Equatable {
     package var occurrences: Int
 }
 
+/// Σ|Δw| and ΣΔw of every parameter (global ids) over a step range. Each segment (fixed by the
+/// checkpoints, not by the workers) sums its steps in order in Double; the segments' sums are added
+/// in segment order and rounded to Float once, so the totals do not depend on parallelism.
+package struct ChangeTotals: Sendable, Equatable {
+    package var absoluteSum: [Float]
+    package var sum: [Float]
+
+    /// The `k` ids with the largest Σ|Δw|, ties by ascending id.
+    /// - Complexity: O(P log P).
+    package func largest(_ k: Int) -> [Int] {
+        Array(absoluteSum.indices.sorted { absoluteSum[$0] != absoluteSum[$1] ? absoluteSum[$0] > absoluteSum[$1] : $0 < $1 }.prefix(k))
+    }
+}
+
 /// The answer to a `TopSamplesQuery`.
 package struct TopSamples: Sendable, Equatable {
     package var query: TopSamplesQuery
@@ -203,6 +219,8 @@ package struct ReplayResult: Sendable, Equatable {
     package var trajectoryInitial: [Float]
     package var trajectory: [StepValues]
     package var losses: [StepLosses]
+    /// Nil unless `changeTotals` was requested.
+    package var changeTotals: ChangeTotals?
     package var topSamples: [TopSamples]
     package var zeroCrossings: [ZeroCrossing]
 }

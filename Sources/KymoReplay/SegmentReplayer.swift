@@ -277,6 +277,17 @@ package struct SegmentReplayer: Sendable {
             if all.trajectoryInitial == nil { all.trajectoryInitial = part.trajectoryInitial }
             all.trajectory += part.trajectory
             all.losses += part.losses
+            if !part.change.isEmpty {
+                if all.change.isEmpty {
+                    all.change = part.change
+                    all.absoluteChange = part.absoluteChange
+                } else {
+                    for i in all.change.indices {
+                        all.change[i] += part.change[i]
+                        all.absoluteChange[i] += part.absoluteChange[i]
+                    }
+                }
+            }
             for q in request.zeroCrossings.indices {
                 if all.crossingInitial[q] == nil { all.crossingInitial[q] = part.crossingInitial[q] }
                 if all.crossings[q] == nil { all.crossings[q] = part.crossings[q] }
@@ -306,7 +317,9 @@ package struct SegmentReplayer: Sendable {
             request: request, segments: plan.segments, verifiedCheckpoints: verified, executedSteps: plan.executedSteps,
             contributions: table.selecting(request.contributionIDs), gradients: all.gradients,
             gradientCounts: all.gradientCounts, trajectoryInitial: all.trajectoryInitial ?? [],
-            trajectory: all.trajectory, losses: all.losses, topSamples: tops, zeroCrossings: zeros)
+            trajectory: all.trajectory, losses: all.losses,
+            changeTotals: request.changeTotals ? ChangeTotals(absoluteSum: all.absoluteChange.map { Float($0) }, sum: all.change.map { Float($0) }) : nil,
+            topSamples: tops, zeroCrossings: zeros)
     }
 
     /// Per sample, Σ over `rows` (in step order, Double) of the column's contributions; ascending by sample.

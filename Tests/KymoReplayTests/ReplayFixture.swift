@@ -12,6 +12,7 @@ struct OriginalStep: Sendable {
     var gradient: [Float]
     var before: [Float]
     var after: [Float]
+    var update: [Float]
 }
 
 final class CapturingObserver: StepObserver {
@@ -27,7 +28,7 @@ final class CapturingObserver: StepObserver {
         steps.append(OriginalStep(
             step: trace.step, sampleIDs: Array(trace.sampleIDs), loss: trace.summary.loss,
             sampleLosses: Array(trace.sampleLosses), contributions: c, gradient: Array(trace.gradient),
-            before: Array(trace.parametersBefore), after: Array(trace.parametersAfter)))
+            before: Array(trace.parametersBefore), after: Array(trace.parametersAfter), update: Array(trace.update)))
     }
 }
 

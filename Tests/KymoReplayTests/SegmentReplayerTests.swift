@@ -143,6 +143,37 @@ import Testing
         #expect(z.towardZero.allSatisfy { ($0.total > 0) != (z.initialValue > 0) })
     }
 
+    @Test func changeTotalsAreTheRunsUpdatesSummedPerSegment() throws {
+        var request = ReplayRequest(steps: 3..<40)
+        request.changeTotals = true
+        request.parallelism = 1
+        let result = try f.replayer.replay(request)
+        let totals = try #require(result.changeTotals)
+        // Recompute from the original run's parameters: per segment (3..<7, 7..<14, …) in Double.
+        var absolute = [Double](repeating: 0, count: f.layout.count)
+        var signed = [Double](repeating: 0, count: f.layout.count)
+        for segment in result.segments {
+            var a = [Double](repeating: 0, count: f.layout.count)
+            var s = [Double](repeating: 0, count: f.layout.count)
+            for t in segment where request.steps.contains(t) {
+                for i in 0..<f.layout.count {
+                    let u = f.original[t].update[i]
+                    a[i] += Double(abs(u))
+                    s[i] += Double(u)
+                }
+            }
+            for i in 0..<f.layout.count { absolute[i] += a[i]; signed[i] += s[i] }
+        }
+        let expectedAbsolute = absolute.map { Float($0) }, expectedSum = signed.map { Float($0) }
+        #expect(zip(totals.absoluteSum, expectedAbsolute).filter { $0.bitPattern != $1.bitPattern }.count == 0)
+        #expect(zip(totals.sum, expectedSum).filter { $0.bitPattern != $1.bitPattern }.count == 0)
+        #expect(totals.absoluteSum.count == f.layout.count && totals.absoluteSum.contains { $0 > 0 })
+        let top = totals.largest(5)
+        #expect(top.count == 5 && totals.absoluteSum[top[0]] >= totals.absoluteSum[top[4]])
+        request.parallelism = 3
+        #expect(try f.replayer.replay(request).changeTotals == totals)
+    }
+
     @Test func parallelReplayEqualsSequential() throws {
         var request = ReplayRequest(steps: 4..<f.totalSteps - 2)
         request.contributionIDs = f.watched
