@@ -44,6 +44,18 @@ package struct SegmentReplayer: Sendable {
         totalStepCount = (training.count + batch - 1) / batch * source.runConfig.epochs
     }
 
+    /// Loads the run's training set the way `kymo train` does (`DataSource(parsing: config.data)`,
+    /// then the probe split by the run's seed) and checks it against the run's fingerprint.
+    /// - Throws: `ReplayError.engine` when the data cannot be loaded, `.datasetMismatch` when it
+    ///   changed since the run.
+    /// - Complexity: O(data size).
+    package init(source: any CheckpointSource) throws(ReplayError) {
+        let config = source.runConfig
+        let data: Dataset
+        do { data = try DataSource(parsing: config.data).load(seed: config.seed) } catch { throw .engine(error) }
+        try self.init(source: source, training: data.split(probeFraction: config.probeFraction, seed: config.seed).train)
+    }
+
     /// Steps per epoch of the run (the last batch of an epoch may be smaller).
     package var stepsPerEpoch: Int { (training.count + source.runConfig.batchSize - 1) / source.runConfig.batchSize }
 

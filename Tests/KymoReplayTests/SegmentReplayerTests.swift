@@ -227,6 +227,14 @@ import Testing
         }
     }
 
+    @Test func theRunsDataSetIsLoadedFromItsConfig() throws {
+        let replayer = try SegmentReplayer(source: f.source)
+        #expect(replayer.training.fingerprint == f.source.datasetFingerprint)
+        var other = f.source
+        other.runConfig.probeFraction = 0.2
+        #expect(throws: ReplayError.self) { try SegmentReplayer(source: other) }
+    }
+
     @Test func epochRangesFollowTheDataOrder() throws {
         let epoch1 = try f.replayer.steps(ofEpoch: 1)
         #expect(epoch1 == 26..<52)
