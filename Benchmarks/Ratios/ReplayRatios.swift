@@ -15,18 +15,28 @@ func replayRatios() throws {
     let bench = try ReplayBenchmark(layers: "784,512,256,10", samples: 4096, segmentSteps: steps, segments: 2)
     try bench.train(segment: 0)
     try bench.replay(segments: 0..<1, parallelism: 1)
+    try bench.replay(segments: 0..<1, parallelism: 1, probe: .minimal)
     let rounds = 7
     let one = Stopwatch.interleavedMedians(rounds: rounds, [
         { try? bench.train(segment: 0) },
-        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: true) },
-        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: false) },
+        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: .question1) },
+        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: .none) },
+        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: .minimal) },
     ])
     print("one segment of \(steps) steps, 784-512-256-10, B=64, 1 thread (median of \(rounds), interleaved):")
     print("  train \(one[0] / Double(steps) * 1e3) ms/step; replay+verify+Q1 probe \(one[1] / Double(steps) * 1e3) ms/step; replay+verify \(one[2] / Double(steps) * 1e3) ms/step")
-    print("  replay throughput / training: \(one[0] / one[1])× with probe, \(one[0] / one[2])× without (target ≥ 0.9)")
+    print("  replay+verify+observer with a one-value probe \(one[3] / Double(steps) * 1e3) ms/step (the engine's observer cost)")
+    print("  replay throughput / training: \(one[0] / one[1])× with Q1 probe, \(one[0] / one[2])× without, \(one[0] / one[3])× observer only (target ≥ 0.9)")
+    // A longer segment amortizes the fixed costs (restore, two state hashes).
+    let long = try ReplayBenchmark(layers: "784,512,256,10", samples: 4096, segmentSteps: 3 * steps, segments: 1)
+    let longMedians = Stopwatch.interleavedMedians(rounds: 5, [
+        { try? long.train(segment: 0) },
+        { _ = try? long.replay(segments: 0..<1, parallelism: 1, probe: .none) },
+    ])
+    print("one segment of \(3 * steps) steps: replay+verify / training throughput \(longMedians[0] / longMedians[1])×")
     let two = Stopwatch.interleavedMedians(rounds: rounds, [
-        { _ = try? bench.replay(segments: 0..<1, parallelism: 1) },
-        { _ = try? bench.replay(segments: 0..<2, parallelism: 2) },
+        { _ = try? bench.replay(segments: 0..<1, parallelism: 1, probe: .none) },
+        { _ = try? bench.replay(segments: 0..<2, parallelism: 2, probe: .none) },
         { try? bench.train(segment: 0) },
         { DispatchQueue.concurrentPerform(iterations: 2) { try? bench.train(segment: $0) } },
     ])

@@ -38,20 +38,36 @@ public final class ReplayBenchmark: Sendable {
         for _ in 0..<segmentSteps { try trainer.step() }
     }
 
+    /// What a benchmark replay computes on the way.
+    public enum Probe: Sendable {
+        /// Nothing: no observer is attached.
+        case none
+        /// One batch-gradient value per step: the engine's observer cost with almost no probe work.
+        case minimal
+        /// Question 1's exact answer: the top 10 samples by |contribution| to one fc2 weight, plus
+        /// per-step and per-sample losses.
+        case question1
+    }
+
     /// Replays segments `segments` with verification (restored and final hashes, recorded batches
-    /// and losses) on `parallelism` workers. With `probe`, computes question 1's exact answer on
-    /// the way: the top 10 samples by |contribution| to one fc2 weight, plus per-step losses.
-    /// Returns the number of steps whose losses were observed (0 without a probe).
+    /// and losses) on `parallelism` workers, computing `probe` on the way. Returns the number of
+    /// steps observed by a probe (0 for `.none`).
     /// - Complexity: O(steps · B · P) over `parallelism` threads.
     @discardableResult
-    public func replay(segments: Range<Int>, parallelism: Int, probe: Bool = true) throws -> Int {
+    public func replay(segments: Range<Int>, parallelism: Int, probe: Probe = .question1) throws -> Int {
         var request = ReplayRequest(steps: (segments.lowerBound * segmentSteps)..<(segments.upperBound * segmentSteps))
         request.parallelism = parallelism
-        if probe {
+        switch probe {
+        case .none:
+            break
+        case .minimal:
+            request.gradientIDs = [probeWeight]
+        case .question1:
             request.topSamples = [TopSamplesQuery(parameter: probeWeight, k: 10, ranking: .absolute)]
             request.losses = true
         }
-        return try replayer.replay(request).losses.count
+        let result = try replayer.replay(request)
+        return max(result.losses.count, result.gradients.count)
     }
 }
 
