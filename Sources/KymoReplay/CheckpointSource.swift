@@ -6,6 +6,7 @@ package struct CheckpointInfo: Sendable, Equatable {
     package var step: Int
     package var contentHash: UInt64
 
+    /// - Complexity: O(1).
     package init(step: Int, contentHash: UInt64) {
         self.step = step
         self.contentHash = contentHash
@@ -23,6 +24,7 @@ package struct RecordedStep: Sendable, Equatable {
     package var loss: Float
     package var stateHash: UInt64?
 
+    /// - Complexity: O(1).
     package init(step: Int, sampleIDs: [Int], loss: Float, stateHash: UInt64? = nil) {
         self.step = step
         self.sampleIDs = sampleIDs
@@ -52,6 +54,8 @@ package protocol CheckpointSource: Sendable {
 }
 
 extension CheckpointSource {
+    /// No recorded steps (the default).
+    /// - Complexity: O(1).
     package func recordedStep(_ step: Int) -> RecordedStep? { nil }
 
     /// The newest checkpoint at or before `step`.
@@ -79,6 +83,7 @@ package struct InMemoryCheckpointSource: CheckpointSource {
     /// Recorded steps by step index (empty when not recorded).
     package var steps: [RecordedStep]
 
+    /// - Complexity: O(1).
     package init(runConfig: TrainingConfig, datasetFingerprint: UInt64, datasetCount: Int,
                  states: [TrainerState], listedHashes: [UInt64], steps: [RecordedStep] = []) {
         self.runConfig = runConfig
@@ -89,6 +94,7 @@ package struct InMemoryCheckpointSource: CheckpointSource {
         self.steps = steps
     }
 
+    /// - Complexity: O(checkpoints).
     package var checkpoints: [CheckpointInfo] {
         zip(states, listedHashes).map { CheckpointInfo(step: $0.completedSteps, contentHash: $1) }
     }
@@ -99,6 +105,7 @@ package struct InMemoryCheckpointSource: CheckpointSource {
         return state
     }
 
+    /// - Complexity: O(1).
     package func recordedStep(_ step: Int) -> RecordedStep? {
         step >= 0 && step < steps.count ? steps[step] : nil
     }

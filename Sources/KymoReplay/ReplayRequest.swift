@@ -16,6 +16,7 @@ package struct TopSamplesQuery: Sendable, Equatable {
     package var k: Int
     package var ranking: ContributionRanking
 
+    /// - Complexity: O(1).
     package init(parameter: Int, k: Int, ranking: ContributionRanking = .absolute) {
         self.parameter = parameter
         self.k = k
@@ -29,6 +30,7 @@ package struct ZeroCrossingQuery: Sendable, Equatable {
     package var parameter: Int
     package var k: Int
 
+    /// - Complexity: O(1).
     package init(parameter: Int, k: Int) {
         self.parameter = parameter
         self.k = k
@@ -65,6 +67,7 @@ package struct ReplayRequest: Sendable, Equatable {
     /// state is verified too; the extra steps are not observed.
     package var verifyThroughNextCheckpoint: Bool = false
 
+    /// - Complexity: O(1).
     package init(steps: Range<Int>) { self.steps = steps }
 
     /// True when some probe needs the step traces (otherwise no observer is attached, and the
@@ -92,8 +95,10 @@ package struct ContributionTable: Sendable, Equatable {
     /// (rows, ids.count) row-major: c(samples[r], ids[j], steps[r]).
     package var values: [Float] = []
 
+    /// - Complexity: O(1).
     package init(ids: [Int]) { self.ids = ids }
 
+    /// - Complexity: O(1).
     package var rowCount: Int { steps.count }
 
     /// c for row `row` and column `column`.
@@ -140,6 +145,7 @@ package struct StepGradientCounts: Sendable, Equatable {
     package var parameterCount: Int
 
     /// counts[i] / parameterCount.
+    /// - Complexity: O(1).
     package func fraction(_ i: Int) -> Double { Double(counts[i]) / Double(parameterCount) }
 }
 
@@ -204,6 +210,7 @@ package struct ZeroCrossing: Sendable, Equatable {
 /// Everything a replay computed, identical whatever the parallelism. Its source is `replay` and
 /// every value is exact (zero width).
 package struct ReplayResult: Sendable, Equatable {
+    /// - Complexity: O(1).
     package var source: String { "replay" }
     package var request: ReplayRequest
     /// Segments executed, in order (each from its checkpoint or from the previous segment's end).

@@ -57,6 +57,7 @@ package struct SegmentReplayer: Sendable {
     }
 
     /// Steps per epoch of the run (the last batch of an epoch may be smaller).
+    /// - Complexity: O(1).
     package var stepsPerEpoch: Int { (training.count + source.runConfig.batchSize - 1) / source.runConfig.batchSize }
 
     /// The steps of epoch `epoch` (0-based), for `kymo replay --epoch X` and question 1.
@@ -78,6 +79,7 @@ package struct SegmentReplayer: Sendable {
         package var groups: [Range<Int>]
         /// The steps observed (the request's A..<B).
         package var observed: Range<Int>
+        /// - Complexity: O(segments).
         package var executedSteps: Int { segments.reduce(0) { $0 + $1.count } }
     }
 
