@@ -231,3 +231,28 @@ package struct ReplayResult: Sendable, Equatable {
     package var topSamples: [TopSamples]
     package var zeroCrossings: [ZeroCrossing]
 }
+
+extension ReplayResult {
+    /// Question 4's first half: the first step whose fraction of |batch gradient| entries above
+    /// `gradientThresholds[threshold]` exceeds `fraction` (strictly), or nil.
+    /// - Precondition: the request asked for `gradientThresholds`.
+    /// - Complexity: O(steps).
+    package func firstStep(threshold: Int, fractionAbove fraction: Double) -> Int? {
+        gradientCounts.first { $0.fraction(threshold) > fraction }?.step
+    }
+
+    /// Question 4's second half: the last `k` samples fed to the model before step `step` (its own
+    /// batch excluded), most recent first, as (step, sample id), within the observed steps.
+    /// - Precondition: the request asked for `losses` (which carry each step's sample ids).
+    /// - Complexity: O(k + steps).
+    package func samples(before step: Int, k: Int) -> [(step: Int, sample: Int)] {
+        var out: [(step: Int, sample: Int)] = []
+        for entry in losses.reversed() where entry.step < step {
+            for sample in entry.sampleIDs.reversed() {
+                if out.count == k { return out }
+                out.append((entry.step, sample))
+            }
+        }
+        return out
+    }
+}

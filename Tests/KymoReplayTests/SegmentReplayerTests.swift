@@ -86,6 +86,25 @@ import Testing
         }
     }
 
+    @Test func question4FindsTheStepAndTheSamplesBeforeIt() throws {
+        var request = ReplayRequest(steps: 0..<f.totalSteps)
+        request.gradientThresholds = [1e-3]
+        request.losses = true
+        let result = try f.replayer.replay(request)
+        // A fraction that some step exceeds but not the first: the median of the per-step fractions.
+        let fractions = f.original.map { o in Double(o.gradient.filter { abs($0) > 1e-3 }.count) / Double(f.layout.count) }
+        let p = fractions.sorted()[fractions.count / 2]
+        let expectedStep = try #require(fractions.firstIndex { $0 > p })
+        #expect(result.firstStep(threshold: 0, fractionAbove: p) == expectedStep)
+        #expect(result.firstStep(threshold: 0, fractionAbove: 1) == nil)
+        let step = max(expectedStep, 2)
+        let before = result.samples(before: step, k: 70)
+        let fed = f.original[0..<step].flatMap { o in o.sampleIDs.map { (o.step, $0) } }
+        let expected = Array(fed.reversed().prefix(70))
+        #expect(before.count == expected.count)
+        #expect(zip(before, expected).allSatisfy { $0.step == $1.0 && $0.sample == $1.1 })
+    }
+
     @Test func topSamplesMatchABruteForceOverTheOriginalRun() throws {
         let id = f.watched[3]
         var request = ReplayRequest(steps: 0..<f.totalSteps)
