@@ -28,6 +28,7 @@ let package = Package(
                 .product(name: "KymoSketches", package: "Kymograph"),
                 .product(name: "KymoStore", package: "Kymograph"),
                 .product(name: "KymoRecorder", package: "Kymograph"),
+                .product(name: "KymoReplay", package: "Kymograph"),
                 .product(name: "KymoQuery", package: "Kymograph"),
                 "COpenBLAS",
             ],

@@ -8,6 +8,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("store", storeRatios),
     ("sketches", sketchRatios),
     ("recorder", recorderRatios),
+    ("replay", replayRatios),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -1,1 +1,0 @@
-// KymoReplay: placeholder until its issue lands.
