@@ -24,6 +24,8 @@ package enum ReplayError: Error, CustomStringConvertible, Equatable {
     case diverged(firstDivergentStep: Int, segment: Range<Int>, message: String)
     /// The engine failed (the loss became non-finite, the model does not fit the data).
     case engine(EngineError)
+    /// The run's store could not be read.
+    case store(String)
 
     package var description: String {
         switch self {
@@ -43,6 +45,8 @@ package enum ReplayError: Error, CustomStringConvertible, Equatable {
             "replay of segment \(segment.lowerBound)..<\(segment.upperBound) diverged: the first state that differs is the one at step \(step) (after \(step) steps): \(message)"
         case let .engine(error):
             "replay: \(error.description)"
+        case let .store(message):
+            "replay: \(message)"
         }
     }
 }

@@ -44,7 +44,8 @@ public final class RunWriter {
     private var closed = false
 
     /// The reserved column that holds checkpoints.
-    static let checkpointColumn = "_checkpoint"
+    /// The reserved column that holds checkpoints (one blob chunk per checkpoint, its tag the state hash).
+    public static let checkpointColumn = "_checkpoint"
 
     static func paths(_ directory: String) -> (manifest: String, log: String, lock: String, segments: String) {
         (directory + "/manifest.json", directory + "/commits.klog", directory + "/lock", directory + "/segments")
