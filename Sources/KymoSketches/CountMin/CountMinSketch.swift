@@ -33,11 +33,16 @@ import KymoCore
 /// row). Under it `.bitSlices` columns are exactly uniform and *fully independent across rows*
 /// (disjoint bits of one uniform word), so the proof above holds as written. `.doubleHashing`
 /// columns are uniform and pairwise independent within a row, but not independent across rows:
-/// two keys that collide in two rows (probability ≈ 1/width²) tend to collide in all of them.
-/// Kirsch and Mitzenmacher show the failure probability is asymptotically the same as with
-/// independent rows (fixed depth, width → ∞); for small widths it is an approximation, checked by
-/// the coverage tests (many seeded trials, both schemes). Two distinct keys with one 64-bit hash
-/// collide in every row with probability 2⁻⁶⁴.
+/// two keys that collide in two rows (probability ≈ 1/width², as for independent rows) tend to
+/// collide in all of them. The Markov step per row still holds; the product over rows is what
+/// becomes approximate. A heuristic estimate of the extra failure probability: at most width/e
+/// keys are heavy enough to break the bound alone, each meets x in some pair of rows with
+/// probability ≲ depth²/(2·width²), so about depth²/(2e·width) more — vanishing as width grows
+/// at fixed depth, as in Kirsch and Mitzenmacher's analysis of double hashing. For small widths
+/// it is an approximation, checked by the coverage tests (many seeded trials, both schemes).
+/// `suggestedWidth` rarely returns a power of two; rounding it up to one gives independent rows
+/// and a smaller ε. Two distinct keys with the same 64-bit hash (probability 2⁻⁶⁴) collide in
+/// every row under either scheme.
 ///
 /// Counters are `Float`: the bounds are exact while every counter stays below 2²⁴ in units of the
 /// weights' resolution (integer weights up to 16.7 M total), and otherwise hold up to a relative
