@@ -70,7 +70,7 @@ func sketchRatios() throws {
     let allMedians = Stopwatch.interleavedMedians(rounds: 5, contenders)
     // The machine is shared: also the median thread CPU time of the same passes, which excludes
     // time spent descheduled (cache sharing with other processes still shows).
-    let cpuMedians = threadCPUMedians(rounds: 5, contenders)
+    let cpuMedians = Stopwatch.threadCPUMedians(rounds: 5, contenders)
     print("sketches: \(n) updates per pass, medians of 5 interleaved passes (release); ns/update wall, thread-CPU")
     report("peer: bare count-min loop, same hashes", 0, items: n, target: nil, peer: "plain C loop 6.6")
     report("XXH3 of an 8-byte key", 1, items: n, target: 2, peer: "inlined XXH3 ~1, libxxhash call 5-7")
@@ -88,22 +88,4 @@ func sketchRatios() throws {
     if sink == 42 { print(cm.totalWeight, cmBulk.totalWeight, ss.totalWeight, ssOffer.rejectedWeight, quant.count,
                           quantBulk.count, ps.count, res.count, resBulk.count, traj.stepCount) }
     print("  (Space-Saving offer pass: \(String(format: "%.0f", ssOffer.rejectedWeight / 1e-9)) units of weight rejected)")
-}
-
-/// Median thread CPU seconds of `rounds` interleaved runs of each contender.
-private func threadCPUMedians(rounds: Int, _ contenders: [() -> Void]) -> [Double] {
-    func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-    var samples = Array(repeating: [Double](), count: contenders.count)
-    for _ in 0..<rounds {
-        for (i, body) in contenders.enumerated() {
-            let start = now()
-            body()
-            samples[i].append(now() - start)
-        }
-    }
-    return samples.map { $0.sorted()[$0.count / 2] }
 }

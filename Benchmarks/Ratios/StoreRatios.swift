@@ -54,7 +54,7 @@ func storeRatios() throws {
     let writeMBs = rawBytes / times[0] / 1e6, readMBs = rawBytes / times[1] / 1e6
     // The machine is shared: also the CPU time of this thread (what "one core" costs, without
     // waits for other processes or for fsync), interleaved the same way.
-    let cpu = cpuMedians(rounds: 7, [write, read, openLocate])
+    let cpu = Stopwatch.threadCPUMedians(rounds: 7, [write, read, openLocate])
     let stored = try StoreBenchmarkSupport.segmentBytes(lab: lab, run: readRun)
     let chunk = try lab.openRun(readRun).chunks(column: "t2/w")[0]
     print("Float32 weight snapshots, \(chunks) chunks of \(stepsPerChunk)×\(width) (1 MiB), zstd level 1, filter \(chunk.filter), commit every \(chunksPerCommit) chunks (fsync)")
@@ -64,30 +64,6 @@ func storeRatios() throws {
     let bigBytes = try StoreBenchmarkSupport.segmentBytes(lab: lab, run: "big")
     print("  open + locate, index of \(8 * 1280) chunks (10 GiB raw, sparse segments of apparent size \(bigBytes / 1_000_000) MB: measures the index, reads no data):"
           + " \(String(format: "%.2f", times[2] * 1000)) ms wall-clock, \(String(format: "%.2f", cpu[2] * 1000)) ms CPU (target < 5 ms): \(String(format: "%.2f", 5 / (times[2] * 1000)))× / \(String(format: "%.2f", 5 / (cpu[2] * 1000)))× headroom")
-    print("  load average while measuring: \(loadAverage())")
+    print("  load average while measuring: \(Stopwatch.loadAverage())")
     precondition(located > 0)
-}
-
-/// Median CPU seconds of this thread (user + system) over `rounds` interleaved runs of each.
-private func cpuMedians(rounds: Int, _ contenders: [() -> Void]) -> [Double] {
-    func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-    var samples = Array(repeating: [Double](), count: contenders.count)
-    for _ in 0..<rounds {
-        for (i, body) in contenders.enumerated() {
-            let start = now()
-            body()
-            samples[i].append(now() - start)
-        }
-    }
-    return samples.map { $0.sorted()[$0.count / 2] }
-}
-
-private func loadAverage() -> String {
-    var loads = [Double](repeating: 0, count: 3)
-    guard getloadavg(&loads, 3) == 3 else { return "unknown" }
-    return loads.map { String(format: "%.2f", $0) }.joined(separator: " ") + " (2 cores)"
 }

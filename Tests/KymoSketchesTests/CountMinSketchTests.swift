@@ -7,8 +7,9 @@ import KymoCore
 
     /// Builds a sketch and the exact weights of one seeded stream (integer weights: exact floats).
     func run(_ kind: StreamKind, seed: UInt64, width: Int, depth: Int, conservative: Bool,
-             length: Int = 10_000) throws -> (CountMinSketch, [Double]) {
-        var sketch = try CountMinSketch(width: width, depth: depth, seed: seed, conservative: conservative)
+             length: Int = 10_000, rowHashing: CountMinSketch.RowHashing? = nil) throws -> (CountMinSketch, [Double]) {
+        var sketch = try CountMinSketch(width: width, depth: depth, seed: seed, conservative: conservative,
+                                        rowHashing: rowHashing ?? .preferred(width: width, depth: depth))
         var truth = [Double](repeating: 0, count: Self.universe)
         var rng = CounterRNG(key: seed ^ 0xABCD)
         for i in stream(kind, universe: Self.universe, length: length, seed: seed) {
@@ -19,14 +20,21 @@ import KymoCore
         return (sketch, truth)
     }
 
-    @Test(arguments: [false, true])
-    func boundsHoldAtStatedConfidence(conservative: Bool) throws {
-        let width = CountMinSketch.suggestedWidth(epsilon: 0.02)   // 136
-        let depth = CountMinSketch.suggestedDepth(delta: 0.05)     // 3
+    /// Widths 136 (double hashing) and 128 (bit slices, or forced double hashing), depth 3.
+    @Test(arguments: [(136, false, false), (136, true, false), (128, false, false), (128, true, false),
+                      (128, false, true), (128, true, true)])
+    func boundsHoldAtStatedConfidence(width: Int, conservative: Bool, forceDoubleHashing: Bool) throws {
+        // suggestedWidth(epsilon: 0.02) = 136, suggestedDepth(delta: 0.05) = 3
+        #expect(CountMinSketch.suggestedWidth(epsilon: 0.02) == 136)
+        let depth = CountMinSketch.suggestedDepth(delta: 0.05)
+        let rowHashing: CountMinSketch.RowHashing = forceDoubleHashing ? .doubleHashing : .preferred(width: width, depth: depth)
+        #expect(rowHashing == (width == 128 && !forceDoubleHashing ? .bitSlices : .doubleHashing))
         var inside = 0, queries = 0, overestimateViolations = 0
         for kind in StreamKind.allCases {
             for trial in 0..<10 {
-                let (sketch, truth) = try run(kind, seed: UInt64(trial) + 1, width: width, depth: depth, conservative: conservative)
+                let (sketch, truth) = try run(kind, seed: UInt64(trial) + 1, width: width, depth: depth,
+                                              conservative: conservative, rowHashing: rowHashing)
+                #expect(sketch.rowHashing == rowHashing)
                 #expect(sketch.totalWeight == truth.reduce(0, +))
                 for i in 0..<Self.universe {
                     let estimate = Double(sketch.estimate(of: key(i)))
@@ -42,6 +50,28 @@ import KymoCore
         #expect(coverage >= confidence, "coverage \(coverage) < stated \(confidence)")
     }
 
+    /// The unrolled 4-row bit-slice path (4 × 2^16), single and bulk, against the general cell
+    /// computation, counter by counter.
+    @Test func fourSlicePathMatchesGeneralPath() throws {
+        var fast = try CountMinSketch(width: 1 << 16, depth: 4, seed: 21)
+        var bulk = try CountMinSketch(width: 1 << 16, depth: 4, seed: 21)
+        #expect(fast.rowHashing == .bitSlices)
+        let keys = (0..<5000).map { key($0 % 1500) }
+        let weights = keys.indices.map { Float(1 + $0 % 3) }
+        var expected = [Float](repeating: 0, count: 4 << 16)
+        for (k, w) in zip(keys, weights) {
+            fast.update(k, weight: w)
+            let cells = fast.cells(k)
+            for row in 0..<4 { expected[cells[row]] += w }
+        }
+        bulk.update(keys, weights: weights)
+        #expect(bulk == fast)
+        #expect(fast.counters == expected)
+        // The four columns are the four 16-bit words of the one hash.
+        let h = SketchHash.hash(key(7), seed: fast.hashSeed)
+        let cells = fast.cells(key(7))
+        #expect((0..<4).map { cells[$0] } == (0..<4).map { $0 << 16 | Int((h >> (16 * UInt64($0))) & 0xFFFF) })
+    }
     @Test func conservativeUpdateIsNeverWorse() throws {
         let (plain, truth) = try run(.zipf, seed: 9, width: 64, depth: 3, conservative: false)
         let (cu, _) = try run(.zipf, seed: 9, width: 64, depth: 3, conservative: true)
@@ -86,29 +116,79 @@ import KymoCore
         #expect(SketchHash.hashAll(keys, seed: 3) == keys.reduce(0) { $0 ^ XXH3.hash($1, seed: 3) })
     }
 
-    @Test func rowsUseIndependentSeeds() throws {
-        let sketch = try CountMinSketch(width: 1 << 16, depth: 4, seed: 77)
-        #expect(Set((0..<4).map { sketch.rowSeeds[$0] }).count == 4)
-        // The same key lands in different columns in different rows (for most keys).
+    @Test(arguments: [CountMinSketch.RowHashing.bitSlices, .doubleHashing])
+    func rowsGetDifferentColumns(rowHashing: CountMinSketch.RowHashing) throws {
+        let sketch = try CountMinSketch(width: 1 << 12, depth: 5, seed: 77, conservative: false, rowHashing: rowHashing)
+        // The same key lands in different columns in different rows (for most keys), and every
+        // column of every row is hit about equally often.
         var differ = 0
-        for i in 0..<100 {
-            let cols = (0..<4).map { sketch.rowSeeds[$0] }.map { SketchHash.reduce(SketchHash.hash(key(i), seed: $0), 1 << 16) }
-            if Set(cols).count == 4 { differ += 1 }
+        var hits = [Int](repeating: 0, count: 5 << 12)
+        for i in 0..<40_000 {
+            let cells = sketch.cells(key(i))
+            let columns = (0..<5).map { cells[$0] - $0 << 12 }
+            #expect(columns.allSatisfy { (0..<(1 << 12)).contains($0) })
+            if Set(columns).count == 5 { differ += 1 }
+            for row in 0..<5 { hits[cells[row]] += 1 }
         }
-        #expect(differ >= 95)
+        #expect(differ >= 39_900)
+        // About 9.8 hits per cell: none empty-heavy or overloaded beyond Poisson tails.
+        #expect(hits.max()! <= 35)
+        #expect(hits.filter { $0 == 0 }.count < 5 << 12 / 500)
     }
 
-    @Test func serializationRoundTripsAndDetectsDamage() throws {
-        let (sketch, _) = try run(.zipf, seed: 5, width: 50, depth: 3, conservative: true, length: 2000)
+    @Test func bitSlicesOnlyWhereTheShapeFits() throws {
+        #expect(CountMinSketch.RowHashing.preferred(width: 1 << 16, depth: 4) == .bitSlices)
+        #expect(CountMinSketch.RowHashing.preferred(width: 1 << 16, depth: 5) == .doubleHashing)
+        #expect(CountMinSketch.RowHashing.preferred(width: 1000, depth: 2) == .doubleHashing)
+        #expect(throws: SketchError.self) {
+            _ = try CountMinSketch(width: 1000, depth: 2, seed: 0, conservative: false, rowHashing: .bitSlices)
+        }
+        // Sketches with different row hashing do not merge.
+        var a = try CountMinSketch(width: 256, depth: 2, seed: 1)
+        let b = try CountMinSketch(width: 256, depth: 2, seed: 1, conservative: false, rowHashing: .doubleHashing)
+        #expect(throws: SketchError.self) { try a.merge(b) }
+    }
+
+    @Test(arguments: [(50, CountMinSketch.RowHashing.doubleHashing), (64, .bitSlices), (64, .doubleHashing)])
+    func serializationRoundTripsAndDetectsDamage(width: Int, rowHashing: CountMinSketch.RowHashing) throws {
+        let (sketch, _) = try run(.zipf, seed: 5, width: width, depth: 3, conservative: true, length: 2000, rowHashing: rowHashing)
         let bytes = sketch.serialized()
+        #expect(bytes[32] == rowHashing.rawValue)
         let back = try CountMinSketch(deserializing: bytes)
         #expect(back == sketch)
+        #expect(back.rowHashing == rowHashing)
         #expect(back.serialized() == bytes)
         expectDamageDetected(bytes) { _ = try CountMinSketch(deserializing: $0) }
         // A different sketch kind is refused, naming the field.
         let other = try CountSketch(width: 8, depth: 1, seed: 0).serialized()
         let kindError = sketchError { _ = try CountMinSketch(deserializing: other) }
         #expect(kindError?.description.contains("'kind'") == true, "\(String(describing: kindError))")
+    }
+
+    /// Format version 2 records the row hashing; version-1 buffers (per-row seeds) and an
+    /// unknown or misfitting scheme are refused, naming the field.
+    @Test func formatVersionAndRowHashingAreChecked() throws {
+        let bytes = try CountMinSketch(width: 64, depth: 3, seed: 1).serialized()
+        #expect(bytes[4] == 2 && bytes[5] == 0)
+        func resealed(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var b = Array(bytes.dropLast(8))
+            edit(&b)
+            let checksum = b.withUnsafeBytes { XXH3.hash($0, seed: 0) }
+            return b + withUnsafeBytes(of: checksum.littleEndian) { Array($0) }
+        }
+        let v1 = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[4] = 1 }) }
+        #expect(v1?.description.contains("'version'") == true && v1?.description.contains("version 1") == true,
+                "\(String(describing: v1))")
+        let unknown = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[32] = 9 }) }
+        #expect(unknown?.description.contains("'rowHashing'") == true, "\(String(describing: unknown))")
+        let doubled = try CountMinSketch(width: 50, depth: 3, seed: 1).serialized()
+        #expect(doubled[32] == CountMinSketch.RowHashing.doubleHashing.rawValue)
+        var sliced = Array(doubled.dropLast(8))
+        sliced[32] = CountMinSketch.RowHashing.bitSlices.rawValue
+        let checksum = sliced.withUnsafeBytes { XXH3.hash($0, seed: 0) }
+        sliced += withUnsafeBytes(of: checksum.littleEndian) { Array($0) }
+        let misfit = sketchError { _ = try CountMinSketch(deserializing: sliced) }
+        #expect(misfit?.description.contains("'rowHashing'") == true, "\(String(describing: misfit))")
     }
 
     @Test func errorsNameFieldAndOffset() throws {

@@ -95,15 +95,16 @@ import KymoCore
     @Test func heapAndTableStayConsistent() throws {
         let (sketch, _) = try run(.uniform, seed: 9, k: 50, length: 5000)
         #expect(sketch.monitoredCount == 50)
-        let st = sketch.storage
-        for i in 0..<sketch.count {
-            for child in stride(from: 4 * i + 1, to: min(4 * i + 5, sketch.count), by: 1) { #expect(st.heapCount[i] <= st.heapCount[child]) }
-            let id = Int(st.heapId[i])
-            #expect(Int(st.position[id]) == i)
-            #expect(st.tId[Int(st.slotOf[id])] == Int32(id))
-            #expect(st.tKeys[Int(st.slotOf[id])] == st.keys[id])
+        sketch.withView { st in
+            for i in 0..<sketch.count {
+                for child in stride(from: 4 * i + 1, to: min(4 * i + 5, sketch.count), by: 1) { #expect(st.heapCount[i] <= st.heapCount[child]) }
+                let id = Int(st.heapId[i])
+                #expect(Int(st.position[id]) == i)
+                #expect(st.tId[Int(st.slotOf[id])] == Int32(id))
+                #expect(st.tKeys[Int(st.slotOf[id])] == st.keys[id])
+            }
+            #expect((0..<st.tableSize).filter { st.tId[$0] >= 0 }.count == 50)
         }
-        #expect((0..<st.tableSize).filter { st.tId[$0] >= 0 }.count == 50)
     }
 
     @Test func copiesAreIndependent() throws {

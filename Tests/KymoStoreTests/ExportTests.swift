@@ -93,13 +93,16 @@ import KymoCore
         ], "python said: \(output)")
     }
 
-    @Test func halfWidensExactly() {
-        #expect(Half.float(fromBits: 0x3C00) == 1)
-        #expect(Half.float(fromBits: 0xC000) == -2)
-        #expect(Half.float(fromBits: 0x7BFF) == 65504)
-        #expect(Half.float(fromBits: 0x0001) == 0x1p-24)
-        #expect(Half.float(fromBits: 0x7C00) == .infinity)
-        #expect(Half.float(fromBits: 0x7E00).isNaN)
-        #expect(Half.float(fromBits: 0x8000).sign == .minus)
+    @Test func halfWidensExactly() throws {
+        let bits: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x7C00, 0x7E00, 0x8000, 0x3555]
+        let values = try #require(ColumnData.float16(bits).floatValues())
+        #expect(values[0] == 1)
+        #expect(values[1] == -2)
+        #expect(values[2] == 65504)
+        #expect(values[3] == 0x1p-24)
+        #expect(values[4] == .infinity)
+        #expect(values[5].isNaN)
+        #expect(values[6] == 0 && values[6].sign == .minus)
+        #expect(values[7] == 0x1.554p-2)
     }
 }

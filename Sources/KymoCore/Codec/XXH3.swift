@@ -14,6 +14,10 @@ package enum XXH3 {
     }
 
     /// Hashes the 8 little-endian bytes of `key` with `seed`.
+    ///
+    /// Within KymoCore this inlines; from another module it is a call. The sketches' per-key
+    /// hash (`SketchHash.hash`, KymoSketches) therefore calls the same shim function itself, in
+    /// that one place, and a test checks that the two agree.
     /// - Complexity: O(1); about 1 ns.
     @inline(__always)
     package static func hash(_ key: UInt64, seed: UInt64) -> UInt64 {

@@ -1,12 +1,10 @@
-import KymoCore
-
 /// The engine as the separate Benchmarks package sees it (it cannot use `package` API): a trainer
 /// on a synthetic data set, stepped with or without a factor-collecting observer.
 public final class TrainingBenchmark {
     let trainer: Trainer
 
-    /// A run of `layers` ("784,512,256,10") on `samples` synthetic samples (class means ± noise,
-    /// drawn from CounterRNG(seed)), plain SGD at η = 0.01.
+    /// A run of `layers` ("784,512,256,10") on `samples` samples of `SyntheticData` (seed `seed`),
+    /// plain SGD at η = 0.01.
     /// With `collectFactors`, an observer is attached that reads every layer's factors and the
     /// per-sample norms (what the recorder receives) without copying them, so the difference
     /// measures the engine's cost of exposing the factors.
@@ -15,16 +13,7 @@ public final class TrainingBenchmark {
                 collectFactors: Bool, seed: UInt64 = 1) throws {
         let spec = try ModelSpec(layers: layers)
         let (features, classes) = (spec.widths[0], spec.widths[spec.widths.count - 1])
-        var rng = CounterRNG(key: seed)
-        let means = (0..<(classes * features)).map { _ in 2 * rng.nextFloat() - 1 }
-        var x = [Float](repeating: 0, count: samples * features)
-        var y = [Int32](repeating: 0, count: samples)
-        for s in 0..<samples {
-            let c = Int(rng.next(below: UInt64(classes)))
-            y[s] = Int32(c)
-            for j in 0..<features { x[s * features + j] = means[c * features + j] + (2 * rng.nextFloat() - 1) }
-        }
-        let data = Dataset(name: "benchmark", featureCount: features, classCount: classes, features: x, labels: y)
+        let data = SyntheticData.dataset(count: samples, featureCount: features, classCount: classes, seed: seed)
         let config = TrainingConfig(data: "synthetic", model: spec,
                                     optimizer: OptimizerConfig(kind: .sgd, learningRate: 0.01),
                                     batchSize: batch, epochs: 1_000_000, seed: seed, threads: threads, probeFraction: 0)

@@ -8,69 +8,137 @@ import KymoCore
 /// Count-Min sketch (Cormode–Muthukrishnan) of non-negative `Float` weights over `UInt64` keys,
 /// with optional conservative update.
 ///
-/// `depth` rows of `width` counters; row `i` hashes a key with XXH3 under its own seed
-/// (`SketchHash.rowSeed(seed, row: i)`) and adds the weight to one counter. The estimate of a
-/// key is the minimum of its `depth` counters. With conservative update a counter is only raised
-/// to `estimate + weight`, which never hurts and usually tightens the estimate.
+/// `depth` rows of `width` counters. A key is hashed **once** per update, h = XXH3-64(key) under
+/// the sketch's hash seed (`SketchHash.rowSeed(seed, row: 0)`), and every row's column comes from
+/// that one hash (`RowHashing`):
+/// - `.bitSlices` (width a power of two 2^b and depth·b ≤ 64, e.g. 4 × 2¹⁶): row i takes bits
+///   [i·b, (i+1)·b) of h.
+/// - `.doubleHashing` (any other shape): Kirsch–Mitzenmacher, h₁ = h, h₂ = SplitMix64(h) | 1, row i
+///   takes column ⌊((h₁ + i·h₂) mod 2⁶⁴) · width / 2⁶⁴⌋.
+///
+/// The estimate of a key is the minimum of its `depth` counters. With conservative update a
+/// counter is only raised to `estimate + weight`, which never hurts and usually tightens the
+/// estimate.
 ///
 /// **Accuracy.** Let M be the total weight and f(x) the true weight of x. Deterministically
 /// `estimate(of: x) ≥ f(x)` (so `upperBound == estimate`). With probability at least
 /// `1 − e^(−depth)` (per query), `f(x) ≥ estimate(of: x) − e·M/width` (`lowerBound`). Proof:
 /// in one row the excess over f(x) is the weight of colliding keys, with expectation ≤ M/width
-/// (pairwise-independent hashing); by Markov's inequality it exceeds e·M/width with probability
+/// (pairwise-independent columns); by Markov's inequality it exceeds e·M/width with probability
 /// ≤ 1/e, independently in each row. Hence ε = e/width and δ = e^(−depth):
-/// `suggestedWidth(epsilon:)` = ⌈e/ε⌉, `suggestedDepth(delta:)` = ⌈ln(1/δ)⌉. Counters are
-/// `Float`: the bounds are exact while every counter stays below 2²⁴ in units of the weights'
-/// resolution (integer weights up to 16.7 M total), and otherwise hold up to a relative rounding
-/// of about n·2⁻²⁴.
+/// `suggestedWidth(epsilon:)` = ⌈e/ε⌉, `suggestedDepth(delta:)` = ⌈ln(1/δ)⌉.
 ///
-/// **Space.** `4·width·depth` bytes of counters plus `8·depth` of row seeds.
+/// *What the one-hash row scheme assumes.* Both schemes model XXH3-64 of distinct keys as
+/// independent uniform 64-bit values (the same assumption the per-row-seed scheme made, once per
+/// row). Under it `.bitSlices` columns are exactly uniform and *fully independent across rows*
+/// (disjoint bits of one uniform word), so the proof above holds as written. `.doubleHashing`
+/// columns are uniform and pairwise independent within a row, but not independent across rows:
+/// two keys that collide in two rows (probability ≈ 1/width², as for independent rows) tend to
+/// collide in all of them. The Markov step per row still holds; the product over rows is what
+/// becomes approximate. A heuristic estimate of the extra failure probability: at most width/e
+/// keys are heavy enough to break the bound alone, each meets x in some pair of rows with
+/// probability ≲ depth²/(2·width²), so about depth²/(2e·width) more — vanishing as width grows
+/// at fixed depth, as in Kirsch and Mitzenmacher's analysis of double hashing. For small widths
+/// it is an approximation, checked by the coverage tests (many seeded trials, both schemes).
+/// `suggestedWidth` rarely returns a power of two; rounding it up to one gives independent rows
+/// and a smaller ε. Two distinct keys with the same 64-bit hash (probability 2⁻⁶⁴) collide in
+/// every row under either scheme.
 ///
-/// **Merge.** Two sketches with the same width, depth, seed and update rule merge by adding
-/// counters; the result is the sketch of the concatenated streams (bit-exact for plain update up
-/// to float addition order; for conservative update it stays an upper bound with the same error
-/// bound, since each counter is at most the plain one).
+/// Counters are `Float`: the bounds are exact while every counter stays below 2²⁴ in units of the
+/// weights' resolution (integer weights up to 16.7 M total), and otherwise hold up to a relative
+/// rounding of about n·2⁻²⁴.
 ///
-/// **Serialization.** Envelope kind 1 (docs/format/sketches.md). Body:
+/// **Space.** `4·width·depth` bytes of counters plus a few words of parameters.
+///
+/// **Merge.** Two sketches with the same width, depth, seed, row hashing and update rule merge by
+/// adding counters; the result is the sketch of the concatenated streams (bit-exact for plain
+/// update up to float addition order; for conservative update it stays an upper bound with the
+/// same error bound, since each counter is at most the plain one).
+///
+/// **Serialization.** Envelope kind 1, format version 2 (docs/format/sketches.md; version 1 hashed
+/// each row with its own seed and is refused with a message saying so). Body:
 ///
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 16 | 4 | width (UInt32) |
 /// | 20 | 4 | depth (UInt32) |
 /// | 24 | 8 | seed |
-/// | 32 | 1 | conservative (0/1) |
-/// | 33 | 8 | totalWeight (Double) |
-/// | 41 | 8 | counters.count (= width·depth) |
-/// | 49 | 4·width·depth | counters (Float, row-major) |
+/// | 32 | 1 | rowHashing (1 bit slices, 2 double hashing) |
+/// | 33 | 1 | conservative (0/1) |
+/// | 34 | 8 | totalWeight (Double) |
+/// | 42 | 8 | counters.count (= width·depth) |
+/// | 50 | 4·width·depth | counters (Float, row-major) |
 ///
 /// **Background.** G. Cormode, S. Muthukrishnan, "An improved data stream summary: the count-min
 /// sketch and its applications", J. Algorithms 55(1), 2005; conservative update: C. Estan,
-/// G. Varghese, "New directions in traffic measurement and accounting", SIGCOMM 2002.
+/// G. Varghese, "New directions in traffic measurement and accounting", SIGCOMM 2002; double
+/// hashing: A. Kirsch, M. Mitzenmacher, "Less hashing, same performance: building a better Bloom
+/// filter", Random Structures & Algorithms 33(2), 2008.
 public struct CountMinSketch: Sendable, Equatable {
+    /// How the `depth` row columns derive from the key's one XXH3-64 hash (recorded in the
+    /// serialized form).
+    public enum RowHashing: UInt8, Sendable {
+        /// Row i takes bits [i·b, (i+1)·b) of the hash; needs width = 2^b and depth·b ≤ 64.
+        /// Rows fully independent.
+        case bitSlices = 1
+        /// Kirsch–Mitzenmacher h₁ + i·h₂ with h₂ = SplitMix64(h₁) | 1, reduced by multiply-high.
+        /// Any width.
+        case doubleHashing = 2
+
+        /// `.bitSlices` where the shape allows it, else `.doubleHashing`.
+        /// - Complexity: O(1).
+        public static func preferred(width: Int, depth: Int) -> RowHashing {
+            bitSlicesFit(width: width, depth: depth) ? .bitSlices : .doubleHashing
+        }
+
+        static func bitSlicesFit(width: Int, depth: Int) -> Bool {
+            width > 0 && width & (width - 1) == 0 && depth * width.trailingZeroBitCount <= 64
+        }
+    }
+
     public let width: Int
     public let depth: Int
     public let seed: UInt64
     public let conservative: Bool
+    public let rowHashing: RowHashing
     /// Row-major `depth × width` counters.
     package private(set) var counters: [Float]
-    /// Row seeds, stored inline (no reference to retain in the update loop).
-    let rowSeeds: SIMD16<UInt64>
+    /// The seed of the one key hash.
+    let hashSeed: UInt64
+    /// b = log2(width) and 2^b − 1 for `.bitSlices` (unused otherwise).
+    private let sliceBits: UInt64, sliceMask: UInt64
+    /// `depth == 4 && !conservative && rowHashing == .bitSlices`: the unrolled path.
+    private let fourSlices: Bool
     /// Total weight M of every update.
     public private(set) var totalWeight: Double = 0
 
+    /// A sketch with the preferred row hashing for its shape.
     /// - Complexity: O(width · depth).
     public init(width: Int, depth: Int, seed: UInt64, conservative: Bool = false) throws(SketchError) {
+        try self.init(width: width, depth: depth, seed: seed, conservative: conservative,
+                      rowHashing: .preferred(width: width, depth: depth))
+    }
+
+    /// A sketch with an explicit row hashing (`.bitSlices` only where it fits the shape).
+    /// - Complexity: O(width · depth).
+    package init(width: Int, depth: Int, seed: UInt64, conservative: Bool, rowHashing: RowHashing) throws(SketchError) {
         guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 16, width * depth <= 1 << 31 else {
             throw .invalidArgument(sketch: "CountMinSketch", message: "width \(width) × depth \(depth) out of range")
+        }
+        guard rowHashing != .bitSlices || RowHashing.bitSlicesFit(width: width, depth: depth) else {
+            throw .invalidArgument(sketch: "CountMinSketch", message:
+                "bit-slice row hashing needs a power-of-two width with depth·log2(width) ≤ 64, not \(width) × \(depth)")
         }
         self.width = width
         self.depth = depth
         self.seed = seed
         self.conservative = conservative
+        self.rowHashing = rowHashing
         counters = [Float](repeating: 0, count: width * depth)
-        var seeds = SIMD16<UInt64>()
-        for row in 0..<depth { seeds[row] = SketchHash.rowSeed(seed, row: row) }
-        rowSeeds = seeds
+        hashSeed = SketchHash.rowSeed(seed, row: 0)
+        sliceBits = UInt64(width.trailingZeroBitCount)
+        sliceMask = UInt64(width) &- 1
+        fourSlices = depth == 4 && !conservative && rowHashing == .bitSlices
     }
 
     /// ⌈e/ε⌉: the width for which the additive error is at most ε·M.
@@ -85,24 +153,56 @@ public struct CountMinSketch: Sendable, Equatable {
         max(1, Int(log(1 / delta).rounded(.up)))
     }
 
+    /// The columns of one key: computes its one hash, then yields `row·width + column` per row.
+    struct Cells {
+        let h1: UInt64, h2: UInt64, rowHashing: RowHashing, width: Int, bits: UInt64, mask: UInt64
+
+        @inline(__always)
+        init(_ key: UInt64, seed: UInt64, rowHashing: RowHashing, width: Int, bits: UInt64, mask: UInt64) {
+            h1 = SketchHash.hash(key, seed: seed)
+            h2 = rowHashing == .doubleHashing ? CounterRNG.mix(h1) | 1 : 0
+            (self.rowHashing, self.width, self.bits, self.mask) = (rowHashing, width, bits, mask)
+        }
+
+        /// The cells of another key in the same sketch.
+        @inline(__always)
+        func rehashed(_ key: UInt64, seed: UInt64) -> Cells {
+            Cells(key, seed: seed, rowHashing: rowHashing, width: width, bits: bits, mask: mask)
+        }
+
+        @inline(__always)
+        subscript(row: Int) -> Int {
+            let column = rowHashing == .bitSlices
+                ? Int(truncatingIfNeeded: (h1 &>> (UInt64(truncatingIfNeeded: row) &* bits)) & mask)
+                : SketchHash.reduce(h1 &+ UInt64(truncatingIfNeeded: row) &* h2, UInt64(width))
+            return row &* width &+ column
+        }
+    }
+
+    @inline(__always)
+    func cells(_ key: UInt64) -> Cells {
+        Cells(key, seed: hashSeed, rowHashing: rowHashing, width: width, bits: sliceBits, mask: sliceMask)
+    }
+
+    /// The unrolled `fourSlices` path: one hash, four independent read-modify-writes.
+    @inline(__always)
+    private static func addFourSlices(_ h: UInt64, _ weight: Float, to c: UnsafeMutableBufferPointer<Float>,
+                                      width: Int, bits: UInt64, mask: UInt64) {
+        c[Int(truncatingIfNeeded: h & mask)] += weight
+        c[width &+ Int(truncatingIfNeeded: (h &>> bits) & mask)] += weight
+        c[2 &* width &+ Int(truncatingIfNeeded: (h &>> (2 &* bits)) & mask)] += weight
+        c[3 &* width &+ Int(truncatingIfNeeded: (h &>> (3 &* bits)) & mask)] += weight
+    }
+
     /// Adds `weight` (≥ 0) to `key`.
-    /// - Complexity: O(depth).
+    /// - Complexity: O(depth); one hash.
     public mutating func update(_ key: UInt64, weight: Float = 1) {
         precondition(weight >= 0, "Count-Min weights must be non-negative")
         totalWeight += Double(weight)
-        if depth == 4 && !conservative {
-            // The common shape, without copying the row seeds: four independent read-modify-writes.
-            let (width, s0, s1, s2, s3) = (self.width, rowSeeds[0], rowSeeds[1], rowSeeds[2], rowSeeds[3])
-            let w = UInt64(width)
-            let j0 = SketchHash.reduce(SketchHash.hash(key, seed: s0), w)
-            let j1 = SketchHash.reduce(SketchHash.hash(key, seed: s1), w)
-            let j2 = SketchHash.reduce(SketchHash.hash(key, seed: s2), w)
-            let j3 = SketchHash.reduce(SketchHash.hash(key, seed: s3), w)
+        if fourSlices {
+            let (h, width, bits, mask) = (SketchHash.hash(key, seed: hashSeed), self.width, sliceBits, sliceMask)
             counters.withUnsafeMutableBufferPointer { c in
-                c[j0] += weight
-                c[width &+ j1] += weight
-                c[2 &* width &+ j2] += weight
-                c[3 &* width &+ j3] += weight
+                Self.addFourSlices(h, weight, to: c, width: width, bits: bits, mask: mask)
             }
             return
         }
@@ -111,88 +211,51 @@ public struct CountMinSketch: Sendable, Equatable {
 
     @inline(never)
     private mutating func updateAnyShape(_ key: UInt64, _ weight: Float) {
-        let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
+        let cells = cells(key)
+        let (depth, conservative) = (self.depth, self.conservative)
         counters.withUnsafeMutableBufferPointer { c in
-            Self.add(key, weight, to: c, width: width, depth: depth, seeds: seeds, conservative: conservative)
+            Self.add(cells, weight, to: c, depth: depth, conservative: conservative)
         }
     }
 
     @inline(__always)
-    private static func add(_ key: UInt64, _ weight: Float, to c: UnsafeMutableBufferPointer<Float>,
-                            width: Int, depth: Int, seeds: SIMD16<UInt64>, conservative: Bool) {
-        let w = UInt64(width)
+    private static func add(_ cells: Cells, _ weight: Float, to c: UnsafeMutableBufferPointer<Float>,
+                            depth: Int, conservative: Bool) {
         if !conservative {
-            if depth == 4 {
-                // The common shape, unrolled: four independent read-modify-writes.
-                let j0 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[0]), w)
-                let j1 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[1]), w)
-                let j2 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[2]), w)
-                let j3 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[3]), w)
-                c[j0] += weight
-                c[width &+ j1] += weight
-                c[2 &* width &+ j2] += weight
-                c[3 &* width &+ j3] += weight
-                return
-            }
-            var rowSeeds = seeds
-            withUnsafeBytes(of: &rowSeeds) { seedBytes in
-                let seed = seedBytes.bindMemory(to: UInt64.self)
-                var base = 0
-                for row in 0..<depth {
-                    let j = SketchHash.reduce(SketchHash.hash(key, seed: seed[row]), w)
-                    c[base &+ j] += weight
-                    base &+= width
-                }
-            }
+            for row in 0..<depth { c[cells[row]] += weight }
         } else {
             var minimum = Float.infinity
-            var base = 0
-            for row in 0..<depth {
-                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                minimum = Swift.min(minimum, c[base &+ j])
-                base &+= width
-            }
+            for row in 0..<depth { minimum = Swift.min(minimum, c[cells[row]]) }
             let target = minimum + weight
-            base = 0
-            for row in 0..<depth {
-                let j = SketchHash.reduce(SketchHash.hash(key, seed: seeds[row]), w)
-                if c[base &+ j] < target { c[base &+ j] = target }
-                base &+= width
-            }
+            for row in 0..<depth where c[cells[row]] < target { c[cells[row]] = target }
         }
     }
 
     /// Adds each `weights[i]` to `keys[i]`.
-    /// - Complexity: O(n · depth).
+    /// - Complexity: O(n · depth); one hash per key.
     public mutating func update(_ keys: [UInt64], weights: [Float]) {
         precondition(keys.count == weights.count)
-        let (width, depth, seeds, conservative) = (self.width, self.depth, rowSeeds, self.conservative)
+        let (width, depth, conservative, fourSlices) = (self.width, self.depth, self.conservative, self.fourSlices)
+        let (seed, bits, mask) = (hashSeed, sliceBits, sliceMask)
+        let prototype = cells(0)
         var total = totalWeight   // same additions, same order as one update at a time
         keys.withUnsafeBufferPointer { k in
             weights.withUnsafeBufferPointer { w in
                 counters.withUnsafeMutableBufferPointer { c in
-                    if depth == 4 && !conservative {
-                        // The common shape: four independent read-modify-writes per key.
-                        let uw = UInt64(width)
+                    if fourSlices {
                         for i in k.indices {
-                            let key = k[i], weight = w[i]
+                            let weight = w[i]
                             precondition(weight >= 0, "Count-Min weights must be non-negative")
                             total += Double(weight)
-                            let j0 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[0]), uw)
-                            let j1 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[1]), uw)
-                            let j2 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[2]), uw)
-                            let j3 = SketchHash.reduce(SketchHash.hash(key, seed: seeds[3]), uw)
-                            c[j0] += weight
-                            c[width &+ j1] += weight
-                            c[2 &* width &+ j2] += weight
-                            c[3 &* width &+ j3] += weight
+                            Self.addFourSlices(SketchHash.hash(k[i], seed: seed), weight, to: c,
+                                               width: width, bits: bits, mask: mask)
                         }
                         return
                     }
                     for i in k.indices {
                         precondition(w[i] >= 0, "Count-Min weights must be non-negative")
                         total += Double(w[i])
-                        Self.add(k[i], w[i], to: c, width: width, depth: depth, seeds: seeds, conservative: conservative)
+                        Self.add(prototype.rehashed(k[i], seed: seed), w[i], to: c, depth: depth, conservative: conservative)
                     }
                 }
             }
@@ -203,12 +266,12 @@ public struct CountMinSketch: Sendable, Equatable {
     /// The minimum of the key's counters: never below the truth.
     /// - Complexity: O(depth).
     public func estimate(of key: UInt64) -> Float {
-        var minimum = Float.infinity
-        for row in 0..<depth {
-            let j = SketchHash.reduce(SketchHash.hash(key, seed: rowSeeds[row]), UInt64(width))
-            minimum = Swift.min(minimum, counters[row * width + j])
+        let cells = cells(key)
+        return counters.withUnsafeBufferPointer { c in
+            var minimum = Float.infinity
+            for row in 0..<depth { minimum = Swift.min(minimum, c[cells[row]]) }
+            return minimum
         }
-        return minimum
     }
 
     /// Equals `estimate(of:)`: deterministic upper bound.
@@ -230,12 +293,14 @@ public struct CountMinSketch: Sendable, Equatable {
     public var confidence: Double { 1 - exp(-Double(depth)) }
 
     /// Adds `other`'s counters to this sketch's.
-    /// - Throws: `SketchError.incompatible` unless width, depth, seed and update rule agree.
+    /// - Throws: `SketchError.incompatible` unless width, depth, seed, row hashing and update rule
+    ///   agree.
     /// - Complexity: O(width · depth).
     public mutating func merge(_ other: CountMinSketch) throws(SketchError) {
-        guard width == other.width, depth == other.depth, seed == other.seed, conservative == other.conservative else {
+        guard width == other.width, depth == other.depth, seed == other.seed, conservative == other.conservative,
+              rowHashing == other.rowHashing else {
             throw .incompatible(sketch: "CountMinSketch", message:
-                "width \(width)/\(other.width), depth \(depth)/\(other.depth), seed \(seed)/\(other.seed), conservative \(conservative)/\(other.conservative) must all agree")
+                "width \(width)/\(other.width), depth \(depth)/\(other.depth), seed \(seed)/\(other.seed), conservative \(conservative)/\(other.conservative), row hashing \(rowHashing)/\(other.rowHashing) must all agree")
         }
         totalWeight += other.totalWeight
         other.counters.withUnsafeBufferPointer { o in
@@ -254,6 +319,7 @@ extension CountMinSketch {
         writer.write(UInt32(width))
         writer.write(UInt32(depth))
         writer.write(seed)
+        writer.write(rowHashing.rawValue)
         writer.write(conservative)
         writer.write(totalWeight)
         writer.write(array: counters)
@@ -265,13 +331,22 @@ extension CountMinSketch {
     /// - Complexity: O(n).
     public init(deserializing bytes: [UInt8]) throws(SketchError) {
         var reader = try SketchEnvelope.open(bytes, expecting: .countMin)
-        let (width, depth, seed, conservative, total, counters) = try SketchEnvelope.decode { () throws(CoreError) in
+        let (width, depth, seed, rowHashing, conservative, total, counters) = try SketchEnvelope.decode { () throws(CoreError) in
             let at = reader.offset
             let width = Int(try reader.read(UInt32.self, "width"))
             let depth = Int(try reader.read(UInt32.self, "depth"))
             try reader.check(width >= 1 && depth >= 1 && depth <= 16 && width * depth <= 1 << 31,
                              field: "width", at: at, "width \(width) × depth \(depth) out of range")
             let seed = try reader.read(UInt64.self, "seed")
+            let hashingAt = reader.offset
+            let hashingRaw = try reader.read(UInt8.self, "rowHashing")
+            guard let rowHashing = RowHashing(rawValue: hashingRaw) else {
+                throw .invalid(source: reader.source, field: "rowHashing", offset: hashingAt,
+                               message: "unknown row hashing \(hashingRaw) (1 bit slices, 2 double hashing)")
+            }
+            try reader.check(rowHashing != .bitSlices || RowHashing.bitSlicesFit(width: width, depth: depth),
+                             field: "rowHashing", at: hashingAt,
+                             "bit-slice row hashing does not fit width \(width) × depth \(depth)")
             let conservative = try reader.readBool("conservative")
             let totalAt = reader.offset
             let total = try reader.readDouble("totalWeight")
@@ -281,9 +356,9 @@ extension CountMinSketch {
             try reader.check(counters.count == width * depth, field: "counters", at: countersAt,
                              "\(counters.count) counters, expected \(width * depth)")
             try reader.expectEnd()
-            return (width, depth, seed, conservative, total, counters)
+            return (width, depth, seed, rowHashing, conservative, total, counters)
         }
-        try self.init(width: width, depth: depth, seed: seed, conservative: conservative)
+        try self.init(width: width, depth: depth, seed: seed, conservative: conservative, rowHashing: rowHashing)
         self.totalWeight = total
         self.counters = counters
     }

@@ -10,6 +10,16 @@ public enum SketchKind: UInt16, Sendable, CaseIterable {
     case magnitudeQuantiles = 6
     case quantizedTrajectory = 7
 
+    /// The format version this build writes (envelope offset 4). Count-min is at 2: version 1
+    /// hashed every row under its own seed; version 2 hashes a key once and records the row
+    /// hashing scheme. Every other kind is at 1.
+    var formatVersion: UInt16 {
+        switch self {
+        case .countMin: 2
+        default: 1
+        }
+    }
+
     var name: String {
         switch self {
         case .countMin: "CountMinSketch"
@@ -28,7 +38,7 @@ public enum SketchKind: UInt16, Sendable, CaseIterable {
 /// | offset | size | field | meaning |
 /// | --- | --- | --- | --- |
 /// | 0 | 4 | magic | ASCII "KYSK" |
-/// | 4 | 2 | version | format version, currently 1 |
+/// | 4 | 2 | version | the kind's format version (`SketchKind.formatVersion`) |
 /// | 6 | 2 | kind | `SketchKind` raw value |
 /// | 8 | 8 | bodyLength | L, bytes of parameters + payload |
 /// | 16 | L | body | the sketch's parameters, then its payload |
@@ -37,7 +47,6 @@ public enum SketchKind: UInt16, Sendable, CaseIterable {
 /// All integers and floats little-endian; floats by bit pattern.
 enum SketchEnvelope {
     static let magic: [UInt8] = Array("KYSK".utf8)
-    static let version: UInt16 = 1
     static let headerSize = 16
 
     /// Starts a buffer with the header; the body follows; `finish` patches the length and appends
@@ -45,7 +54,7 @@ enum SketchEnvelope {
     static func begin(_ kind: SketchKind, capacity: Int = 64) -> ByteWriter {
         var writer = ByteWriter(capacity: capacity + 24)
         writer.write(raw: magic)
-        writer.write(version)
+        writer.write(kind.formatVersion)
         writer.write(kind.rawValue)
         writer.write(UInt64(0))
         return writer
@@ -68,11 +77,11 @@ enum SketchEnvelope {
             try reader.check(Array(magicBytes) == magic, field: "magic", at: 0,
                              "expected \"KYSK\", found \(Array(magicBytes)) (not a Kymograph sketch)")
             let foundVersion = try reader.read(UInt16.self, "version")
-            try reader.check(foundVersion == version, field: "version", at: 4,
-                             "format version \(foundVersion) is not supported (expected \(version))")
             let foundKind = try reader.read(UInt16.self, "kind")
             try reader.check(foundKind == kind.rawValue, field: "kind", at: 6,
                              "found sketch kind \(SketchKind(rawValue: foundKind)?.name ?? "unknown \(foundKind)"), expected \(source)")
+            try reader.check(foundVersion == kind.formatVersion, field: "version", at: 4,
+                             "format version \(foundVersion) is not supported (expected \(kind.formatVersion))")
             let length = try reader.read(UInt64.self, "bodyLength")
             guard length <= UInt64(reader.remaining) else {
                 throw .truncated(source: source, field: "body", offset: headerSize,

@@ -52,7 +52,11 @@ public struct SpaceSavingItem: Sendable, Equatable {
 /// **Background.** A. Metwally, D. Agrawal, A. El Abbadi, "Efficient computation of frequent and
 /// top-k elements in data streams", ICDT 2005; P. Agarwal, G. Cormode, Z. Huang, J. Phillips,
 /// Z. Wei, K. Yi, "Mergeable summaries", PODS 2012 / TODS 38(4), 2013.
-public struct SpaceSavingSketch: Sendable {
+///
+/// `@unchecked Sendable`: `ManagedBuffer` is not `Sendable`, but the sketch is a value with
+/// copy-on-write storage: a buffer that two sketches share is only read (every mutation first
+/// copies it unless `isKnownUniquelyReferenced`, an atomic check), like `Array`'s.
+public struct SpaceSavingSketch: @unchecked Sendable {
     /// k, the number of counters.
     public let capacity: Int
     /// Seed of the key table's hash (affects speed only, never an answer).
@@ -62,6 +66,7 @@ public struct SpaceSavingSketch: Sendable {
     /// Mass R dropped by `offer(_:weight:)` or `reject(weight:)`.
     public private(set) var rejectedWeight: Double = 0
 
+    /// Every array of the sketch in one reference-counted allocation (copied on write).
     var storage: Storage
     /// Live counters; ids 0..<count are in use.
     var count = 0
@@ -76,15 +81,56 @@ public struct SpaceSavingSketch: Sendable {
         self.seed = seed
         var tableSize = 16
         while tableSize < 4 * capacity { tableSize <<= 1 }
-        storage = Storage(capacity: capacity, tableSize: tableSize)
+        storage = Storage.make(capacity: capacity, tableSize: tableSize)
         mask = tableSize - 1
     }
 
-    /// Contiguous storage, owned by one sketch at a time (`makeUnique()` copies it before a
-    /// mutation when a copy of the sketch shares it).
-    final class Storage: @unchecked Sendable {
+    /// The sizes of a `Storage`'s regions.
+    struct Shape {
         let capacity: Int
         let tableSize: Int
+
+        /// 8-byte words: Double counts and errors, UInt64 keys and table keys, then the four
+        /// Int32 arrays two to a word.
+        var words: Int { 3 * capacity + tableSize + (3 * capacity + tableSize + 1) / 2 }
+        var int32Start: Int { 3 * capacity + tableSize }
+    }
+
+    /// The arrays of one sketch as a `ManagedBuffer` of 8-byte words: the buffer owns the memory
+    /// (freed with the last reference; every element type is trivial, so nothing needs
+    /// deinitializing), and a sketch copies it before a mutation when another sketch shares it
+    /// (`makeUnique()`, copy-on-write). Typed pointers into it exist only as a `View` inside
+    /// `withView`, for the duration of one operation; they never outlive the closure.
+    final class Storage: ManagedBuffer<Shape, UInt64> {
+        /// A buffer with counts, errors and keys 0 and every Int32 −1 (empty table slots).
+        static func make(capacity: Int, tableSize: Int) -> Storage {
+            let shape = Shape(capacity: capacity, tableSize: tableSize)
+            let buffer = unsafeDowncast(create(minimumCapacity: shape.words) { _ in shape }, to: Storage.self)
+            buffer.withUnsafeMutablePointerToElements { words in
+                words.initialize(repeating: 0, count: shape.int32Start)
+                (words + shape.int32Start).initialize(repeating: .max, count: shape.words - shape.int32Start)
+                View.bind(words, shape)
+            }
+            return buffer
+        }
+
+        /// A buffer with the same contents.
+        func copy() -> Storage {
+            let shape = header
+            let buffer = unsafeDowncast(Storage.create(minimumCapacity: shape.words) { _ in shape }, to: Storage.self)
+            withUnsafeMutablePointerToElements { source in
+                buffer.withUnsafeMutablePointerToElements { words in
+                    UnsafeMutableRawPointer(words).copyMemory(from: source, byteCount: 8 * shape.words)
+                    View.bind(words, shape)
+                }
+            }
+            return buffer
+        }
+    }
+
+    /// Typed pointers to the regions of a `Storage`, valid only inside the `withView` closure
+    /// that made them.
+    struct View {
         /// Heap position → count, and → id.
         let heapCount: UnsafeMutablePointer<Double>
         let heapId: UnsafeMutablePointer<Int32>
@@ -96,37 +142,30 @@ public struct SpaceSavingSketch: Sendable {
         /// Table slot → key, id (−1 = empty).
         let tKeys: UnsafeMutablePointer<UInt64>
         let tId: UnsafeMutablePointer<Int32>
+        let tableSize: Int
 
-        init(capacity: Int, tableSize: Int) {
-            self.capacity = capacity
-            self.tableSize = tableSize
-            heapCount = .allocate(capacity: capacity); heapCount.initialize(repeating: 0, count: capacity)
-            heapId = .allocate(capacity: capacity); heapId.initialize(repeating: -1, count: capacity)
-            position = .allocate(capacity: capacity); position.initialize(repeating: -1, count: capacity)
-            keys = .allocate(capacity: capacity); keys.initialize(repeating: 0, count: capacity)
-            errors = .allocate(capacity: capacity); errors.initialize(repeating: 0, count: capacity)
-            slotOf = .allocate(capacity: capacity); slotOf.initialize(repeating: -1, count: capacity)
-            tKeys = .allocate(capacity: tableSize); tKeys.initialize(repeating: 0, count: tableSize)
-            tId = .allocate(capacity: tableSize); tId.initialize(repeating: -1, count: tableSize)
+        /// Binds the regions of freshly initialized words to their element types.
+        static func bind(_ words: UnsafeMutablePointer<UInt64>, _ shape: Shape) {
+            let raw = UnsafeMutableRawPointer(words)
+            _ = raw.bindMemory(to: Double.self, capacity: 2 * shape.capacity)
+            _ = (raw + 8 * shape.int32Start).bindMemory(to: Int32.self, capacity: 3 * shape.capacity + shape.tableSize)
         }
 
-        func copy() -> Storage {
-            let s = Storage(capacity: capacity, tableSize: tableSize)
-            s.heapCount.update(from: heapCount, count: capacity)
-            s.heapId.update(from: heapId, count: capacity)
-            s.position.update(from: position, count: capacity)
-            s.keys.update(from: keys, count: capacity)
-            s.errors.update(from: errors, count: capacity)
-            s.slotOf.update(from: slotOf, count: capacity)
-            s.tKeys.update(from: tKeys, count: tableSize)
-            s.tId.update(from: tId, count: tableSize)
-            return s
-        }
-
-        deinit {
-            heapCount.deallocate(); heapId.deallocate(); position.deallocate()
-            keys.deallocate(); errors.deallocate(); slotOf.deallocate()
-            tKeys.deallocate(); tId.deallocate()
+        @inline(__always)
+        init(_ words: UnsafeMutablePointer<UInt64>, _ shape: Shape) {
+            let (k, t) = (shape.capacity, shape.tableSize)
+            let raw = UnsafeMutableRawPointer(words)
+            let doubles = raw.assumingMemoryBound(to: Double.self)
+            heapCount = doubles
+            errors = doubles + k
+            keys = words + 2 * k
+            tKeys = words + 3 * k
+            let ints = (raw + 8 * shape.int32Start).assumingMemoryBound(to: Int32.self)
+            heapId = ints
+            position = ints + k
+            slotOf = ints + 2 * k
+            tId = ints + 3 * k
+            tableSize = t
         }
 
         /// Count of id `id`.
@@ -200,6 +239,13 @@ public struct SpaceSavingSketch: Sendable {
         }
     }
 
+    /// Runs `body` on typed pointers to this sketch's arrays (reads; a mutation calls
+    /// `makeUnique()` first).
+    @inline(__always)
+    func withView<R>(_ body: (View) -> R) -> R {
+        storage.withUnsafeMutablePointerToElements { body(View($0, Shape(capacity: capacity, tableSize: mask &+ 1))) }
+    }
+
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
@@ -215,14 +261,14 @@ public struct SpaceSavingSketch: Sendable {
     /// The minimum counter once k keys are monitored, else 0: an unmonitored key's admitted mass
     /// is at most this, and `offer` rejects weights below it.
     /// - Complexity: O(1).
-    public var admissionThreshold: Double { count == capacity ? storage.heapCount[0] : 0 }
+    public var admissionThreshold: Double { count == capacity ? withView { $0.heapCount[0] } : 0 }
 
     /// Adds `weight` (≥ 0) to `key` unless `weight < admissionThreshold`, in which case the mass
     /// is only counted in M and R. Returns whether it was admitted.
     /// - Complexity: O(1) when rejected; O(log k) expected otherwise.
     @discardableResult
     public mutating func offer(_ key: UInt64, weight: Double) -> Bool {
-        if count == capacity && weight < storage.heapCount[0] {
+        if count == capacity && weight < withView({ $0.heapCount[0] }) {
             totalWeight += weight
             rejectedWeight += weight
             return false
@@ -247,7 +293,7 @@ public struct SpaceSavingSketch: Sendable {
         keys.withUnsafeBufferPointer { k in
             weights.withUnsafeBufferPointer { w in
                 for i in k.indices {
-                    if count == capacity && w[i] < storage.heapCount[0] {
+                    if count == capacity && w[i] < withView({ $0.heapCount[0] }) {
                         totalWeight += w[i]
                         rejectedWeight += w[i]
                     } else {
@@ -278,67 +324,72 @@ public struct SpaceSavingSketch: Sendable {
         totalWeight += weight
         let home = SketchHash.hash(key, seed: seed)
         makeUnique()
-        let s = storage, mask = self.mask
-        let n = count
-        // Look the key up.
-        var slot = Int(truncatingIfNeeded: home) & mask
-        while true {
-            let id = s.tId[slot]
-            if id < 0 { break }
-            if s.tKeys[slot] == key {
-                let i = Int(s.position[Int(id)])
-                s.heapCount[i] += weight
-                s.siftDown(i, n)
-                return
+        let (mask, seed, capacity, n) = (self.mask, self.seed, self.capacity, count)
+        let added = withView { s -> Bool in
+            // Look the key up.
+            var slot = Int(truncatingIfNeeded: home) & mask
+            while true {
+                let id = s.tId[slot]
+                if id < 0 { break }
+                if s.tKeys[slot] == key {
+                    let i = Int(s.position[Int(id)])
+                    s.heapCount[i] += weight
+                    s.siftDown(i, n)
+                    return false
+                }
+                slot = (slot &+ 1) & mask
             }
-            slot = (slot &+ 1) & mask
+            if n < capacity {
+                // `slot` is the empty slot that ended the probe; id n goes to heap position n.
+                s.keys[n] = key; s.errors[n] = 0
+                s.tKeys[slot] = key; s.tId[slot] = Int32(truncatingIfNeeded: n); s.slotOf[n] = Int32(truncatingIfNeeded: slot)
+                s.heapCount[n] = weight; s.heapId[n] = Int32(truncatingIfNeeded: n); s.position[n] = Int32(truncatingIfNeeded: n)
+                s.siftUp(n)
+                return true
+            }
+            // Replace the minimum counter (heap root) by the new key.
+            let id = Int(s.heapId[0])
+            s.removeFromTable(Int(s.slotOf[id]), mask: mask, seed: seed)
+            let m = s.heapCount[0]
+            s.errors[id] = m
+            s.keys[id] = key
+            s.heapCount[0] = m + weight
+            let free = s.freeSlot(for: home, mask: mask)
+            s.tKeys[free] = key; s.tId[free] = Int32(truncatingIfNeeded: id); s.slotOf[id] = Int32(truncatingIfNeeded: free)
+            s.siftDown(0, n)
+            return false
         }
-        if n < capacity {
-            // `slot` is the empty slot that ended the probe; id n goes to heap position n.
-            s.keys[n] = key; s.errors[n] = 0
-            s.tKeys[slot] = key; s.tId[slot] = Int32(truncatingIfNeeded: n); s.slotOf[n] = Int32(truncatingIfNeeded: slot)
-            s.heapCount[n] = weight; s.heapId[n] = Int32(truncatingIfNeeded: n); s.position[n] = Int32(truncatingIfNeeded: n)
-            count = n + 1
-            s.siftUp(n)
-            return
-        }
-        // Replace the minimum counter (heap root) by the new key.
-        let id = Int(s.heapId[0])
-        s.removeFromTable(Int(s.slotOf[id]), mask: mask, seed: seed)
-        let m = s.heapCount[0]
-        s.errors[id] = m
-        s.keys[id] = key
-        s.heapCount[0] = m + weight
-        let free = s.freeSlot(for: home, mask: mask)
-        s.tKeys[free] = key; s.tId[free] = Int32(truncatingIfNeeded: id); s.slotOf[id] = Int32(truncatingIfNeeded: free)
-        s.siftDown(0, n)
+        if added { count = n + 1 }
     }
 
     private func id(of key: UInt64) -> Int? {
+        let mask = self.mask
         var slot = Int(truncatingIfNeeded: SketchHash.hash(key, seed: seed)) & mask
-        while storage.tId[slot] >= 0 {
-            if storage.tKeys[slot] == key { return Int(storage.tId[slot]) }
-            slot = (slot + 1) & mask
+        return withView { s in
+            while s.tId[slot] >= 0 {
+                if s.tKeys[slot] == key { return Int(s.tId[slot]) }
+                slot = (slot + 1) & mask
+            }
+            return nil
         }
-        return nil
     }
 
     /// The key's counter, or 0 when it is not monitored.
     /// - Complexity: O(1) expected.
     public func estimate(of key: UInt64) -> Double {
-        id(of: key).map { storage.count(of: $0) } ?? 0
+        id(of: key).map { id in withView { $0.count(of: id) } } ?? 0
     }
 
     /// `count − error` for a monitored key, else 0 (deterministic).
     /// - Complexity: O(1) expected.
     public func lowerBound(of key: UInt64) -> Double {
-        id(of: key).map { storage.count(of: $0) - storage.errors[$0] } ?? 0
+        id(of: key).map { id in withView { $0.count(of: id) - $0.errors[id] } } ?? 0
     }
 
     /// `count + R` for a monitored key, else `admissionThreshold + R` (deterministic).
     /// - Complexity: O(1) expected.
     public func upperBound(of key: UInt64) -> Double {
-        (id(of: key).map { storage.count(of: $0) } ?? admissionThreshold) + rejectedWeight
+        (id(of: key).map { id in withView { $0.count(of: id) } } ?? admissionThreshold) + rejectedWeight
     }
 
     /// The widest interval any key can have: the largest error among monitored keys, or the
@@ -346,15 +397,19 @@ public struct SpaceSavingSketch: Sendable {
     /// - Complexity: O(k).
     public var maximumError: Double {
         var worst = admissionThreshold
-        for i in 0..<count { worst = max(worst, storage.errors[i]) }
+        withView { s in
+            for i in 0..<count { worst = max(worst, s.errors[i]) }
+        }
         return worst + rejectedWeight
     }
 
     /// Monitored entries in heap order.
     func heapEntries() -> [(key: UInt64, count: Double, error: Double)] {
-        (0..<count).map { i in
-            let id = Int(storage.heapId[i])
-            return (storage.keys[id], storage.heapCount[i], storage.errors[id])
+        withView { s in
+            (0..<count).map { i in
+                let id = Int(s.heapId[i])
+                return (s.keys[id], s.heapCount[i], s.errors[id])
+            }
         }
     }
 
@@ -391,9 +446,9 @@ public struct SpaceSavingSketch: Sendable {
         for e in heapEntries() {
             let lower = e.count - e.error
             if let o = other.id(of: e.key) {
-                let oc = other.storage.count(of: o)
+                let (oc, oe) = other.withView { ($0.count(of: o), $0.errors[o]) }
                 let c = e.count + oc
-                combined.append((e.key, c, c - (lower + oc - other.storage.errors[o])))
+                combined.append((e.key, c, c - (lower + oc - oe)))
             } else {
                 let c = e.count + minB
                 combined.append((e.key, c, c - lower))
@@ -415,14 +470,16 @@ public struct SpaceSavingSketch: Sendable {
     /// Appends an entry (id = heap position = count) and restores the heap (merge, deserialization).
     mutating func insertEntry(_ key: UInt64, count c: Double, error e: Double) {
         makeUnique()
-        let s = storage
-        let n = count
-        s.keys[n] = key; s.errors[n] = e
-        let slot = s.freeSlot(for: SketchHash.hash(key, seed: seed), mask: mask)
-        s.tKeys[slot] = key; s.tId[slot] = Int32(n); s.slotOf[n] = Int32(slot)
-        s.heapCount[n] = c; s.heapId[n] = Int32(n); s.position[n] = Int32(n)
+        let (n, mask, home) = (count, self.mask, SketchHash.hash(key, seed: seed))
+        precondition(n < capacity)
+        withView { s in
+            s.keys[n] = key; s.errors[n] = e
+            let slot = s.freeSlot(for: home, mask: mask)
+            s.tKeys[slot] = key; s.tId[slot] = Int32(n); s.slotOf[n] = Int32(slot)
+            s.heapCount[n] = c; s.heapId[n] = Int32(n); s.position[n] = Int32(n)
+            s.siftUp(n)
+        }
         count = n + 1
-        s.siftUp(n)
     }
 
     /// The envelope bytes; entries in heap order so a round trip restores the exact state.

@@ -37,7 +37,7 @@ public enum ColumnType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 /// The values of one column over a range of steps, row-major: `width` values per step.
 public enum ColumnData: Equatable, Sendable {
     case float32([Float])
-    /// binary16 bit patterns (convert with `Half.float(fromBits:)`).
+    /// binary16 bit patterns (widen with `Float(Float16(bitPattern:))`, exact; Swift's `Float16` exists on Linux x86-64 and arm64).
     case float16([UInt16])
     case int8(codes: [Int8], scale: Float)
     case int16(codes: [Int16], scale: Float)
@@ -161,7 +161,7 @@ public enum ColumnData: Equatable, Sendable {
     public func floatValues() -> [Float]? {
         switch self {
         case let .float32(v): v
-        case let .float16(v): v.map(Half.float(fromBits:))
+        case let .float16(v): v.map { Float(Float16(bitPattern: $0)) }   // exact widening
         case let .int8(v, s): v.map { Float($0) * s }
         case let .int16(v, s): v.map { Float($0) * s }
         case let .uint32(v): v.map { Float($0) }
@@ -177,25 +177,6 @@ public struct ColumnSlice: Equatable, Sendable {
     /// Values per step (0 for an empty chunk; the blob's length for a blob).
     public var width: Int
     public var data: ColumnData
-}
-
-/// IEEE 754 binary16 ↔ binary32, in software so it works on every platform.
-public enum Half {
-    /// Exact widening of a binary16 bit pattern.
-    /// - Complexity: O(1).
-    public static func float(fromBits h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exponent = Int((h >> 10) & 0x1f)
-        let mantissa = UInt32(h & 0x3ff)
-        if exponent == 0 {
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign != 0 ? -magnitude : magnitude
-        }
-        if exponent == 31 {
-            return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
-        }
-        return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
-    }
 }
 
 /// Runs a typed-throwing closure inside APIs that only rethrow untyped errors.

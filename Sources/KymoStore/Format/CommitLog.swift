@@ -105,9 +105,12 @@ enum CommitLog {
         return (records, base + at, .clean)
     }
 
-    /// Decodes a record's payload with a concrete cursor: opening a run parses one entry per
-    /// chunk, so this path avoids KymoCore's generic `ByteReader` (not specialized across
-    /// modules, it costs ~10 µs per entry; this costs well under 1 µs).
+    /// Decodes a record's payload with a concrete cursor that the compiler inlines: opening a
+    /// run parses one entry per chunk (17 fields). This is the one place KymoStore decodes bytes
+    /// without KymoCore's `ByteReader`: even through its concrete `readUInt32`/`readUInt64`, each
+    /// field is a call across modules (no `@inlinable` by house style), and `kymo-ratios store`'s
+    /// open + locate of 10,240 chunks took 2.9 ms that way against 2.3 ms with this cursor
+    /// (measured in one session).
     private static func decodePayload(_ bytes: UnsafeRawBufferPointer, file: String, base: Int) throws(StoreError) -> CommitRecord {
         var r = RecordCursor(bytes: bytes, file: file, base: base)
         let number = Int(try r.u64("commit number"))
