@@ -63,6 +63,7 @@ extension Executor {
                                  : "crossing between steps \(c.first) and \(last) (\(c.source)); contributions bounded over both ends")
                     window = window.lowerBound...last
                 } else {
+                    window = window.lowerBound...window.upperBound
                     notes.append("no certain crossing in steps \(window.lowerBound)..\(window.upperBound); earliest possible step \(c.first) (\(c.source))")
                 }
             } else {
@@ -215,7 +216,9 @@ extension Executor {
         let plan = Planner.plan(query: text, accuracy: accuracy, candidates: candidates, scale: scale)
         guard let chosen = plan.chosen else { return (plan, nil, nil) }
         let source = plan.candidates[chosen].source
-        let ends: [Int] = crossing.flatMap { c in c.last.map { $0 == c.first ? [$0] : [max(window.lowerBound, c.first), $0] } } ?? [window.upperBound]
+        // The window ends anywhere in `ends`: at the crossing when known, over its interval when bounded.
+        let ends: ClosedRange<Int> = crossing.map { c in max(window.lowerBound, min(c.first, c.last ?? window.upperBound))...(c.last ?? window.upperBound) }
+            ?? window.upperBound...window.upperBound
         switch source {
         case .exact:
             return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
@@ -232,48 +235,62 @@ extension Executor {
         }
     }
 
-    /// Unions the intervals computed for each possible window end.
-    static func union(_ perEnd: [[Int: SampleInterval]]) -> [(Int, SampleInterval)] {
+    /// Keeps, per sample, the union of its intervals over every possible window end: the crossing
+    /// may lie anywhere in `ends`, so the window's sum is any of the running sums there. A sample
+    /// that first appears after `ends.lowerBound` had sum exactly 0 at the earlier ends.
+    struct EndUnion {
+        let ends: ClosedRange<Int>
         var merged: [Int: SampleInterval] = [:]
-        for m in perEnd {
-            for (s, i) in m {
-                if var old = merged[s] {
-                    old.lower = min(old.lower, i.lower); old.upper = max(old.upper, i.upper)
-                    old.value = (old.value + i.value) / 2
-                    merged[s] = old
-                } else { merged[s] = i }
+
+        mutating func record(step t: Int, current: [Int: SampleInterval], changed: [Int]) {
+            guard ends.contains(t) else { return }
+            let keys = t == ends.lowerBound ? Array(current.keys) : changed
+            for s in keys {
+                guard let c = current[s] else { continue }
+                if let old = merged[s] {
+                    merged[s] = SampleInterval(value: c.value, lower: min(old.lower, c.lower), upper: max(old.upper, c.upper))
+                } else if t == ends.lowerBound {
+                    merged[s] = c
+                } else {
+                    merged[s] = SampleInterval(value: c.value, lower: min(0, c.lower), upper: max(0, c.upper))
+                }
             }
         }
-        return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+
+        var result: [(Int, SampleInterval)] {
+            merged.sorted { $0.key < $1.key }.map { s, i in
+                (s, ends.count == 1 ? i : SampleInterval(value: (i.lower + i.upper) / 2, lower: i.lower, upper: i.upper))
+            }
+        }
     }
 
-    func exactIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: [Int], absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
+    func exactIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
         let catalog = data.catalog
         let positions = ids.map { catalog.t1Index(of: $0)! }
-        var perEnd: [[Int: SampleInterval]] = []
-        var sums: [Int: Double] = [:]
-        let last = ends.max() ?? start
-        for t in start...max(start, last) {
+        var union = EndUnion(ends: ends)
+        var sums: [Int: SampleInterval] = [:]
+        for t in start...max(start, ends.upperBound) {
             guard let t1 = try data.t1(step: t) else { throw QueryError.invalid(location: nil, message: "T1 missing at step \(t)") }
             let batch = try data.samples(step: t).ids
             let b = batch.count
             for (s, sample) in batch.enumerated() {
                 var c: Double = 0
                 for p in positions { let x = Double(t1.contributions[p * b + s]); c += absolute ? abs(x) : x * orientation }
-                sums[sample, default: 0] += c
+                let v = (sums[sample]?.value ?? 0) + c
+                sums[sample] = SampleInterval(value: v, lower: v, upper: v)
             }
-            if ends.contains(t) { perEnd.append(sums.mapValues { SampleInterval(value: $0, lower: $0, upper: $0) }) }
+            union.record(step: t, current: sums, changed: batch)
         }
-        return Self.union(perEnd)
+        return union.result
     }
 
-    func sampledIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: [Int], absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
+    func sampledIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
         let wanted = Set(ids)
         var kept: [Int: Double] = [:]
         var slack: [Int: Double] = [:]
-        var perEnd: [[Int: SampleInterval]] = []
-        let last = ends.max() ?? start
-        for t in start...max(start, last) {
+        var union = EndUnion(ends: ends)
+        var current: [Int: SampleInterval] = [:]
+        for t in start...max(start, ends.upperBound) {
             guard let step = try data.contributionSample(step: t) else { throw QueryError.invalid(location: nil, message: "contribution sample missing at step \(t)") }
             let batch = try data.samples(step: t).ids
             var keptCount: [Int: Int] = [:]
@@ -285,21 +302,15 @@ extension Executor {
             // Every (sample, weight) pair of the step not kept has |c| < τ_t.
             for sample in batch {
                 slack[sample, default: 0] += Double(ids.count - (keptCount[sample] ?? 0)) * Double(step.tau)
-                if kept[sample] == nil { kept[sample] = 0 }
+                let v = kept[sample] ?? 0, e = slack[sample] ?? 0
+                // Widen by a relative margin for the Double sums of Float values.
+                let margin = 1e-6 * (abs(v) + e)
+                current[sample] = absolute ? SampleInterval(value: v + e / 2, lower: v - margin, upper: v + e + margin)
+                                           : SampleInterval(value: v, lower: v - e - margin, upper: v + e + margin)
             }
-            if ends.contains(t) {
-                var m: [Int: SampleInterval] = [:]
-                for (sample, v) in kept {
-                    let e = slack[sample] ?? 0
-                    // Widen by a relative ulp-scale margin for the Double sums of Float values.
-                    let margin = 1e-6 * (abs(v) + e)
-                    m[sample] = absolute ? SampleInterval(value: v + e / 2, lower: v - margin, upper: v + e + margin)
-                                         : SampleInterval(value: v, lower: v - e - margin, upper: v + e + margin)
-                }
-                perEnd.append(m)
-            }
+            union.record(step: t, current: current, changed: batch)
         }
-        return Self.union(perEnd)
+        return union.result
     }
 
     func massIntervals(_ ids: [Int], data: any RunData, window: ClosedRange<Int>, sketches: [NeuronMassSketches], countMin: Bool, absolute: Bool) throws -> [(Int, SampleInterval)] {

@@ -54,21 +54,10 @@ extension Executor {
             guard let chosen = plan.chosen, plan.candidates[chosen].source != .replay else {
                 return Self.replayNeeded(plan, columns: columns, why: "no recorded source counts |g| over \(of.map { QueryPrinter.selector($0.value) } ?? "the model") at T = \(theta) to the tolerance")
             }
-            let count = Double(catalog.layout.count)
-            var firstPossible: Int?, firstCertain: Int?
-            var atPossible: (Double, Double, Double)?
-            for t in window {
-                let f: (Double, Double, Double)
-                if plan.candidates[chosen].source == .exact, let k = exactIndex, let counts = try data.aboveCounts(step: t) {
-                    let x = Double(counts[k]) / count
-                    f = (x, x, x)
-                } else if let sketch = try data.gradientQuantiles(step: t) {
-                    let r = sketch.fractionAbove(strict)
-                    f = (r.estimate, r.lowerBound, r.upperBound)
-                } else { break }
-                if f.2 > p && firstPossible == nil { firstPossible = t; atPossible = f }
-                if f.1 > p { firstCertain = t; break }
-            }
+            let scan = try Self.fractionScan(data, window: window, theta: strict, exceeds: p,
+                                             exactThreshold: plan.candidates[chosen].source == .exact ? exactIndex : nil)
+            let firstPossible = scan.firstPossible, firstCertain = scan.firstCertain
+            let atPossible = scan.atPossible
             if let t = firstPossible, let f = atPossible {
                 eventStep = t
                 let fraction = "fraction \(NumberFormat.significant(f.0 * 100))% [\(NumberFormat.significant(f.1 * 100)), \(NumberFormat.significant(f.2 * 100))]%"
@@ -96,6 +85,38 @@ extension Executor {
             step -= 1
         }
         return Execution(answer: Answer(columns: columns, rows: rows, notes: notes), plans: [plan])
+    }
+
+    /// The result of scanning steps for the first one where the fraction of |g| > θ exceeds p.
+    struct FractionScan {
+        /// First step whose upper bound exceeds p (the event may be here), and its interval.
+        var firstPossible: Int?
+        var atPossible: (Double, Double, Double)?
+        /// First step whose lower bound exceeds p (the event has certainly happened by here).
+        var firstCertain: Int?
+    }
+
+    /// Scans `window` for the first step where the fraction of weights with |g| > θ exceeds p:
+    /// exact from `t0/above` when θ is record-time threshold `exactThreshold`, else bracketed by
+    /// the |g| sketch's deterministic bounds.
+    /// - Complexity: O(steps · buckets).
+    static func fractionScan(_ data: any RunData, window: ClosedRange<Int>, theta: Float, exceeds p: Double,
+                             exactThreshold: Int?) throws -> FractionScan {
+        let count = Double(data.catalog.layout.count)
+        var scan = FractionScan()
+        for t in window {
+            let f: (Double, Double, Double)
+            if let k = exactThreshold, let counts = try data.aboveCounts(step: t) {
+                let x = Double(counts[k]) / count
+                f = (x, x, x)
+            } else if let sketch = try data.gradientQuantiles(step: t) {
+                let r = sketch.fractionAbove(theta)
+                f = (r.estimate, r.lowerBound, r.upperBound)
+            } else { break }
+            if f.2 > p && scan.firstPossible == nil { scan.firstPossible = t; scan.atPossible = f }
+            if f.1 > p { scan.firstCertain = t; break }
+        }
+        return scan
     }
 
     /// The widest fraction interval the |g| sketch gives at θ over the window (its expected error).

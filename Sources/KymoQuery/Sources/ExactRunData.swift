@@ -9,8 +9,9 @@ import KymoSketches
 /// trajectories, the contribution sample, the per-neuron Space-Saving and count-min, checkpoints),
 /// and it also holds the ground truth the bound-coverage tests compare against (`truth…`).
 ///
+/// Immutable once built (hence `@unchecked Sendable`: tests share one).
 /// Feasible for small models only: memory is O(steps·(P + B·Σ(in+out))) floats.
-package final class ExactRunData: RunData {
+package final class ExactRunData: RunData, @unchecked Sendable {
     /// How the simulated tiers are sized.
     package struct Options: Sendable {
         /// Fraction of weights in T1 (chosen by XXH3 of the id).
