@@ -205,7 +205,12 @@ extension Executor {
         let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? Double(ids.count) * massSketches.reduce(0) { acc, m in
             acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
         } : nil
-        let cmError: Double? = haveMass && massSketches.allSatisfy({ $0.countMin != nil }) ? ssError.map { $0 } ?? .infinity : nil
+        // Count-min: the largest (over-)estimate among the window's samples.
+        var cmError: Double?
+        if haveMass && massSketches.allSatisfy({ $0.countMin != nil }) {
+            cmError = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: true)
+                .reduce(0) { max($0, $1.1.upper) }
+        }
         candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "per-neuron mass: whole epochs only",
                                     expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false))
         candidates.append(Candidate(source: .sketch("count-min"), detail: haveMass ? "(sample, neuron) mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "(sample, neuron) mass: whole epochs only",
