@@ -58,12 +58,14 @@ package final class ExactRunData: RunData, @unchecked Sendable {
     /// weightsAfter[t] = weights after step t; [0] the initial weights.
     var weightsAfter: [[Float]] = []
     var probes: [(step: Int, loss: Float, accuracy: Float)] = []
+    /// optimizerState[t] = the optimizer's state vectors after step t ([0]: zeros).
+    var optimizerState: [[[Float]]] = []
 
     // Simulated tiers.
     var sums: [EpochSums] = []
     var quantiles: [MagnitudeQuantiles] = []
     var above: [[UInt32]] = []
-    var trajectoryRows: [TrajectoryStep] = []
+    var trajectoryRows: [TrajectoryRow] = []
     var samples: [ContributionSampleStep] = []
     var masses: [NeuronMassSketches] = []
 
@@ -104,6 +106,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
         updates = recorder.updates
         gradients = recorder.gradients
         weightsAfter += recorder.after
+        optimizerState = [[[Float]](repeating: [Float](repeating: 0, count: layout.count), count: config.optimizer.kind.slotCount)] + recorder.state
         buildTiers()
     }
 
@@ -123,6 +126,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
         var updates: [[Float]] = []
         var gradients: [[Float]] = []
         var after: [[Float]] = []
+        var state: [[[Float]]] = []
 
         func observe(_ trace: StepTrace) {
             let s = trace.summary
@@ -136,6 +140,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
             updates.append(Array(trace.update))
             gradients.append(Array(trace.gradient))
             after.append(Array(trace.parametersAfter))
+            state.append(trace.optimizerState.map { Array($0) })
         }
     }
 
@@ -197,7 +202,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
             trajectory.append(weightsAfter[t])
             trajectorySteps.append(t)
         }
-        trajectoryRows = trajectory.decoded()
+        trajectoryRows = trajectory.decoded().map { TrajectoryRow(values: $0.values, bounds: $0.bounds) }
         catalog.trajectorySteps = trajectorySteps
         // Contribution sample: each (sample, parameter) kept with probability min(1, |c|/τ).
         let root = CounterRNG(key: options.sketchSeed)
@@ -288,7 +293,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
 
     package func gradientQuantiles(step: Int) throws -> MagnitudeQuantiles? { quantiles[step - 1] }
 
-    package func trajectory(index: Int) throws -> TrajectoryStep? {
+    package func trajectory(index: Int) throws -> TrajectoryRow? {
         trajectoryRows.indices.contains(index) ? trajectoryRows[index] : nil
     }
 

@@ -100,6 +100,17 @@ package struct EpochSums: Sendable, Equatable {
     package var maxAbs: [Float]
 }
 
+/// One decoded trajectory row: ŵ for every parameter and a bound b with |ŵ − w| ≤ b.
+package struct TrajectoryRow: Sendable, Equatable {
+    package var values: [Float]
+    package var bounds: [Float]
+
+    package init(values: [Float], bounds: [Float]) {
+        self.values = values
+        self.bounds = bounds
+    }
+}
+
 /// One step of T1: the sampled weights' values, updates and per-sample contributions.
 package struct T1Step: Sendable, Equatable {
     /// w_{t−1} per T1 weight (order of `t1Ids`).
@@ -169,7 +180,7 @@ package protocol RunData: AnyObject {
     /// The |g| quantile sketch of `step`.
     func gradientQuantiles(step: Int) throws -> MagnitudeQuantiles?
     /// The decoded trajectory row recorded after step `catalog.trajectorySteps[index]`.
-    func trajectory(index: Int) throws -> TrajectoryStep?
+    func trajectory(index: Int) throws -> TrajectoryRow?
     /// The contribution sample of `step`.
     func contributionSample(step: Int) throws -> ContributionSampleStep?
     /// The per-neuron mass sketches of epoch `e`.
