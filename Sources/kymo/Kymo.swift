@@ -9,7 +9,7 @@ struct Kymo: AsyncParsableCommand {
         version: KymoVersion.string,
         subcommands: [
             TrainCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
-            VersionCommand.self, StoreCrashWriterCommand.self,
+            VersionCommand.self, StoreCrashWriterCommand.self, QueryCommand.self,
         ]
     )
 }
