@@ -12,6 +12,8 @@ package final class StoreRunData: RunData {
     /// Decoded trajectory cursor: row index and ŵ after it (closed-loop deltas decode in order).
     var trajectoryCursor: (index: Int, values: [Float])?
     var probeRows: [(step: Int, loss: Float, accuracy: Float)]?
+    /// The last |g| sketch read (planning and execution read the same first step).
+    var quantileCache: (step: Int, sketch: MagnitudeQuantiles?)?
 
     /// - Throws: `QueryError.invalid` when the manifest lacks what the executor needs.
     /// - Complexity: O(manifest + index).
@@ -128,7 +130,10 @@ package final class StoreRunData: RunData {
     }
 
     package func gradientQuantiles(step t: Int) throws -> MagnitudeQuantiles? {
-        try blob(StoreColumns.gradientQuantiles, row: t - 1).map { try MagnitudeQuantiles(deserializing: $0) }
+        if let cached = quantileCache, cached.step == t { return cached.sketch }
+        let sketch = try blob(StoreColumns.gradientQuantiles, row: t - 1).map { try MagnitudeQuantiles(deserializing: $0) }
+        quantileCache = (t, sketch)
+        return sketch
     }
 
     package func trajectory(index: Int) throws -> TrajectoryRow? {
