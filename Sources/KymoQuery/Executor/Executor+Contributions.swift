@@ -228,7 +228,21 @@ extension Executor {
         case .exact:
             return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
         case .sketch("contribution-sample"):
-            return (plan, try sampledIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), source)
+            var intervals = try sampledIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation)
+            if haveMass, massSketches.allSatisfy({ $0.countMin != nil }) {
+                // Both bounds hold, so their intersection does: the count-min mass bound
+                // tightens the samples whose pairs were mostly not kept.
+                let mass = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute)
+                var bound: [Int: SampleInterval] = [:]
+                for (s, i) in mass { bound[s] = i }
+                intervals = intervals.map { s, i in
+                    guard let m = bound[s] else { return (s, i) }
+                    let lower = max(i.lower, m.lower), upper = min(i.upper, m.upper)
+                    guard lower <= upper else { return (s, i) }
+                    return (s, SampleInterval(value: min(max(i.value, lower), upper), lower: lower, upper: upper))
+                }
+            }
+            return (plan, intervals, source)
         case .sketch("space-saving"), .sketch("count-min"):
             return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: source == .sketch("count-min"), absolute: absolute), source)
         case .replay:
