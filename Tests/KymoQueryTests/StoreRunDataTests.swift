@@ -74,4 +74,29 @@ import Testing
             #expect(try store.checkpointWeights(step: 3) == nil)
         }
     }
+
+    @Test func rowsOfMultiStepChunksAreSlicedFromOneDecode() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        let config = [StoreColumns.Key.layers: "4,3,2", StoreColumns.Key.batchSize: "2", StoreColumns.Key.samples: "8",
+                      StoreColumns.Key.epochs: "2"]
+        let writer = try lab.createRun("m", manifest: RunManifest(config: config, modelSpec: "4,3,2"))
+        let ids = (0..<20).map { UInt32($0 * 3 % 8) }
+        let losses = (0..<20).map { Float($0) / 4 }
+        try writer.append(column: StoreColumns.order, steps: 0..<10, .uint32(ids))
+        try writer.append(column: StoreColumns.sampleLoss, steps: 0..<10, .float32(losses))
+        try writer.append(column: StoreColumns.sampleGradientNorm, steps: 0..<10, .float32(losses))
+        try writer.append(column: StoreColumns.sampleCorrect, steps: 0..<10, .int8(codes: (0..<20).map { Int8($0 % 2) }, scale: 1))
+        try writer.commit(through: 9)
+        let data = try StoreRunData(reader: try lab.openRun("m"))
+        #expect(data.catalog.steps == 10 && data.catalog.stepsPerEpoch == 4)
+        for t in 1...10 {
+            let s = try data.samples(step: t)
+            #expect(s.ids == ids[(2 * t - 2)..<(2 * t)].map(Int.init))
+            #expect(s.loss == Array(losses[(2 * t - 2)..<(2 * t)]))
+            #expect(s.correct == [0, 1])
+        }
+        #expect(try data.t1(step: 1) == nil)
+        #expect(try data.gradientQuantiles(step: 1) == nil)
+    }
 }

@@ -14,6 +14,8 @@ package final class StoreRunData: RunData {
     var probeRows: [(step: Int, loss: Float, accuracy: Float)]?
     /// The last |g| sketch read (planning and execution read the same first step).
     var quantileCache: (step: Int, sketch: MagnitudeQuantiles?)?
+    /// The last chunk decoded per column (lookup only, never iterated).
+    var chunkCache: [String: (info: ChunkInfo, data: ColumnData)] = [:]
 
     /// - Throws: `QueryError.invalid` when the manifest lacks what the executor needs.
     /// - Complexity: O(manifest + index).
@@ -63,13 +65,38 @@ package final class StoreRunData: RunData {
         return grew
     }
 
+    /// Row `row` of `column`, from the last chunk decoded for that column when it holds the row
+    /// (recorders write many steps per chunk; reading step by step must not decode a chunk per step).
+    /// Blob chunks come whole. nil when the row is not stored.
+    /// - Complexity: O(1) for a cached chunk, else O(chunk size).
+    func rowData(_ column: String, row: Int) throws -> ColumnData? {
+        if let cached = chunkCache[column], cached.info.steps.contains(row) { return Self.row(cached.data, of: cached.info, row) }
+        guard let info = reader.locate(column: column, steps: row..<(row + 1)).first, info.steps.contains(row) else { return nil }
+        let data = try reader.readChunk(info)
+        chunkCache[column] = (info, data)
+        return Self.row(data, of: info, row)
+    }
+
+    static func row(_ data: ColumnData, of info: ChunkInfo, _ row: Int) -> ColumnData {
+        let width = info.width
+        let lo = (row - info.steps.lowerBound) * width, hi = lo + width
+        switch data {
+        case .float32(let v): return .float32(Array(v[min(lo, v.count)..<min(hi, v.count)]))
+        case .float16(let v): return .float16(Array(v[min(lo, v.count)..<min(hi, v.count)]))
+        case .int8(let v, let scale): return .int8(codes: Array(v[min(lo, v.count)..<min(hi, v.count)]), scale: scale)
+        case .int16(let v, let scale): return .int16(codes: Array(v[min(lo, v.count)..<min(hi, v.count)]), scale: scale)
+        case .uint32(let v): return .uint32(Array(v[min(lo, v.count)..<min(hi, v.count)]))
+        case .int32(let v): return .int32(Array(v[min(lo, v.count)..<min(hi, v.count)]))
+        case .blob: return data
+        }
+    }
+
     func floats(_ column: String, step t: Int) throws -> [Float] {
-        try reader.read(column: column, steps: (t - 1)..<t).floatValues() ?? []
+        try rowData(column, row: t - 1)?.floatValues() ?? []
     }
 
     func blob(_ column: String, row: Int) throws -> [UInt8]? {
-        guard reader.chunks(column: column).contains(where: { $0.steps.contains(row) }) else { return nil }
-        guard case .blob(let bytes) = try reader.read(column: column, steps: row..<(row + 1)) else { return nil }
+        guard case .blob(let bytes)? = try rowData(column, row: row) else { return nil }
         return bytes
     }
 
@@ -96,13 +123,13 @@ package final class StoreRunData: RunData {
     }
 
     package func samples(step t: Int) throws -> SampleStats {
-        guard case .uint32(let ids) = try reader.read(column: StoreColumns.order, steps: (t - 1)..<t) else {
+        guard case .uint32(let ids)? = try rowData(StoreColumns.order, row: t - 1) else {
             throw QueryError.invalid(location: nil, message: "\(StoreColumns.order) is not U32")
         }
         let correct: [UInt8]
-        switch try reader.read(column: StoreColumns.sampleCorrect, steps: (t - 1)..<t) {
-        case .int8(let codes, _): correct = codes.map { UInt8(bitPattern: $0) }
-        case .blob(let bytes): correct = bytes
+        switch try rowData(StoreColumns.sampleCorrect, row: t - 1) {
+        case .int8(let codes, _)?: correct = codes.map { UInt8(bitPattern: $0) }
+        case .blob(let bytes)?: correct = bytes
         default: correct = []
         }
         return SampleStats(ids: ids.map(Int.init), loss: try floats(StoreColumns.sampleLoss, step: t), correct: correct,
@@ -119,13 +146,13 @@ package final class StoreRunData: RunData {
     }
 
     package func t1(step t: Int) throws -> T1Step? {
-        guard !catalog.t1Ids.isEmpty, reader.columns().contains(StoreColumns.t1Value) else { return nil }
+        guard !catalog.t1Ids.isEmpty, !reader.chunks(column: StoreColumns.t1Value).isEmpty else { return nil }
         return T1Step(value: try floats(StoreColumns.t1Value, step: t), update: try floats(StoreColumns.t1Update, step: t),
                       contributions: try floats(StoreColumns.t1Contributions, step: t))
     }
 
     package func aboveCounts(step t: Int) throws -> [UInt32]? {
-        guard reader.columns().contains(StoreColumns.above), case .uint32(let v) = try reader.read(column: StoreColumns.above, steps: (t - 1)..<t) else { return nil }
+        guard case .uint32(let v)? = try rowData(StoreColumns.above, row: t - 1) else { return nil }
         return v
     }
 
@@ -150,9 +177,9 @@ package final class StoreRunData: RunData {
         while cursor.index < index {
             let row = catalog.trajectorySteps[cursor.index + 1] - 1
             let codes: [Float]
-            switch try reader.read(column: StoreColumns.trajectory, steps: row..<(row + 1)) {
-            case .int8(let c, _): codes = c.map { Float($0) }
-            case .int16(let c, _): codes = c.map { Float($0) }
+            switch try rowData(StoreColumns.trajectory, row: row) {
+            case .int8(let c, _)?: codes = c.map { Float($0) }
+            case .int16(let c, _)?: codes = c.map { Float($0) }
             default: throw QueryError.invalid(location: nil, message: "\(StoreColumns.trajectory) holds neither I8 nor I16 codes")
             }
             for i in 0..<min(codes.count, layout.count) { cursor.values[i] = cursor.values[i] + codes[i] * q[i] }
