@@ -155,3 +155,18 @@ final class RetrainingReplay: ReplayProvider {
         #expect(throws: QueryError.self) { try execute("TOP 3 SAMPLES BY CONTRIBUTION FOR WEIGHT fc1[0,99]") }
     }
 }
+
+@Suite struct ExplainTextTests {
+    @Test func explainShowsEverySourceAndTheChoice() throws {
+        let execution = try Executor(runs: ExactRunFixture.runs).execute(try Parser.parse("LAST 8 SAMPLES BEFORE FRACTION ABS GRADIENT > 0.001 EXCEEDS 10% WITHIN 1%"))
+        let text = try #require(execution.plans.first).explained()
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "query: LAST 8 SAMPLES BEFORE FRACTION ABS GRADIENT > 0.001 EXCEEDS 10% WITHIN 1%")
+        #expect(lines[1] == "tolerance: ±1% relative")
+        #expect(lines[2] == "sources considered:")
+        #expect(lines[5].hasPrefix("  *  exact ") && lines[5].contains("t0/above at θ = 0.001") && lines[5].hasSuffix("yes"))
+        #expect(lines[6].hasPrefix("     sketch:ddsketch ") && lines[6].contains("|g| sketch per step"))
+        #expect(lines[7].hasPrefix("     replay ") && lines[7].contains("(not available yet)"))
+        #expect(lines[8] == "chosen: exact (cheapest source whose bound meets the tolerance)")
+    }
+}

@@ -57,6 +57,10 @@ extension Executor {
             let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data)
             if !absolute { orientation = w0 < 0 ? 1 : -1 }
             crossing = c
+            let rows = data.catalog.trajectorySteps
+            if !catalog.isT1(id), zip(rows, rows.dropFirst()).contains(where: { $1 - $0 > 1 }) {
+                notes.append("trajectory rows are not every step: a crossing that reverts between two rows is not seen")
+            }
             if let c {
                 if let last = c.last {
                     notes.append(last == c.first ? "crossing at step \(last) (\(c.source))"
