@@ -183,8 +183,8 @@ extension Executor {
         var sampleError: Double?
         var sampleTaus: [Float] = []
         for t in window {
-            guard let s = try data.contributionSample(step: t) else { sampleTaus = []; break }
-            sampleTaus.append(s.tau)
+            guard let tau = try data.contributionThreshold(step: t) else { sampleTaus = []; break }
+            sampleTaus.append(tau)
         }
         if sampleTaus.count == window.count, !sampleTaus.isEmpty {
             // A sample appears once per epoch: its bound is |ids| × τ of each of its steps.
@@ -294,7 +294,7 @@ extension Executor {
         var sums: [Int: SampleInterval] = [:]
         for t in start...max(start, ends.upperBound) {
             guard let t1 = try data.t1(step: t) else { throw QueryError.invalid(location: nil, message: "T1 missing at step \(t)") }
-            let batch = try data.samples(step: t).ids
+            let batch = try data.batch(step: t)
             let b = batch.count
             for (s, sample) in batch.enumerated() {
                 var c: Double = 0
@@ -315,7 +315,7 @@ extension Executor {
         var current: [Int: SampleInterval] = [:]
         for t in start...max(start, ends.upperBound) {
             guard let step = try data.contributionSample(step: t) else { throw QueryError.invalid(location: nil, message: "contribution sample missing at step \(t)") }
-            let batch = try data.samples(step: t).ids
+            let batch = try data.batch(step: t)
             var keptCount: [Int: Int] = [:]
             for tuple in step.tuples where wanted.contains(tuple.weight) {
                 let x = Double(tuple.contribution)
@@ -340,7 +340,7 @@ extension Executor {
         let layout = data.catalog.layout
         let neurons = ids.map { Self.neuron(of: $0, layout) }
         var samples = Set<Int>()
-        for t in window { for s in try data.samples(step: t).ids { samples.insert(s) } }
+        for t in window { for s in try data.batch(step: t) { samples.insert(s) } }
         var result: [(Int, SampleInterval)] = []
         for sample in samples.sorted() {
             var bound: Double = 0

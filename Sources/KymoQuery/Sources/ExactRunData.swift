@@ -274,6 +274,8 @@ package final class ExactRunData: RunData, @unchecked Sendable {
 
     package func samples(step: Int) throws -> SampleStats { sampleStats[step - 1] }
 
+    package func batch(step: Int) throws -> [Int] { sampleStats[step - 1].ids }
+
     package func label(ofSample id: Int) -> Int? { labels.indices.contains(id) ? Int(labels[id]) : nil }
 
     package func epochSums(epoch e: Int) throws -> EpochSums? { sums.indices.contains(e - 1) ? sums[e - 1] : nil }
@@ -298,6 +300,8 @@ package final class ExactRunData: RunData, @unchecked Sendable {
     }
 
     package func contributionSample(step: Int) throws -> ContributionSampleStep? { samples[step - 1] }
+
+    package func contributionThreshold(step: Int) throws -> Float? { samples[step - 1].tau }
 
     package func neuronMass(epoch e: Int) throws -> NeuronMassSketches? { masses.indices.contains(e - 1) ? masses[e - 1] : nil }
 

@@ -169,6 +169,9 @@ package protocol RunData: AnyObject {
     func probe(atOrBefore step: Int) throws -> (step: Int, loss: Float, accuracy: Float)?
     /// Per-sample values of `step` (batch order, ids).
     func samples(step: Int) throws -> SampleStats
+    /// The data-set ids of `step`'s batch, in batch order (the data order) — `samples(step:).ids`
+    /// without reading the per-sample values.
+    func batch(step: Int) throws -> [Int]
     /// The label of data-set sample `id`, when the data set is at hand.
     func label(ofSample id: Int) -> Int?
     /// The exact per-weight sums of epoch `e` (complete epochs only).
@@ -183,6 +186,8 @@ package protocol RunData: AnyObject {
     func trajectory(index: Int) throws -> TrajectoryRow?
     /// The contribution sample of `step`.
     func contributionSample(step: Int) throws -> ContributionSampleStep?
+    /// τ_t of the contribution sample at `step` (what planning needs, without the tuples).
+    func contributionThreshold(step: Int) throws -> Float?
     /// The per-neuron mass sketches of epoch `e`.
     func neuronMass(epoch e: Int) throws -> NeuronMassSketches?
     /// Exact weights after `step` when `step` is in `catalog.checkpointSteps`.

@@ -122,17 +122,22 @@ package final class StoreRunData: RunData {
         return probeRows?.last { $0.step <= step }
     }
 
-    package func samples(step t: Int) throws -> SampleStats {
+    package func batch(step t: Int) throws -> [Int] {
         guard case .uint32(let ids)? = try rowData(StoreColumns.order, row: t - 1) else {
-            throw QueryError.invalid(location: nil, message: "\(StoreColumns.order) is not U32")
+            throw QueryError.invalid(location: nil, message: "\(StoreColumns.order) at step \(t): missing or not U32")
         }
+        return ids.map(Int.init)
+    }
+
+    package func samples(step t: Int) throws -> SampleStats {
+        let ids = try batch(step: t)
         let correct: [UInt8]
         switch try rowData(StoreColumns.sampleCorrect, row: t - 1) {
         case .int8(let codes, _)?: correct = codes.map { UInt8(bitPattern: $0) }
         case .blob(let bytes)?: correct = bytes
         default: correct = []
         }
-        return SampleStats(ids: ids.map(Int.init), loss: try floats(StoreColumns.sampleLoss, step: t), correct: correct,
+        return SampleStats(ids: ids, loss: try floats(StoreColumns.sampleLoss, step: t), correct: correct,
                            gradientNorm: try floats(StoreColumns.sampleGradientNorm, step: t))
     }
 
@@ -200,6 +205,10 @@ package final class StoreRunData: RunData {
                                             contribution: try r.readFloat("contribution"), uniform: try r.readDouble("uniform")))
         }
         return ContributionSampleStep(tuples: tuples, tau: try floats(StoreColumns.contributionTau, step: t).first ?? .infinity)
+    }
+
+    package func contributionThreshold(step t: Int) throws -> Float? {
+        try rowData(StoreColumns.contributionTau, row: t - 1)?.floatValues()?.first
     }
 
     package func neuronMass(epoch e: Int) throws -> NeuronMassSketches? {
