@@ -170,3 +170,18 @@ final class RetrainingReplay: ReplayProvider {
         #expect(lines[8] == "chosen: exact (cheapest source whose bound meets the tolerance)")
     }
 }
+
+@Suite struct SelectOverSamplesTests {
+    @Test func countAndMeanOverSamplesMatchTheLog() throws {
+        let run = ExactRunFixture.a
+        let answer = try Executor(runs: ExactRunFixture.runs).execute(try Parser.parse(
+            "SELECT COUNT SAMPLES, MEAN LOSS WHERE LOSS > 1 AND NOT CORRECT = 1 IN EPOCH 2")).answer
+        var count = 0, sum = 0.0
+        for t in run.catalog.steps(ofEpoch: 2) {
+            let s = try run.samples(step: t)
+            for i in s.ids.indices where s.loss[i] > 1 && s.correct[i] != 1 { count += 1; sum += Double(s.loss[i]) }
+        }
+        #expect(count > 0)
+        #expect(answer.rows == [[.estimate(.exact(Double(count))), .estimate(.exact(sum / Double(count)))]])
+    }
+}

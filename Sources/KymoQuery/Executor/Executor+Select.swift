@@ -15,6 +15,9 @@ extension Executor {
         if case .weights(let selector)? = q.target, q.measures.allSatisfy({ [.value, .absValue].contains($0.value.quantity) }) {
             return try selectValues(q, selector: selector, data: data, text: text)
         }
+        let perSample = q.clauses.over == .sample || q.measures.contains { if case .count(.sample) = $0.value { return true } else { return false } }
+            || (q.clauses.filter.map(Self.mentionsSampleQuantity) ?? false)
+        if perSample { return try selectOverSamples(q, data: data, text: text) }
         let window = try self.window(q.clauses.span?.value, catalog)
         let scalars = try data.scalars(steps: window)
         func value(_ quantity: Quantity?, _ s: StepScalars, _ m: Located<Measure>) throws -> Double {
@@ -132,5 +135,100 @@ extension Executor {
             }
         }
         return Execution(answer: Answer(columns: columns, rows: rows, notes: ["values after each step"]), plans: [plan])
+    }
+
+    /// Whether a WHERE clause looks at per-sample values (then SELECT aggregates over samples).
+    static func mentionsSampleQuantity(_ p: Predicate) -> Bool {
+        switch p {
+        case .not(let q): return mentionsSampleQuantity(q)
+        case .and(let a, let b), .or(let a, let b): return mentionsSampleQuantity(a) || mentionsSampleQuantity(b)
+        case .comparison(let c): return [.loss, .correct, .label, .sample, .gradientNorm].contains(c.quantity)
+        }
+    }
+
+    /// One sample's appearance in a batch, with what the run log records about it.
+    struct Occurrence {
+        var sample: Int, label: Int?, loss: Float, correct: UInt8, gradientNorm: Float, step: Int, epoch: Int
+
+        func value(_ q: Quantity) -> Double? {
+            switch q {
+            case .loss: return Double(loss)
+            case .correct: return Double(correct)
+            case .gradientNorm: return Double(gradientNorm)
+            case .sample: return Double(sample)
+            case .label: return label.map(Double.init)
+            case .step: return Double(step)
+            case .epoch: return Double(epoch)
+            default: return nil
+            }
+        }
+
+        func holds(_ p: Predicate) throws -> Bool {
+            switch p {
+            case .not(let q): return try !holds(q)
+            case .and(let a, let b): return try holds(a) && holds(b)
+            case .or(let a, let b): return try holds(a) || holds(b)
+            case .comparison(let c):
+                guard let x = value(c.quantity) else {
+                    throw QueryError.invalid(location: c.range, message: c.quantity == .label
+                        ? "LABEL is not known: the data set is not at hand"
+                        : "samples are filtered by LOSS, CORRECT, GRADIENT NORM, LABEL, SAMPLE, STEP or EPOCH; not \(c.quantity.spelling)")
+                }
+                return Executor.compareValues(x, c.op, c.value.fraction)
+            }
+        }
+    }
+
+    /// SELECT over sample appearances (exact, T0 per-sample values): COUNT SAMPLES and
+    /// SUM/MEAN/MIN/MAX of LOSS, CORRECT, GRADIENT NORM, per step, per epoch or over the window.
+    func selectOverSamples(_ q: Select, data: any RunData, text: String) throws -> Execution {
+        let catalog = data.catalog
+        let window = try self.window(q.clauses.span?.value, catalog)
+        guard q.clauses.per == nil || q.clauses.per == .step || q.clauses.per == .epoch else {
+            throw QueryError.invalid(location: q.clauses.locations[.per], message: "aggregates over samples go PER STEP, PER EPOCH or over the whole window")
+        }
+        for m in q.measures {
+            switch m.value {
+            case .count(.sample): continue
+            case .quantity(let x), .aggregate(_, let x):
+                if [.loss, .correct, .gradientNorm].contains(x) { continue }
+            default: break
+            }
+            throw QueryError.invalid(location: m.range, message: "over samples, SELECT takes COUNT SAMPLES or an aggregate of LOSS, CORRECT or GRADIENT NORM")
+        }
+        var groups: [(key: Int, values: [[Double]])] = []
+        for t in window {
+            let key = q.clauses.per == .step ? t : q.clauses.per == .epoch ? catalog.epoch(ofStep: t) : 0
+            if groups.last?.key != key { groups.append((key, Array(repeating: [], count: q.measures.count))) }
+            let s = try data.samples(step: t)
+            for i in s.ids.indices {
+                let o = Occurrence(sample: s.ids[i], label: data.label(ofSample: s.ids[i]), loss: s.loss[i],
+                                   correct: i < s.correct.count ? s.correct[i] : 0, gradientNorm: i < s.gradientNorm.count ? s.gradientNorm[i] : 0,
+                                   step: t, epoch: catalog.epoch(ofStep: t))
+                if let filter = q.clauses.filter, try !o.holds(filter) { continue }
+                for (j, m) in q.measures.enumerated() { groups[groups.count - 1].values[j].append(m.value.quantity.flatMap(o.value) ?? 1) }
+            }
+        }
+        var columns: [Column] = []
+        if let per = q.clauses.per { columns.append(Column(per.rawValue.lowercased(), .integer)) }
+        for m in q.measures { columns.append(Column(QueryPrinter.measure(m.value).lowercased(), .estimate)) }
+        let rows: [[Cell]] = groups.map { g in
+            (q.clauses.per == nil ? [] : [Cell.integer(g.key)]) + zip(q.measures, g.values).map { m, xs in
+                let x: Double
+                switch m.value {
+                case .count: x = Double(xs.count)
+                case .aggregate(.sum, _): x = xs.reduce(0, +)
+                case .aggregate(.min, _): x = xs.min() ?? .nan
+                case .aggregate(.max, _): x = xs.max() ?? .nan
+                default: x = xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count)
+                }
+                return x.isNaN ? Cell.missing : .estimate(.exact(x))
+            }
+        }
+        let plan = Plan(query: text, accuracy: q.clauses.accuracy, candidates: [
+            Candidate(source: .exact, detail: "T0 per-sample values, steps \(window.lowerBound)..\(window.upperBound)", expectedError: .absolute(0),
+                      cost: Self.readCost(bytes: window.count * catalog.batchSize * 13), meetsTolerance: true),
+        ], chosen: 0, reason: "exact from the run log")
+        return Execution(answer: Answer(columns: columns, rows: rows), plans: [plan])
     }
 }
