@@ -183,3 +183,52 @@ import Testing
         #expect(crossingsSeen >= 5)
     }
 }
+
+/// The same coverage under Adam, whose contribution scale is per parameter (the mass sketches use
+/// the row's largest |k|), with trajectory rows every 4 steps.
+@Suite struct AdamBoundCoverageTests {
+    let run = ExactRunFixture.adam
+    var executor: Executor { Executor(runs: RunSet(runs: [("adam", ExactRunFixture.adam)])) }
+
+    @Test func contributionIntervalsCoverTruth() throws {
+        var checked = 0
+        for id in stride(from: 0, to: run.catalog.layout.count, by: 11) {
+            for e in 1...run.catalog.completeEpochs {
+                let window = run.catalog.steps(ofEpoch: e)
+                for absolute in [false, true] {
+                    let truth = ExactRunFixture.truthSums(run, ids: [id], steps: window, absolute: absolute)
+                    let masses = try [try #require(try run.neuronMass(epoch: e))]
+                    let sources = [
+                        try executor.sampledIntervals([id], data: run, from: window.lowerBound, ends: window.upperBound...window.upperBound, absolute: absolute, orientation: 1),
+                        try executor.massIntervals([id], data: run, window: window, sketches: masses, countMin: false, absolute: absolute),
+                        try executor.massIntervals([id], data: run, window: window, sketches: masses, countMin: true, absolute: absolute),
+                    ]
+                    for intervals in sources {
+                        for (sample, i) in intervals {
+                            let x = try #require(truth[sample])
+                            #expect(i.lower <= x && x <= i.upper, "w=\(id) e=\(e) s=\(sample)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 5_000)
+    }
+
+    @Test func valuesBetweenTrajectoryRowsNeedAnotherSource() throws {
+        let nonT1 = (0..<run.catalog.layout.count).first { !run.catalog.isT1($0) }!
+        let name = run.catalog.layout.name(of: nonT1)
+        let answer = try executor.execute(try Parser.parse("SELECT VALUE FOR WEIGHT \(name) IN STEPS 1..20")).answer
+        // Rows only where the trajectory has them (steps 4, 8, …), each covering the truth.
+        #expect(answer.rows.map { $0[0] } == [4, 8, 12, 16, 20].map { .integer($0) })
+        for row in answer.rows {
+            guard case .integer(let t) = row[0], case .estimate(let e) = row[1] else { continue }
+            #expect(e.covers(Double(run.truthWeights(after: t)[nonT1])))
+        }
+        let compare = try Executor(runs: RunSet(runs: [("adam", run), ("a", ExactRunFixture.a)])).execute(
+            try Parser.parse("COMPARE RUNS adam, a AT STEP 7 SHOW WEIGHT DISTANCE")).answer
+        #expect(compare.rows[0][2] == .missing)
+        #expect(compare.notes.contains { $0.contains("replay needed") })
+    }
+}

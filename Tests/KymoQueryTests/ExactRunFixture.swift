@@ -10,9 +10,12 @@ enum ExactRunFixture {
                        optimizer: OptimizerConfig(kind: optimizer, learningRate: 0.2), batchSize: 16, epochs: 3, seed: seed)
     }
 
-    static func make(seed: UInt64, name: String, options: ExactRunData.Options = ExactRunData.Options()) -> ExactRunData {
+    static func make(seed: UInt64, name: String, options: ExactRunData.Options = ExactRunData.Options(),
+                     optimizer: OptimizerKind = .momentum) -> ExactRunData {
         let (train, probe) = data.split(probeFraction: 0.1, seed: 1)
-        return try! ExactRunData(name: name, config: config(seed: seed), training: train, probe: probe, options: options)
+        var config = config(seed: seed, optimizer: optimizer)
+        if optimizer == .adam || optimizer == .adamw { config.optimizer.learningRate = 0.01; config.optimizer.weightDecay = 1e-3 }
+        return try! ExactRunData(name: name, config: config, training: train, probe: probe, options: options)
     }
 
     static let options: ExactRunData.Options = {
@@ -29,6 +32,12 @@ enum ExactRunFixture {
     /// Run "a" (seed 1) and run "b" (seed 2).
     static let a = make(seed: 1, name: "a", options: options)
     static let b = make(seed: 2, name: "b", options: options)
+    /// Adam with L2 decay, trajectory rows every 4 steps (seed 3).
+    static let adam: ExactRunData = {
+        var o = options
+        o.trajectoryStride = 4
+        return make(seed: 3, name: "adam", options: o, optimizer: .adam)
+    }()
     static var runs: RunSet { RunSet(runs: [("a", a), ("b", b)], defaultRun: "a") }
 
     /// Truth: Σ_t c(s,w,t) per sample over `steps` (abs: Σ|c|), oriented by `sign`.
