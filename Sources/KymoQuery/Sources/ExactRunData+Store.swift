@@ -133,5 +133,6 @@ package final class StandInRecorder {
     }
 
     /// Marks the run finished.
+    /// - Complexity: O(1) plus the store's final commit.
     package func finish() throws { try writer.finish() }
 }

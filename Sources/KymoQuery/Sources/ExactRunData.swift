@@ -163,10 +163,13 @@ package final class ExactRunData: RunData, @unchecked Sendable {
     }
 
     /// The weights after step `t` (0: the initial weights).
+    /// - Complexity: O(1) (the stored array).
     package func truthWeights(after t: Int) -> [Float] { weightsAfter[t] }
     /// The batch gradient of step `t`.
+    /// - Complexity: O(1).
     package func truthGradient(step t: Int) -> [Float] { gradients[t - 1] }
     /// The batch's data-set ids at step `t`.
+    /// - Complexity: O(1).
     package func truthBatch(step t: Int) -> [Int] { sampleStats[t - 1].ids }
 
     // MARK: - Simulated tiers

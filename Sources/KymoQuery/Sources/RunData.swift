@@ -160,37 +160,53 @@ package struct NeuronMassSketches: Sendable {
 /// that column (or not yet); they throw only on damaged data. Steps and epochs are 1-based.
 package protocol RunData: AnyObject {
     /// The run's shape; refreshed by `refresh()`.
+    /// - Complexity: O(1).
     var catalog: RunCatalog { get }
     /// Looks for new commits; true when the run grew.
+    /// - Complexity: O(new commits).
     func refresh() throws -> Bool
     /// T0 scalars for each step in `steps`.
+    /// - Complexity: O(steps).
     func scalars(steps: ClosedRange<Int>) throws -> [StepScalars]
     /// Probe loss and accuracy at the latest probe evaluation at or before `step`, with its step.
+    /// - Complexity: O(probe evaluations).
     func probe(atOrBefore step: Int) throws -> (step: Int, loss: Float, accuracy: Float)?
     /// Per-sample values of `step` (batch order, ids).
+    /// - Complexity: O(B).
     func samples(step: Int) throws -> SampleStats
     /// The data-set ids of `step`'s batch, in batch order (the data order) — `samples(step:).ids`
     /// without reading the per-sample values.
+    /// - Complexity: O(B).
     func batch(step: Int) throws -> [Int]
     /// The label of data-set sample `id`, when the data set is at hand.
+    /// - Complexity: O(1).
     func label(ofSample id: Int) -> Int?
     /// The exact per-weight sums of epoch `e` (complete epochs only).
+    /// - Complexity: O(P).
     func epochSums(epoch e: Int) throws -> EpochSums?
     /// T1 values, updates and contributions at `step`.
+    /// - Complexity: O(n₁·B).
     func t1(step: Int) throws -> T1Step?
     /// Exact counts of weights with |g| > θ_k at `step` (order of `catalog.thresholds`).
+    /// - Complexity: O(thresholds).
     func aboveCounts(step: Int) throws -> [UInt32]?
     /// The |g| quantile sketch of `step`.
+    /// - Complexity: O(sketch size).
     func gradientQuantiles(step: Int) throws -> MagnitudeQuantiles?
     /// The decoded trajectory row recorded after step `catalog.trajectorySteps[index]`.
+    /// - Complexity: O(P) per row decoded (a store decodes rows in order from the last one read).
     func trajectory(index: Int) throws -> TrajectoryRow?
     /// The contribution sample of `step`.
+    /// - Complexity: O(kept tuples).
     func contributionSample(step: Int) throws -> ContributionSampleStep?
     /// τ_t of the contribution sample at `step` (what planning needs, without the tuples).
+    /// - Complexity: O(1).
     func contributionThreshold(step: Int) throws -> Float?
     /// The per-neuron mass sketches of epoch `e`.
+    /// - Complexity: O(sketch sizes).
     func neuronMass(epoch e: Int) throws -> NeuronMassSketches?
     /// Exact weights after `step` when `step` is in `catalog.checkpointSteps`.
+    /// - Complexity: O(P).
     func checkpointWeights(step: Int) throws -> [Float]?
 }
 
@@ -199,12 +215,14 @@ package final class RunSet: QueryCatalog {
     package private(set) var runs: [(name: String, data: any RunData)]
     package var defaultRun: String?
 
+    /// - Complexity: O(1).
     package init(runs: [(name: String, data: any RunData)], defaultRun: String? = nil) {
         self.runs = runs
         self.defaultRun = defaultRun ?? runs.last?.name
     }
 
     package var runNames: [String] { runs.map(\.name) }
+    /// - Complexity: O(runs).
     package func run(_ name: String) -> (any RunData)? { runs.first { $0.name == name }?.data }
     package var layerNames: [String] { runs.first?.data.catalog.layout.layers.map(\.name) ?? [] }
     package func shape(ofLayer layer: String) -> LayerShape? {
