@@ -1,0 +1,412 @@
+import KymoEngine
+
+/// Questions 1 and 5: which samples moved a weight (or a group of weights), over a window that
+/// may end where the weight reaches zero.
+extension Executor {
+    /// Per sample: the window's contribution interval.
+    struct SampleInterval {
+        var value: Double
+        var lower: Double
+        var upper: Double
+    }
+
+    /// How the window ends when `UNTIL` is given: the crossing lies in `first...last` (equal when
+    /// known exactly); nil `last` when it is not certain to happen in the recorded steps.
+    struct Crossing {
+        var first: Int
+        var last: Int?
+        var source: Source
+    }
+
+    func topSamples(_ q: TopSamples, text: String) throws -> Execution {
+        let data = try run(q.clauses)
+        let catalog = data.catalog
+        guard let quantity = q.ranking.measure.value.quantity, quantity == .contribution || quantity == .absContribution,
+              let target = q.target else {
+            return try topSamplesByStat(q, data: data, text: text)
+        }
+        let absolute = quantity == .absContribution
+        var window = try self.window(q.clauses.span?.value, catalog)
+        // Groups of parameters: one ranking each.
+        var groups: [(name: String, ids: [Int])] = []
+        switch target {
+        case .weights(let selector):
+            let ids = try Self.ids(selector.value, catalog.layout)
+            groups = [(ids.count == 1 ? catalog.layout.name(of: ids[0]) : QueryPrinter.selector(selector.value), ids)]
+        case .each(let unit, let selector):
+            let ids = try Self.ids(selector.value, catalog.layout)
+            if unit == .neuron {
+                var byNeuron: [(Int, [Int])] = []
+                for id in ids {
+                    let n = Self.neuron(of: id, catalog.layout)
+                    if byNeuron.last?.0 == n { byNeuron[byNeuron.count - 1].1.append(id) } else { byNeuron.append((n, [id])) }
+                }
+                groups = byNeuron.map { (Self.neuronName($0.0, catalog.layout), $0.1) }
+            } else {
+                groups = ids.map { (catalog.layout.name(of: $0), [$0]) }
+            }
+        }
+        var notes: [String] = []
+        var crossing: Crossing?
+        var orientation: Double = 1
+        if let until = q.clauses.until {
+            guard groups.count == 1, groups[0].ids.count == 1 else {
+                throw QueryError.invalid(location: q.clauses.locations[.until], message: "UNTIL needs a single weight (FOR WEIGHT fc1[3,7])")
+            }
+            let id = groups[0].ids[0]
+            let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data)
+            if !absolute { orientation = w0 < 0 ? 1 : -1 }
+            crossing = c
+            let rows = data.catalog.trajectorySteps
+            if !catalog.isT1(id), zip(rows, rows.dropFirst()).contains(where: { $1 - $0 > 1 }) {
+                notes.append("trajectory rows are not every step: a crossing that reverts between two rows is not seen")
+            }
+            if let c {
+                if let last = c.last {
+                    notes.append(last == c.first ? "crossing at step \(last) (\(c.source))"
+                                 : "crossing between steps \(c.first) and \(last) (\(c.source)); contributions bounded over both ends")
+                    window = window.lowerBound...last
+                } else {
+                    window = window.lowerBound...window.upperBound
+                    notes.append("no certain crossing in steps \(window.lowerBound)..\(window.upperBound); earliest possible step \(c.first) (\(c.source))")
+                }
+            } else {
+                notes.append("the weight does not reach the condition in steps \(window.lowerBound)..\(window.upperBound): the whole window is used")
+            }
+        }
+        let k = q.ranking.count.value
+        var columns = [Column("sample", .integer), Column("label", .integer), Column(absolute ? "abs contribution" : "contribution", .estimate)]
+        if groups.count > 1 { columns.insert(Column(target.isNeuronGroups ? "neuron" : "weight", .text), at: 0) }
+        var rows: [[Cell]] = []
+        var plans: [Plan] = []
+        for group in groups {
+            let (plan, intervals, source) = try contributionIntervals(
+                group.ids, window: window, crossing: crossing, absolute: absolute, orientation: orientation,
+                data: data, text: text, accuracy: q.clauses.accuracy)
+            plans.append(plan)
+            guard let intervals, let source else {
+                let why = "no recorded source bounds the contributions of \(group.name) in steps \(window.lowerBound)..\(window.upperBound) to the tolerance"
+                let needed = Self.replayNeeded(plan, columns: columns, why: why)
+                notes += needed.answer.notes
+                continue
+            }
+            var candidates: [(sample: Int, SampleInterval)] = []
+            for (sample, interval) in intervals {
+                if let filter = q.clauses.filter, try !Self.holds(filter, sample: sample, label: data.label(ofSample: sample)) { continue }
+                candidates.append((sample, interval))
+            }
+            let top = q.ranking.direction == .top
+            candidates.sort { a, b in
+                a.1.value != b.1.value ? (top ? a.1.value > b.1.value : a.1.value < b.1.value) : a.sample < b.sample
+            }
+            let listed = candidates.prefix(k)
+            for (sample, interval) in listed {
+                var row: [Cell] = [.integer(sample), data.label(ofSample: sample).map { .integer($0) } ?? .missing,
+                                   .estimate(Estimate(value: interval.value, lower: interval.lower, upper: interval.upper,
+                                                      confidence: 1, source: source))]
+                if groups.count > 1 { row.insert(.text(group.name), at: 0) }
+                rows.append(row)
+            }
+            if source != .exact && source != .replay && candidates.count > k {
+                // The listed set is certain when every listed lower bound clears every other upper bound.
+                let outside = candidates.dropFirst(k)
+                let certain = top ? (listed.map(\.1.lower).min() ?? 0) >= (outside.map(\.1.upper).max() ?? 0)
+                                  : (listed.map(\.1.upper).max() ?? 0) <= (outside.map(\.1.lower).min() ?? 0)
+                if !certain { notes.append("\(group.name): the \(top ? "top" : "bottom") \(k) set is not certain within the \(source) bounds") }
+            }
+        }
+        return Execution(answer: Answer(columns: columns, rows: rows, notes: notes), plans: plans)
+    }
+
+    /// `TOP k SAMPLES BY LOSS` and other per-sample statistics: exact from T0, over the window
+    /// (each sample's largest value in the window for TOP, smallest for BOTTOM).
+    func topSamplesByStat(_ q: TopSamples, data: any RunData, text: String) throws -> Execution {
+        let catalog = data.catalog
+        let window = try self.window(q.clauses.span?.value, catalog)
+        guard let quantity = q.ranking.measure.value.quantity, [.loss, .gradientNorm, .correct].contains(quantity) else {
+            throw QueryError.invalid(location: q.ranking.measure.range, message: "samples rank by CONTRIBUTION, LOSS, GRADIENT NORM or CORRECT")
+        }
+        var best: [Int: (value: Double, step: Int)] = [:]
+        let top = q.ranking.direction == .top
+        for t in window {
+            let s = try data.samples(step: t)
+            for (i, id) in s.ids.enumerated() {
+                let x: Double
+                switch quantity {
+                case .loss: x = Double(s.loss[i])
+                case .gradientNorm: x = Double(s.gradientNorm[i])
+                default: x = Double(s.correct[i])
+                }
+                if let old = best[id] {
+                    let better = top ? x > old.value : x < old.value
+                    if !better { continue }
+                }
+                best[id] = (x, t)
+            }
+        }
+        var list: [(Int, (value: Double, step: Int))] = best.map { ($0.key, $0.value) }
+        list.sort { (a: (Int, (value: Double, step: Int)), b: (Int, (value: Double, step: Int))) -> Bool in
+            if a.1.value != b.1.value { return top ? a.1.value > b.1.value : a.1.value < b.1.value }
+            return a.0 < b.0
+        }
+        if let filter = q.clauses.filter {
+            list = try list.filter { try Self.holds(filter, sample: $0.0, label: data.label(ofSample: $0.0)) }
+        }
+        let rows: [[Cell]] = list.prefix(q.ranking.count.value).map {
+            [.integer($0.0), data.label(ofSample: $0.0).map { .integer($0) } ?? .missing, .integer($0.1.step), .estimate(.exact($0.1.value))]
+        }
+        let plan = Plan(query: text, accuracy: q.clauses.accuracy,
+                        candidates: [Candidate(source: .exact, detail: "T0 per-sample values, steps \(window.lowerBound)..\(window.upperBound)",
+                                               expectedError: .absolute(0), cost: Self.readCost(bytes: window.count * catalog.batchSize * 13), meetsTolerance: true)],
+                        chosen: 0, reason: "exact from the run log")
+        return Execution(answer: Answer(columns: [Column("sample", .integer), Column("label", .integer), Column("step", .integer),
+                                                  Column(quantity.spelling.lowercased(), .estimate)], rows: rows), plans: [plan])
+    }
+
+    /// Plans and computes every sample's contribution interval for `ids` over `window` (extended
+    /// to `crossing.first…last` when the crossing is uncertain). nil intervals: replay is needed.
+    func contributionIntervals(_ ids: [Int], window: ClosedRange<Int>, crossing: Crossing?, absolute: Bool,
+                               orientation: Double, data: any RunData, text: String, accuracy: Accuracy?)
+        throws -> (Plan, [(Int, SampleInterval)]?, Source?) {
+        let catalog = data.catalog
+        let allT1 = ids.allSatisfy(catalog.isT1)
+        let b = catalog.batchSize
+        var candidates: [Candidate] = []
+        // Exact T1.
+        candidates.append(Candidate(
+            source: .exact, detail: allT1 ? "T1: \(ids.count) weight(s), \(window.count) steps" : "T1: weight not sampled",
+            expectedError: allT1 ? .absolute(0) : .unknown,
+            cost: Self.readCost(bytes: allT1 ? window.count * (catalog.t1Ids.count * (b + 2) * 4) : 0), meetsTolerance: false))
+        candidates.append(Candidate(source: .factored, detail: "T3: not recorded", expectedError: .unknown,
+                                    cost: Cost(seconds: 0, bytesRead: 0), meetsTolerance: false))
+        // Contribution sample: every pair not kept has |c| < τ_t.
+        var sampleError: Double?
+        var sampleTaus: [Float] = []
+        for t in window {
+            guard let tau = try data.contributionThreshold(step: t) else { sampleTaus = []; break }
+            sampleTaus.append(tau)
+        }
+        if sampleTaus.count == window.count, !sampleTaus.isEmpty {
+            // A sample appears once per epoch: its bound is |ids| × τ of each of its steps.
+            var perEpoch: [Int: Float] = [:]
+            for (i, tau) in sampleTaus.enumerated() {
+                let e = catalog.epoch(ofStep: window.lowerBound + i)
+                perEpoch[e] = max(perEpoch[e] ?? 0, tau)
+            }
+            sampleError = Double(ids.count) * perEpoch.values.reduce(0) { $0 + Double($1) }
+        }
+        candidates.append(Candidate(
+            source: .sketch("contribution-sample"), detail: sampleError == nil ? "T2 sample: not recorded" : "T2 sample, τ per step, \(window.count) steps",
+            expectedError: sampleError.map { .absolute($0) } ?? .unknown,
+            cost: Self.readCost(bytes: window.count * 400 * 20), meetsTolerance: false))
+        // Per-neuron mass (count-min, Space-Saving): an upper bound on |c| for whole epochs only.
+        let epochs = catalog.epoch(ofStep: window.lowerBound)...catalog.epoch(ofStep: window.upperBound)
+        let wholeEpochs = window.lowerBound == catalog.steps(ofEpoch: epochs.lowerBound).lowerBound
+            && window.upperBound == epochs.upperBound * catalog.stepsPerEpoch && crossing == nil
+        var massSketches: [NeuronMassSketches] = []
+        if wholeEpochs { for e in epochs { if let m = try data.neuronMass(epoch: e) { massSketches.append(m) } } }
+        let haveMass = wholeEpochs && massSketches.count == epochs.count
+        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? Double(ids.count) * massSketches.reduce(0) { acc, m in
+            acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
+        } : nil
+        // Count-min: the largest (over-)estimate among the window's samples.
+        var cmError: Double?
+        if haveMass && massSketches.allSatisfy({ $0.countMin != nil }) {
+            cmError = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: true)
+                .reduce(0) { max($0, $1.1.upper) }
+        }
+        candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "per-neuron mass: whole epochs only",
+                                    expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false))
+        candidates.append(Candidate(source: .sketch("count-min"), detail: haveMass ? "(sample, neuron) mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "(sample, neuron) mass: whole epochs only",
+                                    expectedError: cmError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 4_000_000), meetsTolerance: false))
+        let replayRange = window.lowerBound...max(window.upperBound, crossing?.last ?? window.upperBound)
+        candidates.append(Planner.replayCandidate(run: catalog, steps: replayRange, provider: replay))
+        let scale = sampleError.map { $0 * 4 }
+        let plan = Planner.plan(query: text, accuracy: accuracy, candidates: candidates, scale: scale)
+        guard let chosen = plan.chosen else { return (plan, nil, nil) }
+        let source = plan.candidates[chosen].source
+        // The window ends anywhere in `ends`: at the crossing when known, over its interval when bounded.
+        let ends: ClosedRange<Int> = crossing.map { c in max(window.lowerBound, min(c.first, c.last ?? window.upperBound))...(c.last ?? window.upperBound) }
+            ?? window.upperBound...window.upperBound
+        switch source {
+        case .exact:
+            return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
+        case .sketch("contribution-sample"):
+            var intervals = try sampledIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation)
+            if haveMass, massSketches.allSatisfy({ $0.countMin != nil }) {
+                // Both bounds hold, so their intersection does: the count-min mass bound
+                // tightens the samples whose pairs were mostly not kept.
+                let mass = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute)
+                var bound: [Int: SampleInterval] = [:]
+                for (s, i) in mass { bound[s] = i }
+                intervals = intervals.map { s, i in
+                    guard let m = bound[s] else { return (s, i) }
+                    let lower = max(i.lower, m.lower), upper = min(i.upper, m.upper)
+                    guard lower <= upper else { return (s, i) }
+                    return (s, SampleInterval(value: min(max(i.value, lower), upper), lower: lower, upper: upper))
+                }
+            }
+            return (plan, intervals, source)
+        case .sketch("space-saving"), .sketch("count-min"):
+            return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: source == .sketch("count-min"), absolute: absolute), source)
+        case .replay:
+            guard let replay else { return (plan, nil, nil) }
+            let exactData = try replay.replay(run: catalog.name, steps: replayRange)
+            return (plan, try exactIntervals(ids, data: exactData, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .replay)
+        default:
+            return (plan, nil, nil)
+        }
+    }
+
+    /// Keeps, per sample, the union of its intervals over every possible window end: the crossing
+    /// may lie anywhere in `ends`, so the window's sum is any of the running sums there. A sample
+    /// that first appears after `ends.lowerBound` had sum exactly 0 at the earlier ends.
+    struct EndUnion {
+        let ends: ClosedRange<Int>
+        var merged: [Int: SampleInterval] = [:]
+
+        mutating func record(step t: Int, current: [Int: SampleInterval], changed: [Int]) {
+            guard ends.contains(t) else { return }
+            let keys = t == ends.lowerBound ? Array(current.keys) : changed
+            for s in keys {
+                guard let c = current[s] else { continue }
+                if let old = merged[s] {
+                    merged[s] = SampleInterval(value: c.value, lower: min(old.lower, c.lower), upper: max(old.upper, c.upper))
+                } else if t == ends.lowerBound {
+                    merged[s] = c
+                } else {
+                    merged[s] = SampleInterval(value: c.value, lower: min(0, c.lower), upper: max(0, c.upper))
+                }
+            }
+        }
+
+        var result: [(Int, SampleInterval)] {
+            merged.sorted { $0.key < $1.key }.map { s, i in
+                (s, ends.count == 1 ? i : SampleInterval(value: (i.lower + i.upper) / 2, lower: i.lower, upper: i.upper))
+            }
+        }
+    }
+
+    func exactIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
+        let catalog = data.catalog
+        let positions = ids.map { catalog.t1Index(of: $0)! }
+        var union = EndUnion(ends: ends)
+        var sums: [Int: SampleInterval] = [:]
+        for t in start...max(start, ends.upperBound) {
+            guard let t1 = try data.t1(step: t) else { throw QueryError.invalid(location: nil, message: "T1 missing at step \(t)") }
+            let batch = try data.batch(step: t)
+            let b = batch.count
+            for (s, sample) in batch.enumerated() {
+                var c: Double = 0
+                for p in positions { let x = Double(t1.contributions[p * b + s]); c += absolute ? abs(x) : x * orientation }
+                let v = (sums[sample]?.value ?? 0) + c
+                sums[sample] = SampleInterval(value: v, lower: v, upper: v)
+            }
+            union.record(step: t, current: sums, changed: batch)
+        }
+        return union.result
+    }
+
+    func sampledIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
+        let wanted = Set(ids)
+        var kept: [Int: Double] = [:]
+        var slack: [Int: Double] = [:]
+        var union = EndUnion(ends: ends)
+        var current: [Int: SampleInterval] = [:]
+        for t in start...max(start, ends.upperBound) {
+            guard let step = try data.contributionSample(step: t) else { throw QueryError.invalid(location: nil, message: "contribution sample missing at step \(t)") }
+            let batch = try data.batch(step: t)
+            var keptCount: [Int: Int] = [:]
+            for tuple in step.tuples where wanted.contains(tuple.weight) {
+                let x = Double(tuple.contribution)
+                kept[tuple.sample, default: 0] += absolute ? abs(x) : x * orientation
+                keptCount[tuple.sample, default: 0] += 1
+            }
+            // Every (sample, weight) pair of the step not kept has |c| < τ_t.
+            for sample in batch {
+                slack[sample, default: 0] += Double(ids.count - (keptCount[sample] ?? 0)) * Double(step.tau)
+                let v = kept[sample] ?? 0, e = slack[sample] ?? 0
+                // Widen by a relative margin for the Double sums of Float values.
+                let margin = 1e-6 * (abs(v) + e)
+                current[sample] = absolute ? SampleInterval(value: v + e / 2, lower: v - margin, upper: v + e + margin)
+                                           : SampleInterval(value: v, lower: v - e - margin, upper: v + e + margin)
+            }
+            union.record(step: t, current: current, changed: batch)
+        }
+        return union.result
+    }
+
+    func massIntervals(_ ids: [Int], data: any RunData, window: ClosedRange<Int>, sketches: [NeuronMassSketches], countMin: Bool, absolute: Bool) throws -> [(Int, SampleInterval)] {
+        let layout = data.catalog.layout
+        let neurons = ids.map { Self.neuron(of: $0, layout) }
+        var samples = Set<Int>()
+        for t in window { for s in try data.batch(step: t) { samples.insert(s) } }
+        var result: [(Int, SampleInterval)] = []
+        for sample in samples.sorted() {
+            var bound: Double = 0
+            for m in sketches {
+                for n in neurons {
+                    bound += countMin ? Double(m.countMin!.upperBound(of: UInt64(sample * m.neurons + n)))
+                                      : m.spaceSaving![n].upperBound(of: UInt64(sample))
+                }
+            }
+            bound *= 1 + 1e-6
+            result.append((sample, absolute ? SampleInterval(value: bound / 2, lower: 0, upper: bound)
+                                            : SampleInterval(value: 0, lower: -bound, upper: bound)))
+        }
+        return result
+    }
+
+    /// Where `until` first holds for weight `id` after `window.lowerBound − 1`, and w₀ (the value
+    /// before the window). Exact from T1; bounded from the trajectory. nil crossing: never.
+    func crossing(of id: Int, until: Condition, window: ClosedRange<Int>, data: any RunData) throws -> (Double, Crossing?) {
+        let catalog = data.catalog
+        func condition(_ w: Double, _ w0: Double) -> Bool {
+            switch until {
+            case .zero: return w == 0 || (w0 > 0 && w < 0) || (w0 < 0 && w > 0)
+            case .comparison(let c):
+                let x = c.quantity == .absValue ? abs(w) : w
+                return Self.compareValues(x, c.op, c.value.fraction)
+            }
+        }
+        if let i = catalog.t1Index(of: id) {
+            var w0: Double?
+            for t in window {
+                guard let t1 = try data.t1(step: t) else { break }
+                let before = t1.value[i]
+                if w0 == nil { w0 = Double(before) }
+                let after = Double(before + t1.update[i])
+                if condition(after, w0!) { return (w0!, Crossing(first: t, last: t, source: .exact)) }
+            }
+            if let w0 { return (w0, nil) }
+        }
+        // Trajectory: each recorded row gives ŵ ± b; the condition is certain when it holds on the
+        // whole interval and possible when it holds somewhere in it (checked at its ends and at 0).
+        let steps = catalog.trajectorySteps
+        guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }),
+              let startRow = try data.trajectory(index: startIndex) else {
+            throw QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
+        }
+        let w0 = Double(startRow.values[id])
+        guard steps[startIndex] == window.lowerBound - 1 || true else { return (w0, nil) }
+        var firstPossible: Int?
+        for index in (startIndex + 1)..<steps.count where steps[index] <= window.upperBound {
+            guard let row = try data.trajectory(index: index) else { break }
+            let v = Double(row.values[id]), b = Double(row.bounds[id])
+            let points = [v - b, v + b] + ((v - b) <= 0 && 0 <= (v + b) ? [0] : [])
+            let possible = points.contains { condition($0, w0) }
+            let certain: Bool
+            switch until {
+            case .zero: certain = (w0 > 0 && v + b < 0) || (w0 < 0 && v - b > 0)
+            case .comparison: certain = condition(v - b, w0) && condition(v + b, w0) && (points.count == 2 || condition(0, w0))
+            }
+            if possible && firstPossible == nil { firstPossible = steps[index - 1] + 1 }
+            if certain { return (w0, Crossing(first: firstPossible ?? steps[index - 1] + 1, last: steps[index], source: .trajectory)) }
+        }
+        return (w0, firstPossible.map { Crossing(first: $0, last: nil, source: .trajectory) })
+    }
+}
+
+extension Target {
+    var isNeuronGroups: Bool { if case .each(.neuron, _) = self { return true } else { return false } }
+}
