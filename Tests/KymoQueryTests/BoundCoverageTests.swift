@@ -197,7 +197,7 @@ import Testing
                 let window = run.catalog.steps(ofEpoch: e)
                 for absolute in [false, true] {
                     let truth = ExactRunFixture.truthSums(run, ids: [id], steps: window, absolute: absolute)
-                    let masses = try [try #require(try run.neuronMass(epoch: e))]
+                    let masses = [try #require(try run.neuronMass(epoch: e))]
                     let sources = [
                         try executor.sampledIntervals([id], data: run, from: window.lowerBound, ends: window.upperBound...window.upperBound, absolute: absolute, orientation: 1),
                         try executor.massIntervals([id], data: run, window: window, sketches: masses, countMin: false, absolute: absolute),
