@@ -8,7 +8,7 @@ struct Kymo: AsyncParsableCommand {
         abstract: "Record how a neural network learns; query it with error bounds; replay it bit for bit.",
         version: KymoVersion.string,
         subcommands: [
-            TrainCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+            TrainCommand.self, RecordCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
             VersionCommand.self, StoreCrashWriterCommand.self,
         ]
     )

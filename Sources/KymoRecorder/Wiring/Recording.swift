@@ -9,6 +9,9 @@ package struct RecordingOptions: Sendable {
     /// `--budget` as the user wrote it (recorded in the manifest).
     package var budgetText = "0.2%"
     package var tiers: RecordedTiers = .default
+    /// A share budget below this many bytes per epoch is raised to it (small runs: T0 alone
+    /// exceeds 0.2 % of a small model's gradient tensor). nil: no floor.
+    package var budgetFloorBytesPerEpoch: Int?
     /// The recorder thread's time budget per step (ns); nil = no limit. `Recording` measures a
     /// plain step and uses 0.85 × it when `measureStepTime` is set.
     package var recorderNanosecondsPerStepLimit: Double?
@@ -97,7 +100,11 @@ package final class Recording {
             plainStep = ns
             limit = 0.85 * ns
         }
-        let plan = try RecordingPlan(budget: options.budget, shape: shape, tiers: options.tiers, thresholdCount: options.thresholds.count,
+        var budget = options.budget
+        if case .shareOfGradientTensor = budget, let floor = options.budgetFloorBytesPerEpoch, budget.bytesPerEpoch(for: shape) < floor {
+            budget = .bytesPerEpoch(floor)
+        }
+        let plan = try RecordingPlan(budget: budget, shape: shape, tiers: options.tiers, thresholdCount: options.thresholds.count,
                                      recorderNanosecondsPerStepLimit: limit)
         self.plan = plan
         guard !options.tiers.contains(.t3) else {
