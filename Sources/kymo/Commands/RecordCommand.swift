@@ -183,6 +183,9 @@ struct RecordReporter {
         var bytes: [String: Int]
         var totalBytes: Int
         var planBytesPerEpoch: Int
+        /// The plan's in-memory sketch budget (count-min, Space-Saving, sampled tuples, heavy hitters).
+        var sketchBytes: Int
+        var measuredPlainStepMilliseconds: Double?
         var budgetBytesPerEpoch: Int
         var t1Weights: Int
         var trajectoryStride: Int
@@ -234,7 +237,9 @@ struct RecordReporter {
             for (tier, b) in summary.bytesByTier { bytes[tier] = b }
             let out = Summary(run: summary.run, directory: summary.directory, steps: summary.steps, checkpoints: summary.checkpoints,
                               trajectorySnapshots: summary.snapshots, seconds: seconds, bytes: bytes, totalBytes: summary.totalBytes,
-                              planBytesPerEpoch: plan.totalBytesPerEpoch, budgetBytesPerEpoch: plan.budgetBytesPerEpoch,
+                              planBytesPerEpoch: plan.totalBytesPerEpoch,
+                              sketchBytes: plan.items.filter { $0.tier == "T2" && !$0.column.hasPrefix("t2/traj") }.reduce(0) { $0 + $1.bytesPerEpoch },
+                              measuredPlainStepMilliseconds: recording.manifest.measuredPlainStepNanoseconds.map { $0 / 1e6 }, budgetBytesPerEpoch: plan.budgetBytesPerEpoch,
                               t1Weights: plan.t1Count, trajectoryStride: plan.trajectoryStride, trajectoryBits: plan.trajectoryBits,
                               stateHash: String(summary.finalStateHash, radix: 16), status: summary.status, interrupted: interrupted)
             let encoder = JSONEncoder()
