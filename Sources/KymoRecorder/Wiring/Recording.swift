@@ -69,6 +69,7 @@ package final class Recording {
     private let pipeline: RecorderPipeline<StepSlot>
     private var schedule: CheckpointSchedule
     private var finished = false
+    private var stepsSinceCheckpoint = 0
 
     /// Creates the run in `lab` and starts the recorder thread. Writes the initial checkpoint
     /// (key 0) and commits the empty run, so a reader can open it at once.
@@ -212,7 +213,13 @@ package final class Recording {
         guard let slot = observer.takePending() else {
             try abandon(RecorderError.invalidConfiguration(field: "observer", message: "step \(summary.step) was not observed"))
         }
-        if schedule.stepFinished(computeSeconds: computeSeconds) || trainer.isFinished {
+        stepsSinceCheckpoint += 1
+        // Flor's rule (cost < ε of the compute since the last one), within the plan's checkpoint
+        // bytes: at most `checkpointsPerEpoch` per epoch.
+        let floorSpacing = max(1, trainer.stepsPerEpoch / max(1, plan.checkpointsPerEpoch))
+        let flor = schedule.stepFinished(computeSeconds: computeSeconds)
+        if (flor && stepsSinceCheckpoint >= floorSpacing) || trainer.isFinished {
+            stepsSinceCheckpoint = 0
             let t0 = clock.now
             let state = trainer.state
             slot.checkpoint = (state.completedSteps, state.serialized(), state.contentHash)

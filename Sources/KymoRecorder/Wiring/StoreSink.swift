@@ -19,8 +19,13 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     /// A per-step column being buffered: rows of equal width for consecutive steps.
     private struct Buffer {
         enum Values { case f32([Float]), u32([UInt32]), i8([Int8]) }
+        enum Kind { case f32, u32, i8 }
         var name: String
-        var values: Values
+        var kind: Kind
+        // One of these is used, by `kind` (separate arrays so appends stay in place).
+        var f32: [Float] = []
+        var u32: [UInt32] = []
+        var i8: [Int8] = []
         var width = 0
         var firstStep = 0
         var rows = 0
@@ -50,6 +55,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     private var neuronOffsets: [Int]
     private var neurons: Int
     private var keyScratch: [UInt64] = []
+    private var weightScratch: [Float] = []
     private var trajectories: [QuantizedTrajectory?]
     private var trajectorySteps: (first: Int, last: Int)?
     private var lastCommit = ContinuousClock.now
@@ -102,21 +108,28 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         let out = layout.layers[layer].outputs
         let base = neuronOffsets[layer]
         let n = UInt64(neurons)
-        keyScratch.removeAll(keepingCapacity: true)
-        for (i, id) in sampleIDs.enumerated() {
-            let rowKey = UInt64(id) &* n &+ UInt64(base)
-            for r in 0..<out { keyScratch.append(rowKey &+ UInt64(r)); _ = i }
-        }
-        countMin!.update(keyScratch, weights: masses)
+        // Zero masses (a ReLU unit that was off for the sample: δ = 0) change no sketch: skip them.
+        // Work on locals: class properties in the inner loop would pay dynamic exclusivity checks.
+        var keys = keyScratch, weights = weightScratch, sketches = perNeuron
+        keyScratch = []; weightScratch = []; perNeuron = []
+        keys.removeAll(keepingCapacity: true)
+        weights.removeAll(keepingCapacity: true)
         masses.withUnsafeBufferPointer { m in
             for (i, id) in sampleIDs.enumerated() {
                 let key = UInt64(id)
+                let rowKey = key &* n &+ UInt64(base)
                 for r in 0..<out {
-                    let w = m[i * out + r]
-                    if w > 0 { perNeuron[base + r].offer(key, weight: Double(w)) }
+                    let w = m[i &* out &+ r]
+                    if w > 0 {
+                        keys.append(rowKey &+ UInt64(r))
+                        weights.append(w)
+                        sketches[base &+ r].offer(key, weight: Double(w))
+                    }
                 }
             }
         }
+        countMin!.update(keys, weights: weights)
+        keyScratch = keys; weightScratch = weights; perNeuron = sketches
     }
 
     /// - Complexity: O(P/stride + B·n₁ + histogram buckets) amortized, plus the chunk writes.
@@ -251,25 +264,22 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     // MARK: Buffered columns
 
     private func put(_ name: String, _ step: Int, _ row: Buffer.Values) throws {
-        let width: Int
+        let width: Int, kind: Buffer.Kind
         switch row {
-        case let .f32(v): width = v.count
-        case let .u32(v): width = v.count
-        case let .i8(v): width = v.count
+        case let .f32(v): (width, kind) = (v.count, .f32)
+        case let .u32(v): (width, kind) = (v.count, .u32)
+        case let .i8(v): (width, kind) = (v.count, .i8)
         }
-        var index: Int
+        let index: Int
         if let i = buffers[name] {
             index = i
         } else {
             index = bufferList.count
             buffers[name] = index
-            let empty: Buffer.Values
-            switch row {
-            case .f32: empty = .f32([])
-            case .u32: empty = .u32([])
-            case .i8: empty = .i8([])
-            }
-            bufferList.append(Buffer(name: name, values: empty))
+            bufferList.append(Buffer(name: name, kind: kind))
+        }
+        guard bufferList[index].kind == kind else {
+            throw RecorderError.invalidConfiguration(field: name, message: "column written with two types")
         }
         if bufferList[index].rows > 0 && (bufferList[index].width != width || bufferList[index].firstStep + bufferList[index].rows != step) {
             try write(&bufferList[index])
@@ -278,15 +288,10 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
             bufferList[index].width = width
             bufferList[index].firstStep = step
         }
-        switch (bufferList[index].values, row) {
-        case (.f32(var a), let .f32(v)):
-            bufferList[index].values = .f32([]); a.append(contentsOf: v); bufferList[index].values = .f32(a)
-        case (.u32(var a), let .u32(v)):
-            bufferList[index].values = .u32([]); a.append(contentsOf: v); bufferList[index].values = .u32(a)
-        case (.i8(var a), let .i8(v)):
-            bufferList[index].values = .i8([]); a.append(contentsOf: v); bufferList[index].values = .i8(a)
-        default:
-            throw RecorderError.invalidConfiguration(field: name, message: "column written with two types")
+        switch row {
+        case let .f32(v): bufferList[index].f32.append(contentsOf: v)
+        case let .u32(v): bufferList[index].u32.append(contentsOf: v)
+        case let .i8(v): bufferList[index].i8.append(contentsOf: v)
         }
         bufferList[index].rows += 1
     }
@@ -294,17 +299,15 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     private func write(_ buffer: inout Buffer) throws {
         let steps = buffer.firstStep..<(buffer.firstStep + buffer.rows)
         if buffer.width > 0 {
-            switch buffer.values {
-            case let .f32(v): try writer.append(column: buffer.name, steps: steps, .float32(v))
-            case let .u32(v): try writer.append(column: buffer.name, steps: steps, .uint32(v))
-            case let .i8(v): try writer.append(column: buffer.name, steps: steps, .int8(codes: v, scale: 1))
+            switch buffer.kind {
+            case .f32: try writer.append(column: buffer.name, steps: steps, .float32(buffer.f32))
+            case .u32: try writer.append(column: buffer.name, steps: steps, .uint32(buffer.u32))
+            case .i8: try writer.append(column: buffer.name, steps: steps, .int8(codes: buffer.i8, scale: 1))
             }
         }
-        switch buffer.values {
-        case var .f32(v): buffer.values = .f32([]); v.removeAll(keepingCapacity: true); buffer.values = .f32(v)
-        case var .u32(v): buffer.values = .u32([]); v.removeAll(keepingCapacity: true); buffer.values = .u32(v)
-        case var .i8(v): buffer.values = .i8([]); v.removeAll(keepingCapacity: true); buffer.values = .i8(v)
-        }
+        buffer.f32.removeAll(keepingCapacity: true)
+        buffer.u32.removeAll(keepingCapacity: true)
+        buffer.i8.removeAll(keepingCapacity: true)
         buffer.rows = 0
     }
 
