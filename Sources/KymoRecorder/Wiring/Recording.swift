@@ -24,7 +24,7 @@ package struct RecordingOptions: Sendable {
     /// ε of the Flor-style checkpoint schedule.
     package var checkpointShare = 0.05
     /// Pipeline slots (bounds how far training runs ahead of the recorder).
-    package var slots = 3
+    package var slots = 6
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
