@@ -40,7 +40,8 @@ package struct RecorderManifest: Codable, Equatable, Sendable {
     package var planItems: [String: Int]
     package var planRecorderNanosecondsPerStep: Double
     /// The recorder time limit the plan was made with (ns per step; nil = none), and the plain
-    /// step time it was derived from — the only timing-dependent input, recorded here.
+    /// step time it was derived from (auto: 0.85 × the median of 7 plain steps when that is
+    /// ≥ 1 ms, else none) — the only timing-dependent input, recorded here.
     package var recorderNanosecondsPerStepLimit: Double?
     package var measuredPlainStepNanoseconds: Double?
     /// T1 weight ids (ascending) and the optimizer-state floats per weight (S).

@@ -99,7 +99,9 @@ package final class Recording {
         if options.measureStepTime && limit == nil {
             let ns = try Self.measurePlainStep(trainer)
             plainStep = ns
-            limit = 0.85 * ns
+            // Below 1 ms per step (small models) the cost model's fixed costs dominate and the
+            // run is short anyway: no limit, so trajectories keep the budget's stride.
+            limit = ns >= 1e6 ? 0.85 * ns : nil
         }
         var budget = options.budget
         if case .shareOfGradientTensor = budget, let floor = options.budgetFloorBytesPerEpoch, budget.bytesPerEpoch(for: shape) < floor {
