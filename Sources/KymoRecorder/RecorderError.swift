@@ -11,6 +11,10 @@ package enum RecorderError: Error, CustomStringConvertible, Equatable {
     case pipelineClosed
     /// The recorder thread stopped with an error while processing step `sequence`.
     case workerFailed(sequence: Int, message: String)
+    /// The loss (or gradient) became non-finite at `step`; steps before it are committed.
+    case diverged(step: Int, message: String)
+    /// Writing the run failed (a full disk, a lock held by another writer, …).
+    case store(message: String)
 
     package var description: String {
         switch self {
@@ -24,6 +28,10 @@ package enum RecorderError: Error, CustomStringConvertible, Equatable {
             "recorder: the pipeline is already finished"
         case let .workerFailed(sequence, message):
             "recorder thread failed at step buffer \(sequence): \(message)"
+        case let .diverged(step, message):
+            "training diverged at step \(step): \(message); steps 0..<\(step) are committed and readable"
+        case let .store(message):
+            "recording stopped: \(message)"
         }
     }
 }

@@ -8,8 +8,9 @@ struct Kymo: AsyncParsableCommand {
         abstract: "Record how a neural network learns; query it with error bounds; replay it bit for bit.",
         version: KymoVersion.string,
         subcommands: [
-            TrainCommand.self, QueryCommand.self, ReplayCommand.self,
+            RecordCommand.self, QueryCommand.self, ReplayCommand.self, TrainCommand.self,
             InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+            VersionCommand.self, StoreCrashWriterCommand.self,
             VersionCommand.self, StoreCrashWriterCommand.self,
         ]
     )

@@ -72,3 +72,16 @@ import Testing
         #expect(throws: RecorderError.self) { try RecordingBudget(parsing: "-3MB") }
     }
 }
+
+@Suite struct RecordingPlanTimeLimitTests {
+    /// A time limit below the fixed costs must terminate, keeping trajectories at the largest
+    /// time-limited stride rather than looping or dropping them.
+    @Test func limitBelowFixedCostsTerminates() throws {
+        var shape = RunShape.seedScale
+        shape.samples = 20_000
+        shape.epochs = 1
+        let plan = try RecordingPlan(budget: .default, shape: shape, recorderNanosecondsPerStepLimit: 1_000)
+        #expect(plan.trajectoryStride == RecordingPlan.maximumTimeLimitedStride)
+        #expect(plan.trajectoryBits == 8)
+    }
+}

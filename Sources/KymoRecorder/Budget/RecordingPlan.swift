@@ -159,6 +159,9 @@ package struct RecordingPlan: Equatable, Sendable {
         items.filter { $0.tier == tier }.reduce(0) { $0 + $1.bytesPerEpoch }
     }
 
+    /// The largest trajectory stride a recorder time limit may impose (a budget may impose more).
+    package static let maximumTimeLimitedStride = 50
+
     /// Log-histogram exponent range assumed for the size estimate: 2^−40 … 2^8.
     static let histogramExponents = 49
 
@@ -205,11 +208,15 @@ package struct RecordingPlan: Equatable, Sendable {
         if tiers.contains(.t2) {
             let sketchBytes = rest / 10
             // count-min: up to half of it, 4 rows of Float32 counters, a power-of-two width capped at
-            // 2^18 (4 MiB: it is updated B × neurons times per step, so it must stay in cache).
+            // 2^16 (1 MiB: it is updated B × neurons times per step, so it must stay in L2; at 2^18
+            // the wired recorder measured ~1.5 ms per seed-scale step in count-min cache misses).
             cmDepth = 4
-            cmWidth = Self.powerOfTwo(atMost: sketchBytes / 2 / (cmDepth * 4), clampedTo: 1 << 10...1 << 18)
+            cmWidth = Self.powerOfTwo(atMost: sketchBytes / 2 / (cmDepth * 4), clampedTo: 1 << 10...1 << 16)
             // per-neuron Space-Saving: a quarter; 12 bytes per counter (id, count, error).
-            ssK = Self.powerOfTwo(atMost: sketchBytes / 4 / (shape.neurons * 12), clampedTo: 8...4096)
+            // Capped at 256: every offer above a neuron's minimum counter is an O(log k) heap and
+            // table update, and a larger k admits more of them (at k = 1024 the wired recorder
+            // spent ~10 % of its seed-scale time in Space-Saving updates).
+            ssK = Self.powerOfTwo(atMost: sketchBytes / 4 / (shape.neurons * 12), clampedTo: 8...256)
             // weighted sample of contributions: a quarter; 20 bytes per tuple
             // (sample U32, weight U32, contribution F32, uniform F64).
             m = min(max(sketchBytes / 4 / (steps * 20), 16), 1 << 20)
@@ -254,9 +261,13 @@ package struct RecordingPlan: Equatable, Sendable {
             }
             var snapshots = stride > steps * shape.epochs ? 0 : (steps + stride - 1) / stride
             if let limit = recorderNanosecondsPerStepLimit {
-                while snapshots > 0 && recorderTime(trajectoryBytes: snapshots * p * bits / 8, snapshotsPerEpoch: snapshots) > limit {
+                // The limit raises the stride up to `maximumTimeLimitedStride` at most: past it the
+                // trajectories would say little, and the other costs do not shrink with the stride.
+                let ceiling = max(stride, Self.maximumTimeLimitedStride)
+                while snapshots > 0 && stride < ceiling
+                        && recorderTime(trajectoryBytes: snapshots * p * bits / 8, snapshotsPerEpoch: snapshots) > limit {
                     if bits == 16 { bits = 8 } else { stride += 1 }
-                    snapshots = (steps + stride - 1) / stride
+                    snapshots = stride > steps * shape.epochs ? 0 : (steps + stride - 1) / stride
                 }
             }
             items.append(Item(tier: "T2", column: "t2/traj (closed-loop codes)", bytesPerEpoch: snapshots * p * bits / 8))

@@ -70,6 +70,8 @@ package final class StepRecorder: @unchecked Sendable {
     /// T1 positions per layer, with their index in `t1Ids`.
     private let t1ByLayer: [[(index: Int, position: DenseLayout.Position)]]
     private let sink: any RecorderSink
+    /// Per-layer (sample, neuron) mass buffers, reused across steps.
+    private var massBuffers: [[Float]] = []
 
     /// - Parameters:
     ///   - thresholds: record-time thresholds (ascending; snap them with `MagnitudeHistogram.snap`
@@ -97,6 +99,7 @@ package final class StepRecorder: @unchecked Sendable {
         }
         t1ByLayer = byLayer
         self.sink = sink
+        massBuffers = Array(repeating: [], count: layout.layers.count)
     }
 
     /// The sampler's random key for (step, layer): XXH3 of the step under a seed derived from the
@@ -132,10 +135,14 @@ package final class StepRecorder: @unchecked Sendable {
         var summaries: [LayerFactorSummary] = []
         var totalMass = 0.0
         for l in layout.layers.indices {
-            let (s, masses) = try slot.withFactors(layer: l) { factors -> (LayerFactorSummary, [Float]) in
+            // Reuse the layer's mass buffer (B × out floats: large enough that a fresh array per
+            // step costs page faults).
+            var masses = massBuffers[l]
+            massBuffers[l] = []
+            if masses.count != b * layout.layers[l].outputs { masses = [Float](repeating: 0, count: b * layout.layers[l].outputs) }
+            let s = try slot.withFactors(layer: l) { factors -> LayerFactorSummary in
                 let s = LayerFactorSummary(factors)
                 try SampleFactorStatistics.accumulateGradientNormsSquared(s, into: &normsSquared)
-                var masses = [Float](repeating: 0, count: b * factors.outputs)
                 if let scales = slot.perParameterScales {
                     // Per-parameter k: the mass uses the row's largest |k| (an upper bound).
                     try SampleFactorStatistics.neuronContributionMass(factors, summary: s, scale: 1, into: &masses)
@@ -144,11 +151,12 @@ package final class StepRecorder: @unchecked Sendable {
                 } else {
                     try SampleFactorStatistics.neuronContributionMass(factors, summary: s, scale: slot.contributionScale, into: &masses)
                 }
-                return (s, masses)
+                return s
             }
             summaries.append(s)
             for m in masses { totalMass += Double(m) }
             try sink.neuronMasses(step: slot.step, epoch: slot.epoch, layer: l, sampleIDs: slot.sampleIDs[0..<b], masses: masses)
+            massBuffers[l] = masses
         }
         // T1 contributions, weight-major in t1Ids order.
         var t1Contributions = [Float](repeating: 0, count: t1Ids.count * b)

@@ -35,6 +35,14 @@ package final class StepSlot: @unchecked Sendable {
     /// T1: w_{t−1}, and the optimizer state after the step (`stateFloats` per weight, weight-major).
     package var t1Values: [Float]
     package var t1State: [Float]
+    /// T2 trajectories: w_t after the step (P floats), valid when `hasSnapshot` (every `stride` steps).
+    package var weightsAfter: [Float] = []
+    package var hasSnapshot = false
+    /// A checkpoint taken after the step (key = the state's completedSteps), written by the
+    /// recorder thread in step order; nil on most steps.
+    package var checkpoint: (key: Int, bytes: [UInt8], hash: UInt64)?
+    /// Held-out (loss, accuracy) evaluated after the step, every `probeEvery` steps.
+    package var probe: (loss: Float, accuracy: Float)?
 
     /// - Complexity: O(P + maxBatch·Σ(in + out)) to allocate.
     package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int) {

@@ -1,0 +1,90 @@
+import KymoEngine
+
+/// The engine's `StepObserver` that copies each step into a pipeline slot (on the training
+/// thread). `observe` cannot throw, so a pipeline error is kept in `failure` and the driver
+/// (`Recording.step()`) checks it after each `trainer.step()`. The filled slot is held as
+/// `pending` until the driver has attached the step's checkpoint and probe and submits it.
+package final class RecorderObserver: StepObserver {
+    package let pipeline: RecorderPipeline<StepSlot>
+    package let t1Ids: [Int]
+    package let stateFloats: Int
+    package let trainingCount: Int
+    /// Trajectory stride (0: no snapshots).
+    package let stride: Int
+    /// The first error of `acquire()` or a copy.
+    package private(set) var failure: (any Error)?
+    /// The slot of the step just observed, not yet submitted.
+    package private(set) var pending: StepSlot?
+
+    /// - Complexity: O(1).
+    package init(pipeline: RecorderPipeline<StepSlot>, t1Ids: [Int], stateFloats: Int, trainingCount: Int, stride: Int) {
+        self.pipeline = pipeline
+        self.t1Ids = t1Ids
+        self.stateFloats = stateFloats
+        self.trainingCount = trainingCount
+        self.stride = stride
+    }
+
+    /// Copies the step into a free slot (waits while all slots are in flight).
+    /// - Complexity: O(P + B·Σ(in + out) + n₁·S) copies; Adam adds O(P) scale computations.
+    package func observe(_ trace: StepTrace) {
+        guard failure == nil else { return }
+        do {
+            let slot = try pipeline.acquire()
+            let b = trace.batchSize
+            slot.step = trace.step
+            slot.epoch = trace.epoch
+            slot.batch = b
+            slot.endsEpoch = trace.positionInEpoch + b == trainingCount
+            slot.learningRate = trace.summary.learningRate
+            slot.loss = trace.summary.loss
+            slot.accuracy = trace.summary.accuracy
+            if let k = trace.uniformContributionScale {
+                slot.contributionScale = k
+                slot.perParameterScales = nil
+            } else {
+                slot.contributionScale = 0
+                slot.usePerParameterScales()
+                let p = trace.layout.count
+                slot.perParameterScales!.withUnsafeMutableBufferPointer { k in
+                    for id in 0..<p { k[id] = trace.contributionScale(of: id) }
+                }
+            }
+            for s in 0..<b {
+                slot.sampleIDs[s] = UInt32(truncatingIfNeeded: trace.sampleIDs[s])
+                slot.sampleLoss[s] = trace.sampleLosses[s]
+                slot.sampleCorrect[s] = trace.sampleCorrect[s]
+            }
+            slot.gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: trace.gradient.baseAddress!, count: trace.gradient.count) }
+            slot.update.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: trace.update.baseAddress!, count: trace.update.count) }
+            for layer in trace.layers {
+                try slot.copyFactors(layer: layer.index, batch: b, activations: layer.inputs, deltas: layer.outputGradients)
+            }
+            for (i, id) in t1Ids.enumerated() {
+                slot.t1Values[i] = trace.parametersBefore[id]
+                for j in 0..<stateFloats { slot.t1State[i * stateFloats + j] = trace.optimizerState[j][id] }
+            }
+            slot.hasSnapshot = stride > 0 && trace.step % stride == 0
+            if slot.hasSnapshot {
+                if slot.weightsAfter.count != trace.parametersAfter.count {
+                    slot.weightsAfter = [Float](repeating: 0, count: trace.parametersAfter.count)
+                }
+                slot.weightsAfter.withUnsafeMutableBufferPointer {
+                    $0.baseAddress!.update(from: trace.parametersAfter.baseAddress!, count: trace.parametersAfter.count)
+                }
+            }
+            slot.checkpoint = nil
+            slot.probe = nil
+            pending = slot
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Hands the pending slot over (the driver attaches checkpoint/probe, then submits).
+    /// - Complexity: O(1).
+    package func takePending() -> StepSlot? {
+        defer { pending = nil }
+        return pending
+    }
+}

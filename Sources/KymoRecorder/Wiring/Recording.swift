@@ -1,0 +1,353 @@
+import Foundation
+import KymoCore
+import KymoEngine
+import KymoStore
+
+/// Options of `kymo record` beyond the training config.
+package struct RecordingOptions: Sendable {
+    package var budget: RecordingBudget = .default
+    /// `--budget` as the user wrote it (recorded in the manifest).
+    package var budgetText = "0.2%"
+    package var tiers: RecordedTiers = .default
+    /// A share budget below this many bytes per epoch is raised to it (small runs: T0 alone
+    /// exceeds 0.2 % of a small model's gradient tensor). nil: no floor.
+    package var budgetFloorBytesPerEpoch: Int?
+    /// The recorder thread's time budget per step (ns); nil = no limit. `Recording` measures a
+    /// plain step and uses 0.85 × it when `measureStepTime` is set.
+    package var recorderNanosecondsPerStepLimit: Double?
+    package var measureStepTime = false
+    /// Probe evaluation every this many steps (0: only at the end of each epoch).
+    package var probeEvery = 0
+    /// Commit period: every `commitEverySteps` steps when > 0, else every `commitSeconds`.
+    package var commitSeconds = 2.0
+    package var commitEverySteps = 0
+    /// ε of the Flor-style checkpoint schedule.
+    package var checkpointShare = 0.05
+    /// Pipeline slots (bounds how far training runs ahead of the recorder).
+    package var slots = 6
+    /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
+    package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
+
+    /// - Complexity: O(1).
+    package init() {}
+}
+
+/// What a finished recording wrote.
+package struct RecordingSummary: Sendable {
+    package var run: String
+    package var directory: String
+    package var steps: Int
+    package var checkpoints: Int
+    package var snapshots: Int
+    /// Stored bytes per tier ("T0", "T1", "T2", "checkpoints").
+    package var bytesByTier: [(tier: String, bytes: Int)]
+    package var totalBytes: Int
+    package var plan: RecordingPlan
+    package var finalStateHash: UInt64
+    package var status: String
+}
+
+/// A run being recorded: the trainer with a `RecorderObserver`, the recorder pipeline and its
+/// thread, the `StoreSink`, the checkpoint schedule and the run's writer. `kymo record` and the
+/// tests drive it: `step()` until the trainer is finished (or stop early), then `finish()`.
+///
+/// Training thread per step: `trainer.step()` (the observer copies into a slot), a checkpoint
+/// when the schedule says so (state bytes + hash, written by the recorder thread in step order),
+/// a probe evaluation every `probeEvery` steps, and the submit. A non-finite loss: the pipeline
+/// drains, everything up to the last good step is committed, the manifest is marked diverged,
+/// and `step()` throws `RecorderError.diverged`.
+package final class Recording {
+    package let session: TrainingSession
+    package var trainer: Trainer { session.trainer }
+    package let plan: RecordingPlan
+    package let manifest: RecorderManifest
+    package let options: RecordingOptions
+    package let runName: String
+    private let writer: RunWriter
+    private let sink: StoreSink
+    private let observer: RecorderObserver
+    private let pipeline: RecorderPipeline<StepSlot>
+    private var schedule: CheckpointSchedule
+    private var finished = false
+    private var stepsSinceCheckpoint = 0
+
+    /// Creates the run in `lab` and starts the recorder thread. Writes the initial checkpoint
+    /// (key 0) and commits the empty run, so a reader can open it at once.
+    /// - Throws: `RecorderError` for the plan, `StoreError` for the run (it exists, the disk…).
+    /// - Complexity: O(P + data) plus a few plain steps when `measureStepTime`.
+    package init(session: TrainingSession, lab: Lab, runName: String, options: RecordingOptions) throws {
+        self.session = session
+        self.options = options
+        self.runName = runName
+        let trainer = session.trainer
+        let config = trainer.config
+        let engineLayout = trainer.layout
+        let layers = engineLayout.layers.map { RunShape.Dense(inputs: $0.inFeatures, outputs: $0.outFeatures) }
+        let layout = DenseLayout(layers: layers)
+        // The recorder's flat ids are the engine's: per layer, weight row-major then bias.
+        for (l, layer) in engineLayout.layers.enumerated() {
+            guard layer.weightOffset == layout.offsets[l], layer.biasOffset == layout.offsets[l] + layer.weightCount else {
+                throw RecorderError.invalidConfiguration(field: "layout", message: "engine layer \(layer.name) offsets differ from the recorder's")
+            }
+        }
+        let stateFloats = config.optimizer.kind.slotCount
+        let shape = RunShape(layers: layers, samples: trainer.training.count, batchSize: config.batchSize,
+                             epochs: config.epochs, optimizerStateFloats: stateFloats)
+
+        var limit = options.recorderNanosecondsPerStepLimit
+        var plainStep: Double?
+        if options.measureStepTime && limit == nil {
+            let ns = try Self.measurePlainStep(trainer)
+            plainStep = ns
+            // Below 1 ms per step (small models) the cost model's fixed costs dominate and the
+            // run is short anyway: no limit, so trajectories keep the budget's stride.
+            limit = ns >= 1e6 ? 0.85 * ns : nil
+        }
+        var budget = options.budget
+        if case .shareOfGradientTensor = budget, let floor = options.budgetFloorBytesPerEpoch, budget.bytesPerEpoch(for: shape) < floor {
+            budget = .bytesPerEpoch(floor)
+        }
+        let plan = try RecordingPlan(budget: budget, shape: shape, tiers: options.tiers, thresholdCount: options.thresholds.count,
+                                     recorderNanosecondsPerStepLimit: limit)
+        self.plan = plan
+        guard !options.tiers.contains(.t3) else {
+            throw RecorderError.invalidConfiguration(field: "tiers", message: "T3 (factored per-sample gradients) is not recorded yet")
+        }
+        let histogram = try MagnitudeHistogram(mantissaBits: plan.histogramMantissaBits)
+        let thresholds = options.thresholds.sorted().map { MagnitudeHistogram.snap($0, mantissaBits: plan.histogramMantissaBits) }
+        let runSeed = config.seed
+        let t1Ids = plan.t1Count > 0 ? try WeightSelection(rule: .count(plan.t1Count), parameterCount: layout.parameterCount, seed: runSeed).ids : []
+        let countMinSeed = XXH3.hash(runSeed, seed: 0x7432_636D_0000_0000)
+        let spaceSavingSeed = XXH3.hash(runSeed, seed: 0x7432_7373_0000_0000)
+
+        // Trajectory quanta: q_l = a power of two ≤ max|w_l| at the start / (0.875·(2^(bits−1) − 1)),
+        // so the first snapshot's codes fit (|ŵ − w| ≤ q_l/2 always; blocks that do not fit are stored raw).
+        let initial = trainer.parameterValues
+        var quanta: [Float] = []
+        for l in layout.layers.indices {
+            var m: Float = 0
+            for id in layout.offsets[l]..<layout.offsets[l + 1] { m = max(m, abs(initial[id])) }
+            if m == 0 { m = 1 }
+            let bits = max(plan.trajectoryBits, 8)
+            let q = m / (0.875 * Float((1 << (bits - 1)) - 1))
+            quanta.append(Float(sign: .plus, exponent: q.exponent, significand: 1))
+        }
+        let trajectoryOn = options.tiers.contains(.t2) && plan.trajectoryStride > 0 && plan.trajectoryStride <= trainer.totalSteps
+        let names = engineLayout.layers.map(\.name)
+        let probeEvery = options.probeEvery
+        let manifest = RecorderManifest(
+            tiers: ["t0"] + (options.tiers.contains(.t1) ? ["t1"] : []) + (options.tiers.contains(.t2) ? ["t2"] : []),
+            budget: options.budgetText, plan: plan, t1Ids: t1Ids, stateFloats: stateFloats, thresholds: thresholds,
+            histogram: histogram,
+            layers: layout.layers.indices.map {
+                .init(name: names[$0], inputs: layout.layers[$0].inputs, outputs: layout.layers[$0].outputs,
+                      offset: layout.offsets[$0], trajectoryQuantum: trajectoryOn ? quanta[$0] : 0)
+            },
+            shape: shape,
+            optimizer: (config.optimizer.kind.rawValue, config.optimizer.momentum, config.optimizer.beta1, config.optimizer.beta2,
+                        config.optimizer.epsilon, config.optimizer.weightDecay),
+            countMinSeed: countMinSeed, spaceSavingSeed: spaceSavingSeed, probeEvery: probeEvery,
+            commitSeconds: options.commitSeconds, checkpointShare: options.checkpointShare, limit: limit, plainStep: plainStep,
+            trajectoryBlockSize: 64)
+        self.manifest = manifest
+
+        var runManifest = RunManifest(
+            config: Self.configEntries(config), seeds: ["run": runSeed, "countMin": countMinSeed, "spaceSaving": spaceSavingSeed,
+                                                         "t1": runSeed ^ WeightSelection.domain],
+            modelSpec: "\(config.model.layersText) \(config.model.activation.rawValue) dropout \(config.model.dropout)",
+            datasetFingerprint: String(trainer.training.fingerprint, radix: 16),
+            toolchain: Self.toolchain, tiers: manifest.tiers)
+        runManifest.config[RecorderManifest.configKey] = manifest.jsonText()
+        let writer = try lab.createRun(runName, manifest: runManifest)
+        self.writer = writer
+        let sink = try StoreSink(writer: writer, layout: layout, layerNames: names, tiers: options.tiers, plan: plan, t1Ids: t1Ids,
+                                 stateFloats: stateFloats, quanta: quanta, countMinSeed: countMinSeed, spaceSavingSeed: spaceSavingSeed,
+                                 commitSeconds: options.commitSeconds, commitEverySteps: options.commitEverySteps)
+        self.sink = sink
+        // Initial checkpoint (replay of step 0 starts here), committed before any step.
+        let start = trainer.state
+        try sink.writeCheckpoint(key: start.completedSteps, bytes: start.serialized(), hash: start.contentHash)
+        try sink.commit(through: -1)
+        let stepRecorder = try StepRecorder(layout: layout, t1Ids: t1Ids, thresholds: thresholds, histogram: histogram,
+                                            samplesPerStep: options.tiers.contains(.t2) ? plan.sampledContributionsPerStep : 0,
+                                            runSeed: runSeed, sink: sink)
+        let slots = (0..<max(1, options.slots)).map { _ in
+            StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
+        }
+        pipeline = RecorderPipeline(slots: slots) { slot, _ in
+            try stepRecorder.process(slot)
+            try sink.stepProcessed(slot.step)
+        }
+        observer = RecorderObserver(pipeline: pipeline, t1Ids: t1Ids, stateFloats: stateFloats, trainingCount: trainer.training.count,
+                                    stride: trajectoryOn ? plan.trajectoryStride : 0)
+        let stateBytes = Double(4 * layout.parameterCount * (1 + stateFloats))
+        schedule = try CheckpointSchedule(overheadShare: options.checkpointShare, initialCheckpointSeconds: stateBytes / 400e6)
+        trainer.observer = observer
+    }
+
+    deinit {
+        if !finished { session.trainer.observer = nil }
+    }
+
+    /// One recorded step.
+    /// - Throws: `RecorderError.diverged` (the run is then committed up to the last good step,
+    ///   marked diverged and closed), `RecorderError.workerFailed` / `.store` when recording
+    ///   failed (what was committed stays readable).
+    /// - Complexity: a training step plus the hand-off copies.
+    @discardableResult
+    package func step() throws -> StepSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: Result<StepSummary, EngineError>
+        do { outcome = .success(try trainer.step()) } catch { outcome = .failure(error) }
+        let summary: StepSummary
+        switch outcome {
+        case let .success(s):
+            summary = s
+        case let .failure(error):
+            if case let .nonFiniteLoss(step, _, loss) = error {
+                try diverge(step: step, message: "non-finite loss \(loss)")
+            }
+            throw error
+        }
+        let computeSeconds = (clock.now - start).secondsValue
+        if let failure = observer.failure { try abandon(failure) }
+        guard let slot = observer.takePending() else {
+            try abandon(RecorderError.invalidConfiguration(field: "observer", message: "step \(summary.step) was not observed"))
+        }
+        stepsSinceCheckpoint += 1
+        // Flor's rule (cost < ε of the compute since the last one), within the plan's checkpoint
+        // bytes: at most `checkpointsPerEpoch` per epoch.
+        let floorSpacing = max(1, trainer.stepsPerEpoch / max(1, plan.checkpointsPerEpoch))
+        let flor = schedule.stepFinished(computeSeconds: computeSeconds)
+        if (flor && stepsSinceCheckpoint >= floorSpacing) || trainer.isFinished {
+            stepsSinceCheckpoint = 0
+            let t0 = clock.now
+            let state = trainer.state
+            slot.checkpoint = (state.completedSteps, state.serialized(), state.contentHash)
+            // The write happens on the recorder thread; its cost is estimated from the bytes.
+            let seconds = (clock.now - t0).secondsValue + Double(slot.checkpoint!.bytes.count) / 400e6
+            schedule.checkpointWritten(seconds: seconds)
+        }
+        let probeDue = options.probeEvery > 0 ? trainer.completedSteps % options.probeEvery == 0
+            : trainer.position == 0 // end of an epoch
+        if probeDue && session.probe.count > 0 {
+            let (loss, accuracy) = try trainer.evaluate(on: session.probe)
+            slot.probe = (loss, accuracy)
+        }
+        do { try pipeline.submit(slot) } catch { try abandon(error) }
+        return summary
+    }
+
+    /// Drains the recorder, writes the final checkpoint, commits and closes the run.
+    /// `interrupted`: the run stopped early (Ctrl-C); the manifest says after how many steps.
+    /// - Complexity: the recorder's remaining work plus the final commit.
+    @discardableResult
+    package func finish(interrupted: Bool = false) throws -> RecordingSummary {
+        trainer.observer = nil
+        do { try pipeline.finish() } catch {
+            finished = true
+            throw RecorderError.store(message: "\(error)")
+        }
+        let state = trainer.state
+        try sink.writeCheckpoint(key: state.completedSteps, bytes: state.serialized(), hash: state.contentHash)
+        try sink.commit(through: trainer.completedSteps - 1)
+        if interrupted {
+            var m = manifest
+            m.stoppedAfterSteps = trainer.completedSteps
+            var run = writer.manifest
+            run.config[RecorderManifest.configKey] = m.jsonText()
+            try writer.updateManifest(run)
+        }
+        try writer.finish()
+        finished = true
+        return try summary(hash: state.contentHash)
+    }
+
+    private func summary(hash: UInt64) throws -> RecordingSummary {
+        let reader = try Lab(existing: URL(fileURLWithPath: writer.directory).deletingLastPathComponent().deletingLastPathComponent().path)
+            .openRun(runName)
+        var tiers: [String: Int] = [:]
+        var total = 0
+        for chunk in reader.allChunks() {
+            let tier = chunk.column.hasPrefix("_checkpoint") ? "checkpoints" : String(chunk.column.prefix(2)).uppercased()
+            tiers[tier, default: 0] += chunk.length
+            total += chunk.length
+        }
+        let order = ["T0", "T1", "T2", "checkpoints"]
+        return RecordingSummary(
+            run: runName, directory: writer.directory, steps: trainer.completedSteps, checkpoints: reader.checkpointSteps().count,
+            snapshots: sink.snapshotsWritten,
+            bytesByTier: order.filter { tiers[$0] != nil }.map { ($0, tiers[$0]!) }, totalBytes: total, plan: plan,
+            finalStateHash: hash, status: reader.manifest.status.description)
+    }
+
+    /// Divergence at `step`: drain, commit the good prefix, mark the run, close it, throw.
+    private func diverge(step: Int, message: String) throws -> Never {
+        trainer.observer = nil
+        finished = true
+        let drained = Result { try pipeline.finish() }
+        if case let .failure(error) = drained { throw RecorderError.store(message: "\(error)") }
+        let state = trainer.state // the last good state (the failed step applied nothing)
+        try sink.writeCheckpoint(key: state.completedSteps, bytes: state.serialized(), hash: state.contentHash)
+        try sink.commit(through: step - 1)
+        try writer.markDiverged(step: step, message: message)
+        try writer.finish()
+        throw RecorderError.diverged(step: step, message: message)
+    }
+
+    /// Recording failed: stop the recorder thread and surface its error (the committed prefix
+    /// stays readable; the run stays "running" and can be reopened).
+    private func abandon(_ error: any Error) throws -> Never {
+        trainer.observer = nil
+        finished = true
+        _ = try? pipeline.finish()
+        throw RecorderError.store(message: "\(pipeline.failure.map { "\($0)" } ?? "\(error)")")
+    }
+
+    /// Median wall time of a few plain steps on a throwaway copy of the trainer (no observer).
+    private static func measurePlainStep(_ trainer: Trainer) throws -> Double {
+        let copy = try Trainer(state: trainer.state, training: trainer.training, threads: trainer.threads)
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for _ in 0..<min(7, copy.totalSteps) {
+            let t = clock.now
+            try copy.step()
+            times.append((clock.now - t).secondsValue * 1e9)
+        }
+        times.sort()
+        return times.isEmpty ? 3e6 : times[times.count / 2]
+    }
+
+    static func configEntries(_ config: TrainingConfig) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(config),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var result: [String: String] = [:]
+        for (key, value) in object {
+            if let s = value as? String { result[key] = s; continue }
+            if let d = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+                result[key] = String(decoding: d, as: UTF8.self)
+            }
+        }
+        return result
+    }
+
+    static var toolchain: String {
+        #if compiler(>=6.3)
+        "swift 6.3+"
+        #elseif compiler(>=6.2)
+        "swift 6.2"
+        #else
+        "swift <6.2"
+        #endif
+    }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

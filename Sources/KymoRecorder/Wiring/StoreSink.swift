@@ -1,0 +1,328 @@
+import Foundation
+import KymoCore
+import KymoSketches
+import KymoStore
+
+/// The recorder's `RecorderSink` over a store `RunWriter`: appends every column of
+/// docs/RECORDING.md, feeds the per-epoch sketches (count-min and per-neuron Space-Saving of
+/// (sample, neuron) masses), the run-level Space-Saving of weights by Σ|Δw|, the closed-loop
+/// trajectories, checkpoints and probe rows, and commits every `commitSeconds` (or
+/// `commitEverySteps`) so readers see the run while it trains.
+///
+/// Fixed-width per-step columns are buffered and written as multi-step chunks at each commit (a
+/// chunk per step and column would cost more in headers and zstd calls than the data). Blobs
+/// (`t0/gradq`, `t2/contrib`) are one chunk per step.
+///
+/// Used on the recorder thread only (inside the pipeline), in step order; the wiring touches the
+/// writer on the training thread only before the pipeline starts and after it has finished.
+package final class StoreSink: RecorderSink, @unchecked Sendable {
+    /// A per-step column being buffered: rows of equal width for consecutive steps.
+    private struct Buffer {
+        enum Values { case f32([Float]), u32([UInt32]), i8([Int8]) }
+        enum Kind { case f32, u32, i8 }
+        var name: String
+        var kind: Kind
+        // One of these is used, by `kind` (separate arrays so appends stay in place).
+        var f32: [Float] = []
+        var u32: [UInt32] = []
+        var i8: [Int8] = []
+        var width = 0
+        var firstStep = 0
+        var rows = 0
+    }
+
+    package let writer: RunWriter
+    package let layout: DenseLayout
+    package let layerNames: [String]
+    package let tiers: RecordedTiers
+    package let plan: RecordingPlan
+    package let t1Ids: [Int]
+    package var t1Count: Int { t1Ids.count }
+    package let stateFloats: Int
+    package let commitSeconds: Double
+    package let commitEverySteps: Int
+    package let countMinSeed: UInt64
+    package let spaceSavingSeed: UInt64
+    /// Trajectory quantum per layer.
+    package let quanta: [Float]
+    package let trajectoryBlockSize = 64
+
+    private var buffers: [String: Int] = [:]
+    private var bufferList: [Buffer] = []
+    private var countMin: CountMinSketch?
+    private var perNeuron: [SpaceSavingSketch] = []
+    private var weightHitters: SpaceSavingSketch?
+    private var neuronOffsets: [Int]
+    private var neurons: Int
+    private var keyScratch: [UInt64] = []
+    private var weightScratch: [Float] = []
+    private var trajectories: [QuantizedTrajectory?]
+    private var trajectorySteps: (first: Int, last: Int)?
+    private var lastCommit = ContinuousClock.now
+    private var stepsSinceCommit = 0
+    private var lastStep = -1
+    /// The last checkpoint key written (checkpoints must ascend).
+    package private(set) var lastCheckpointKey = -1
+    package private(set) var checkpointsWritten = 0
+    package private(set) var snapshotsWritten = 0
+
+    /// - Throws: sketch errors for impossible sizes.
+    /// - Complexity: O(neurons · k) to allocate the sketches.
+    package init(writer: RunWriter, layout: DenseLayout, layerNames: [String], tiers: RecordedTiers, plan: RecordingPlan,
+                 t1Ids: [Int], stateFloats: Int, quanta: [Float], countMinSeed: UInt64, spaceSavingSeed: UInt64,
+                 commitSeconds: Double, commitEverySteps: Int) throws {
+        self.writer = writer
+        self.layout = layout
+        self.layerNames = layerNames
+        self.tiers = tiers
+        self.plan = plan
+        self.t1Ids = t1Ids
+        self.stateFloats = stateFloats
+        self.quanta = quanta
+        self.countMinSeed = countMinSeed
+        self.spaceSavingSeed = spaceSavingSeed
+        self.commitSeconds = commitSeconds
+        self.commitEverySteps = commitEverySteps
+        var offsets = [0]
+        for l in layout.layers { offsets.append(offsets.last! + l.outputs) }
+        neuronOffsets = offsets
+        neurons = offsets.last!
+        trajectories = Array(repeating: nil, count: layout.layers.count)
+        if tiers.contains(.t2) {
+            try resetEpochSketches()
+            weightHitters = try SpaceSavingSketch(capacity: max(1, plan.weightHeavyHitters), seed: spaceSavingSeed)
+        }
+    }
+
+    private func resetEpochSketches() throws {
+        countMin = try CountMinSketch(width: plan.countMinWidth, depth: plan.countMinDepth, seed: countMinSeed)
+        perNeuron = try (0..<neurons).map { _ in try SpaceSavingSketch(capacity: plan.spaceSavingPerNeuron, seed: spaceSavingSeed) }
+    }
+
+    // MARK: RecorderSink
+
+    /// - Complexity: O(B·out·depth) count-min updates plus O(B·out) Space-Saving offers (most
+    ///   rejected in O(1) by the admission test).
+    package func neuronMasses(step: Int, epoch: Int, layer: Int, sampleIDs: ArraySlice<UInt32>, masses: [Float]) throws {
+        guard tiers.contains(.t2), countMin != nil else { return }
+        let out = layout.layers[layer].outputs
+        let base = neuronOffsets[layer]
+        let n = UInt64(neurons)
+        // Zero masses (a ReLU unit that was off for the sample: δ = 0) change no sketch: skip them.
+        // Work on locals: class properties in the inner loop would pay dynamic exclusivity checks.
+        var keys = keyScratch, weights = weightScratch, sketches = perNeuron
+        keyScratch = []; weightScratch = []; perNeuron = []
+        keys.removeAll(keepingCapacity: true)
+        weights.removeAll(keepingCapacity: true)
+        masses.withUnsafeBufferPointer { m in
+            for (i, id) in sampleIDs.enumerated() {
+                let key = UInt64(id)
+                let rowKey = key &* n &+ UInt64(base)
+                for r in 0..<out {
+                    let w = m[i &* out &+ r]
+                    if w > 0 {
+                        keys.append(rowKey &+ UInt64(r))
+                        weights.append(w)
+                        sketches[base &+ r].offer(key, weight: Double(w))
+                    }
+                }
+            }
+        }
+        countMin!.update(keys, weights: weights)
+        keyScratch = keys; weightScratch = weights; perNeuron = sketches
+    }
+
+    /// - Complexity: O(P/stride + B·n₁ + histogram buckets) amortized, plus the chunk writes.
+    package func record(_ record: StepRecord, slot: StepSlot) throws {
+        let t = record.step
+        let b = record.batch
+        try put("t0/order", t, .u32(record.sampleIDs))
+        try put("t0/loss", t, .f32([record.loss]))
+        try put("t0/accuracy", t, .f32([record.accuracy]))
+        try put("t0/lr", t, .f32([record.learningRate]))
+        try put("t0/gnorm", t, .f32([record.gradientNorm]))
+        try put("t0/unorm", t, .f32([record.updateNorm]))
+        if !record.aboveCounts.isEmpty { try put("t0/above", t, .u32(record.aboveCounts.map { UInt32(clamping: $0) })) }
+        try writer.putBlob(column: "t0/gradq", steps: t..<(t + 1), bytes: try Self.quantiles(of: record.histogram).serialized())
+        try put("t0/sample/loss", t, .f32(record.sampleLoss))
+        try put("t0/sample/correct", t, .i8(record.sampleCorrect.map { Int8(bitPattern: $0) }))
+        try put("t0/sample/gnorm", t, .f32(record.sampleGradientNorm))
+        if let probe = slot.probe { try put("t0/probe", t, .f32([probe.loss, probe.accuracy])) }
+        if t1Count > 0 {
+            try put("t1/value", t, .f32(record.t1Values))
+            try put("t1/update", t, .f32(record.t1Updates))
+            if stateFloats > 0 { try put("t1/state", t, .f32(record.t1State)) }
+            try put("t1/contrib", t, .f32(record.t1Contributions))
+            if let scales = slot.perParameterScales {
+                try put("t1/scale", t, .f32(t1Ids.map { scales[$0] }))
+            } else {
+                try put("t1/scale", t, .f32([Float](repeating: slot.contributionScale, count: t1Count)))
+            }
+            _ = b
+        }
+        if tiers.contains(.t2) {
+            var w = ByteWriter(capacity: 4 + 20 * record.sampled.count)
+            w.write(UInt32(record.sampled.count))
+            for c in record.sampled {
+                w.write(c.sample); w.write(c.weight); w.write(c.contribution); w.write(c.uniform)
+            }
+            try writer.putBlob(column: "t2/contrib", steps: t..<(t + 1), bytes: w.bytes)
+            try put("t2/contrib/tau", t, .f32([record.tau]))
+            if slot.hasSnapshot { try snapshot(slot.weightsAfter, step: t) }
+        }
+        if let c = slot.checkpoint {
+            try writeCheckpoint(key: c.key, bytes: c.bytes, hash: c.hash)
+        }
+        lastStep = t
+    }
+
+    /// - Complexity: O(P) (four columns, the run-level heavy hitters) plus the sketch blobs.
+    package func epochEnded(epoch: Int, lastStep: Int, accumulators: EpochAccumulators) throws {
+        let steps = lastStep..<(lastStep + 1)
+        try writer.append(column: "t0/epoch/sumabs", steps: steps, .float32(accumulators.sumAbsUpdate))
+        try writer.append(column: "t0/epoch/sum", steps: steps, .float32(accumulators.sumUpdate))
+        try writer.append(column: "t0/epoch/sumsq", steps: steps, .float32(accumulators.sumSquaredGradient))
+        try writer.append(column: "t0/epoch/maxabs", steps: steps, .float32(accumulators.maxAbsGradient))
+        guard tiers.contains(.t2), let cm = countMin else { return }
+        var w = ByteWriter(capacity: 16 + perNeuron.count * 64)
+        w.write(UInt32(perNeuron.count))
+        for s in perNeuron {
+            let bytes = s.serialized()
+            w.write(UInt64(bytes.count))
+            w.write(raw: bytes)
+        }
+        try writer.putBlob(column: "t2/ss", steps: steps, bytes: w.bytes)
+        try writer.putBlob(column: "t2/cm", steps: steps, bytes: cm.serialized())
+        accumulators.sumAbsUpdate.withUnsafeBufferPointer { s in
+            for id in s.indices where s[id] > 0 { weightHitters!.offer(UInt64(id), weight: Double(s[id])) }
+        }
+        try writer.putBlob(column: "t2/hh", steps: steps, bytes: weightHitters!.serialized())
+        try resetEpochSketches()
+    }
+
+    // MARK: Commits, checkpoints, trajectories
+
+    /// Commits when the period has passed (call after each processed step).
+    /// - Complexity: O(1), or the flush and commit.
+    package func stepProcessed(_ step: Int) throws {
+        stepsSinceCommit += 1
+        let due = commitEverySteps > 0 ? stepsSinceCommit >= commitEverySteps
+            : (ContinuousClock.now - lastCommit) >= .milliseconds(Int64(commitSeconds * 1000))
+        if due { try commit(through: step) }
+    }
+
+    /// Writes the buffered rows and trajectory chunks, then commits steps 0...step.
+    /// - Complexity: O(buffered bytes) plus the fsyncs.
+    package func commit(through step: Int) throws {
+        try flush()
+        if step >= 0 { try writer.commit(through: step) } else { try writer.commit() }
+        lastCommit = .now
+        stepsSinceCommit = 0
+    }
+
+    /// Writes the buffered rows and the open trajectory chunks (no commit).
+    /// - Complexity: O(buffered bytes).
+    package func flush() throws {
+        for i in bufferList.indices where bufferList[i].rows > 0 { try write(&bufferList[i]) }
+        try flushTrajectories()
+    }
+
+    /// Stores a checkpoint (keys ascend; a repeated key is skipped).
+    /// - Complexity: O(bytes).
+    package func writeCheckpoint(key: Int, bytes: [UInt8], hash: UInt64) throws {
+        guard key > lastCheckpointKey else { return }
+        try writer.writeCheckpoint(step: key, bytes: bytes, hash: hash)
+        lastCheckpointKey = key
+        checkpointsWritten += 1
+    }
+
+    private func snapshot(_ weights: [Float], step: Int) throws {
+        try weights.withUnsafeBufferPointer { w in
+            for l in layout.layers.indices {
+                if trajectories[l] == nil {
+                    trajectories[l] = try QuantizedTrajectory(weightCount: layout.layers[l].parameterCount, blockSize: trajectoryBlockSize,
+                                                              codeBits: plan.trajectoryBits, quantum: quanta[l])
+                }
+                trajectories[l]!.append(UnsafeBufferPointer(rebasing: w[layout.offsets[l]..<layout.offsets[l + 1]]))
+            }
+        }
+        trajectorySteps = (trajectorySteps?.first ?? step, step)
+        snapshotsWritten += 1
+    }
+
+    private func flushTrajectories() throws {
+        guard let range = trajectorySteps else { return }
+        for l in layout.layers.indices {
+            if let traj = trajectories[l] {
+                try writer.putBlob(column: "t2/traj/\(layerNames[l])", steps: range.first..<(range.last + 1), bytes: traj.serialized())
+            }
+            trajectories[l] = nil
+        }
+        trajectorySteps = nil
+    }
+
+    // MARK: Buffered columns
+
+    private func put(_ name: String, _ step: Int, _ row: Buffer.Values) throws {
+        let width: Int, kind: Buffer.Kind
+        switch row {
+        case let .f32(v): (width, kind) = (v.count, .f32)
+        case let .u32(v): (width, kind) = (v.count, .u32)
+        case let .i8(v): (width, kind) = (v.count, .i8)
+        }
+        let index: Int
+        if let i = buffers[name] {
+            index = i
+        } else {
+            index = bufferList.count
+            buffers[name] = index
+            bufferList.append(Buffer(name: name, kind: kind))
+        }
+        guard bufferList[index].kind == kind else {
+            throw RecorderError.invalidConfiguration(field: name, message: "column written with two types")
+        }
+        if bufferList[index].rows > 0 && (bufferList[index].width != width || bufferList[index].firstStep + bufferList[index].rows != step) {
+            try write(&bufferList[index])
+        }
+        if bufferList[index].rows == 0 {
+            bufferList[index].width = width
+            bufferList[index].firstStep = step
+        }
+        switch row {
+        case let .f32(v): bufferList[index].f32.append(contentsOf: v)
+        case let .u32(v): bufferList[index].u32.append(contentsOf: v)
+        case let .i8(v): bufferList[index].i8.append(contentsOf: v)
+        }
+        bufferList[index].rows += 1
+    }
+
+    private func write(_ buffer: inout Buffer) throws {
+        let steps = buffer.firstStep..<(buffer.firstStep + buffer.rows)
+        if buffer.width > 0 {
+            switch buffer.kind {
+            case .f32: try writer.append(column: buffer.name, steps: steps, .float32(buffer.f32))
+            case .u32: try writer.append(column: buffer.name, steps: steps, .uint32(buffer.u32))
+            case .i8: try writer.append(column: buffer.name, steps: steps, .int8(codes: buffer.i8, scale: 1))
+            }
+        }
+        buffer.f32.removeAll(keepingCapacity: true)
+        buffer.u32.removeAll(keepingCapacity: true)
+        buffer.i8.removeAll(keepingCapacity: true)
+        buffer.rows = 0
+    }
+
+    // MARK: Helpers
+
+    /// The step's |g| histogram as a KymoSketches `MagnitudeQuantiles` (same bit mapping, so the
+    /// counts carry over exactly): each bucket's count at its lower bound; values below the
+    /// histogram's range (zeros, tiny) at 0; above it at 2^(maxExponent+1); NaNs as NaN.
+    /// - Complexity: O(buckets).
+    package static func quantiles(of h: MagnitudeHistogram) throws -> MagnitudeQuantiles {
+        var q = try MagnitudeQuantiles(precisionBits: h.mantissaBits)
+        if h.underflow > 0 { q.update(0, weight: h.underflow) }
+        for (i, c) in h.counts.enumerated() where c > 0 { q.update(h.lowerBound(ofBucket: i), weight: UInt64(c)) }
+        if h.overflow > 0 { q.update(Float(sign: .plus, exponent: h.maxExponent + 1, significand: 1), weight: h.overflow) }
+        if h.nan > 0 { q.update(.nan, weight: h.nan) }
+        return q
+    }
+}

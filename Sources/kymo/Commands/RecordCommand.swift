@@ -1,0 +1,267 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KymoEngine
+import KymoRecorder
+import KymoStore
+
+/// `kymo record`: trains like `kymo train` and records every tier into a run of a lab.
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Train and record the run's tiers (T0 exact log, T1 sampled weights, T2 sketches) into a lab.",
+        discussion: """
+        Training options are those of kymo train. The recorder runs on its own thread; the run is \
+        committed every ~2 s, so kymo inspect / kymo query can read it while it trains. Ctrl-C stops \
+        after the current step and commits. A non-finite loss commits up to the last good step, \
+        marks the run diverged and exits non-zero.
+        """)
+
+    @Argument(help: "The lab directory (created if needed).")
+    var lab: String
+    @Option(name: .customLong("run"), help: "Run name (default: run-<seed>-<data>).")
+    var runName: String?
+    @Option(help: "Data source: digits, synthetic[:COUNT[:FEATURES[:CLASSES]]], idx:DIR, csv:PATH, npy:X.npy,Y.npy.")
+    var data: String?
+    @Option(help: "Layer widths, input first (default: FEATURES,32,CLASSES).")
+    var layers: String?
+    @Option(help: "Hidden activation: relu or tanh.")
+    var activation: Activation?
+    @Option(help: "Dropout probability after each hidden layer.")
+    var dropout: Float?
+    @Option(help: "sgd, momentum, nesterov, adam or adamw.")
+    var optimizer: OptimizerKind?
+    @Option(help: "Base learning rate.")
+    var lr: Float?
+    @Option(help: "Momentum μ (momentum, nesterov).")
+    var momentum: Float?
+    @Option(name: .customLong("weight-decay"), help: "Weight decay λ.")
+    var weightDecay: Float?
+    @Option(help: "constant, step:EVERY:GAMMA, cosine[:MIN], warmup:N[+SCHEDULE].")
+    var schedule: String?
+    @Option(help: "Batch size (default 64).")
+    var batch: Int?
+    @Option(help: "Epochs (default 10).")
+    var epochs: Int?
+    @Option(help: "Run seed (default 1).")
+    var seed: UInt64?
+    @Option(help: "GEMM threads; results are identical for any value.")
+    var threads: Int?
+    @Option(name: .customLong("probe-fraction"), help: "Fraction held out as the probe set (default 0.1).")
+    var probeFraction: Double?
+    @Option(help: "JSON config file (see docs/README-engine.md).")
+    var config: String?
+    @Option(help: "Recording budget: bytes per epoch (400MB) or a share of the per-sample gradient tensor (0.2%; the default, raised to 16MB per epoch for small runs).")
+    var budget: String?
+    @Option(help: "Tiers: a comma list of t0,t1,t2 (T0 is always on).")
+    var tiers: String = "t0,t1,t2"
+    @Option(name: .customLong("probe-every"), help: "Probe evaluation every N steps (default: at each epoch's end).")
+    var probeEvery: Int = 0
+    @Option(name: .customLong("step-time-limit"), help: "Recorder time per step: auto (0.85 × a measured plain step), none, or milliseconds.")
+    var stepTimeLimit: String = "auto"
+    @Flag(help: "Print a machine-readable JSON summary instead of the log.")
+    var json = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if probeEvery < 0 { throw ValidationError("--probe-every must be ≥ 0") }
+        if stepTimeLimit != "auto" && stepTimeLimit != "none" && (Double(stepTimeLimit) ?? -1) <= 0 {
+            throw ValidationError("--step-time-limit must be auto, none, or a positive number of milliseconds")
+        }
+        do {
+            if let budget { _ = try RecordingBudget(parsing: budget) }
+            _ = try RecordedTiers(parsing: tiers)
+        } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        var options = RecordingOptions()
+        options.probeEvery = probeEvery
+        do {
+            if let budget {
+                options.budget = try RecordingBudget(parsing: budget)
+                options.budgetText = budget
+            } else {
+                options.budgetFloorBytesPerEpoch = 16_000_000
+                options.budgetText = "0.2% (at least 16MB per epoch)"
+            }
+            options.tiers = try RecordedTiers(parsing: tiers)
+        } catch { throw ValidationError("\(error)") }
+        switch stepTimeLimit {
+        case "auto": options.measureStepTime = true
+        case "none": break
+        default: options.recorderNanosecondsPerStepLimit = Double(stepTimeLimit)! * 1e6
+        }
+        let stop = StopFlag()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { stop.set() }
+        source.resume()
+        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        do {
+            let session = try TrainingSession(config: try makeConfig(), inferLayers: !layersGiven())
+            let config = session.trainer.config
+            let name = runName ?? "run-\(config.seed)-\(config.data.filter { $0.isLetter || $0.isNumber })"
+            let labHandle = try Lab(path: lab)
+            let recording = try Recording(session: session, lab: labHandle, runName: name, options: options)
+            try RecordReporter(recording: recording, json: json, stop: stop, lab: lab).run()
+        } catch let error as RecorderError {
+            fail("\(error)")
+        } catch let error as EngineError {
+            fail(error.description)
+        } catch let error as StoreError {
+            fail("\(error)")
+        }
+    }
+
+    // The same precedence as kymo train: options over the --config file over the defaults.
+    private func layersGiven() -> Bool {
+        if layers != nil { return true }
+        guard let config, let data = FileManager.default.contents(atPath: config),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["layers"] != nil
+    }
+
+    private func makeConfig() throws(EngineError) -> TrainingConfig {
+        var result = TrainingConfig(model: try ModelSpec(layers: "64,32,10"))
+        if let config {
+            guard let bytes = FileManager.default.contents(atPath: config) else {
+                throw .io(path: config, message: "cannot read the config file")
+            }
+            do { result = try JSONDecoder().decode(TrainingConfig.self, from: bytes) } catch {
+                throw .invalidSpec("\(config): \(error)")
+            }
+        }
+        if let data { result.data = data }
+        if layers != nil || activation != nil || dropout != nil {
+            result.model = try ModelSpec(layers: layers ?? result.model.layersText,
+                                         activation: activation ?? result.model.activation,
+                                         dropout: dropout ?? result.model.dropout)
+        }
+        if let optimizer { result.optimizer.kind = optimizer }
+        if let lr { result.optimizer.learningRate = lr }
+        if let momentum { result.optimizer.momentum = momentum }
+        if let weightDecay { result.optimizer.weightDecay = weightDecay }
+        if let schedule { result.schedule = try LearningRateSchedule(parsing: schedule) }
+        if let batch { result.batchSize = batch }
+        if let epochs { result.epochs = epochs }
+        if let seed { result.seed = seed }
+        if let threads { result.threads = threads }
+        if let probeFraction { result.probeFraction = probeFraction }
+        return result
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// Set from the SIGINT handler's queue, read by the training loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Drives a recording step by step with kymo train's progress output, then prints what was
+/// recorded and where.
+struct RecordReporter {
+    let recording: Recording
+    let json: Bool
+    let stop: StopFlag
+    let lab: String
+
+    struct Summary: Encodable {
+        var run: String
+        var directory: String
+        var steps: Int
+        var checkpoints: Int
+        var trajectorySnapshots: Int
+        var seconds: Double
+        var bytes: [String: Int]
+        var totalBytes: Int
+        var planBytesPerEpoch: Int
+        /// The plan's in-memory sketch budget (count-min, Space-Saving, sampled tuples, heavy hitters).
+        var sketchBytes: Int
+        var measuredPlainStepMilliseconds: Double?
+        var budgetBytesPerEpoch: Int
+        var t1Weights: Int
+        var trajectoryStride: Int
+        var trajectoryBits: Int
+        var stateHash: String
+        var status: String
+        var interrupted: Bool
+    }
+
+    func run() throws {
+        let trainer = recording.trainer
+        let terminal = isatty(STDOUT_FILENO) == 1 && !json
+        let clock = ContinuousClock()
+        let start = clock.now
+        let plan = recording.plan
+        if !json {
+            print("recording \(recording.runName): T1 \(plan.t1Count) weights, trajectories \(plan.trajectoryStride > 0 ? "\(plan.trajectoryBits)-bit every \(plan.trajectoryStride) steps" : "off"), sampled contributions \(plan.sampledContributionsPerStep)/step, plan \(mb(plan.totalBytesPerEpoch))/epoch of \(mb(plan.budgetBytesPerEpoch)) budget")
+        }
+        var interrupted = false
+        var epochStart = clock.now
+        var lossSum = 0.0, count = 0
+        while !trainer.isFinished {
+            if stop.isSet { interrupted = true; break }
+            let step = try recording.step()
+            lossSum += Double(step.loss) * Double(step.batchSize)
+            count += step.batchSize
+            let done = step.step % trainer.stepsPerEpoch + 1
+            let total = trainer.stepsPerEpoch
+            if terminal && (done % 10 == 0 || done == total) {
+                let filled = 30 * done / max(total, 1)
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+                print("\repoch \(step.epoch + 1)/\(trainer.config.epochs) [\(bar)] \(done)/\(total) loss \(String(format: "%.4f", step.loss))", terminator: "")
+                fflush(nil)
+            }
+            if done == total {
+                if terminal { print("\r\u{1B}[2K", terminator: "") }
+                if !json {
+                    print("epoch \(step.epoch + 1)/\(trainer.config.epochs) loss \(String(format: "%.4f", lossSum / Double(max(count, 1)))) lr \(step.learningRate) \(String(format: "%.2f", (clock.now - epochStart).secondsDouble))s")
+                }
+                epochStart = clock.now
+                lossSum = 0; count = 0
+            }
+        }
+        if terminal { print("") }
+        let summary = try recording.finish(interrupted: interrupted)
+        let seconds = (clock.now - start).secondsDouble
+        if json {
+            var bytes: [String: Int] = [:]
+            for (tier, b) in summary.bytesByTier { bytes[tier] = b }
+            let out = Summary(run: summary.run, directory: summary.directory, steps: summary.steps, checkpoints: summary.checkpoints,
+                              trajectorySnapshots: summary.snapshots, seconds: seconds, bytes: bytes, totalBytes: summary.totalBytes,
+                              planBytesPerEpoch: plan.totalBytesPerEpoch,
+                              sketchBytes: plan.items.filter { $0.tier == "T2" && !$0.column.hasPrefix("t2/traj") }.reduce(0) { $0 + $1.bytesPerEpoch },
+                              measuredPlainStepMilliseconds: recording.manifest.measuredPlainStepNanoseconds.map { $0 / 1e6 }, budgetBytesPerEpoch: plan.budgetBytesPerEpoch,
+                              t1Weights: plan.t1Count, trajectoryStride: plan.trajectoryStride, trajectoryBits: plan.trajectoryBits,
+                              stateHash: String(summary.finalStateHash, radix: 16), status: summary.status, interrupted: interrupted)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            if let data = try? encoder.encode(out) { print(String(decoding: data, as: UTF8.self)) }
+            return
+        }
+        if interrupted { print("interrupted: stopped after step \(summary.steps - 1); everything up to it is committed") }
+        print("recorded \(summary.steps) steps in \(String(format: "%.2f", seconds))s → \(summary.directory)")
+        for (tier, b) in summary.bytesByTier {
+            print("  \(tier.padding(toLength: 12, withPad: " ", startingAt: 0)) \(mb(b))")
+        }
+        print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
+        print("status \(summary.status), state hash \(String(summary.finalStateHash, radix: 16)); more: kymo inspect \(lab) \(summary.run)")
+    }
+
+    private func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }
+}
+
+extension Duration {
+    fileprivate var secondsDouble: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

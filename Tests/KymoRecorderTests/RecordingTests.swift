@@ -1,0 +1,224 @@
+import Foundation
+import KymoEngine
+import KymoSketches
+import KymoStore
+import KymoTestSupport
+import Testing
+@testable import KymoRecorder
+
+/// End-to-end: record small digits runs into a temporary lab and read them back.
+@Suite struct RecordingTests {
+    static func config(optimizer: OptimizerKind = .sgd, lr: Float = 0.05, weightDecay: Float = 1e-3, epochs: Int = 2) throws -> TrainingConfig {
+        var c = TrainingConfig(model: try ModelSpec(layers: "64,24,10"))
+        c.data = "digits"
+        c.optimizer.kind = optimizer
+        c.optimizer.learningRate = lr
+        c.optimizer.weightDecay = weightDecay
+        c.batchSize = 64
+        c.epochs = epochs
+        c.seed = 7
+        return c
+    }
+
+    static func options(commitEverySteps: Int = 10) -> RecordingOptions {
+        var o = RecordingOptions()
+        o.budget = .bytesPerEpoch(16_000_000)
+        o.commitEverySteps = commitEverySteps
+        o.probeEvery = 10
+        return o
+    }
+
+    /// Records a whole run; returns the lab, the recording and the run reader.
+    static func record(_ config: TrainingConfig, in dir: TemporaryDirectory, options: RecordingOptions = options())
+        throws -> (Lab, Recording, RunReader) {
+        let lab = try Lab(path: dir.path + "/lab")
+        let recording = try Recording(session: try TrainingSession(config: config), lab: lab, runName: "r", options: options)
+        while !recording.trainer.isFinished { try recording.step() }
+        try recording.finish()
+        return (lab, recording, try lab.openRun("r"))
+    }
+
+    static func floats(_ reader: RunReader, _ column: String, _ steps: Range<Int>) throws -> [Float] {
+        guard case let .float32(v) = try reader.read(column: column, steps: steps) else {
+            Issue.record("\(column) is not float32"); return []
+        }
+        return v
+    }
+
+    @Test func everyColumnHasItsRows() throws {
+        let dir = try TemporaryDirectory()
+        let config = try Self.config(optimizer: .momentum)
+        let (lab, recording, reader) = try Self.record(config, in: dir)
+        let trainer = recording.trainer
+        let steps = trainer.totalSteps
+        let p = trainer.layout.count
+        let n1 = recording.plan.t1Count
+        #expect(n1 > 0)
+        #expect(reader.committedSteps == 0..<steps)
+        #expect(reader.manifest.status == .finished)
+        for column in ["t0/loss", "t0/accuracy", "t0/lr", "t0/gnorm", "t0/unorm", "t2/contrib/tau"] {
+            #expect(try reader.read(column: column, steps: 0..<steps).count == steps, "\(column)")
+        }
+        #expect(try reader.read(column: "t0/above", steps: 0..<steps).count == steps * 8)
+        let samples = trainer.training.count * config.epochs
+        for column in ["t0/order", "t0/sample/loss", "t0/sample/correct", "t0/sample/gnorm"] {
+            #expect(try reader.read(column: column, steps: 0..<steps).count == samples, "\(column)")
+        }
+        #expect(try reader.read(column: "t1/value", steps: 0..<steps).count == steps * n1)
+        #expect(try reader.read(column: "t1/update", steps: 0..<steps).count == steps * n1)
+        #expect(try reader.read(column: "t1/state", steps: 0..<steps).count == steps * n1)
+        #expect(try reader.read(column: "t1/scale", steps: 0..<steps).count == steps * n1)
+        #expect(try reader.read(column: "t1/contrib", steps: 0..<steps).count == samples * n1)
+        for column in ["t0/epoch/sumabs", "t0/epoch/sum", "t0/epoch/sumsq", "t0/epoch/maxabs"] {
+            #expect(reader.chunks(column: column).count == config.epochs)
+            #expect(try reader.read(column: column, steps: 0..<steps).count == config.epochs * p, "\(column)")
+        }
+        for column in ["t2/ss", "t2/cm", "t2/hh"] { #expect(reader.chunks(column: column).count == config.epochs, "\(column)") }
+        #expect(reader.chunks(column: "t2/contrib").count == steps)
+        #expect(reader.chunks(column: "t0/gradq").count == steps)
+        // The |g| sketch of a step holds all P values.
+        if case let .blob(bytes) = try reader.read(column: "t0/gradq", steps: 3..<4) {
+            #expect(try MagnitudeQuantiles(deserializing: bytes).count == UInt64(p))
+        }
+        #expect(reader.checkpointSteps().first == 0)
+        #expect(reader.checkpointSteps().last == steps)
+        #expect(try reader.read(column: "t0/probe", steps: 0..<steps).count == 2 * (steps / 10))
+        let section = try RecorderManifest(manifestConfig: reader.manifest.config)
+        #expect(section.t1Ids.count == n1)
+        #expect(section.layers.map(\.name) == ["fc1", "fc2"])
+        #expect(lab.verify(run: "r").isSound)
+    }
+
+    @Test func recorderDoesNotPerturbTrainingAndT1IsBitExact() throws {
+        let dir = try TemporaryDirectory()
+        let config = try Self.config(optimizer: .momentum)
+        let (_, recording, reader) = try Self.record(config, in: dir)
+        let section = try RecorderManifest(manifestConfig: reader.manifest.config)
+        let plain = try TrainingSession(config: config).trainer
+        let steps = plain.totalSteps
+        let values = try Self.floats(reader, "t1/value", 0..<steps)
+        let updates = try Self.floats(reader, "t1/update", 0..<steps)
+        let n1 = section.t1Ids.count
+        var mismatches = 0
+        for t in 0..<steps {
+            let before = plain.parameterValues
+            try plain.step()
+            let after = plain.parameterValues
+            for (i, id) in section.t1Ids.enumerated() {
+                if values[t * n1 + i].bitPattern != before[id].bitPattern { mismatches += 1 }
+                if (values[t * n1 + i] + updates[t * n1 + i]).bitPattern != after[id].bitPattern { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(plain.state.contentHash == recording.trainer.state.contentHash)
+        #expect(try reader.checkpoint(atOrBefore: steps)?.hash == plain.state.contentHash)
+    }
+
+    @Test func sgdContributionsPlusDecaySumToTheUpdate() throws {
+        let dir = try TemporaryDirectory()
+        let config = try Self.config(optimizer: .sgd, weightDecay: 1e-2, epochs: 1)
+        let (_, recording, reader) = try Self.record(config, in: dir)
+        let section = try RecorderManifest(manifestConfig: reader.manifest.config)
+        let steps = recording.trainer.totalSteps
+        let n1 = section.t1Ids.count
+        let lr = try Self.floats(reader, "t0/lr", 0..<steps)
+        var checked = 0
+        for t in [0, 5, steps - 1] {
+            let values = try Self.floats(reader, "t1/value", t..<(t + 1))
+            let updates = try Self.floats(reader, "t1/update", t..<(t + 1))
+            let contrib = try Self.floats(reader, "t1/contrib", t..<(t + 1))
+            let b = contrib.count / n1
+            for i in 0..<n1 {
+                let decay = -lr[t] * config.optimizer.weightDecay * values[i]
+                var sum = decay, scale = abs(decay)
+                for s in 0..<b { sum += contrib[i * b + s]; scale += abs(contrib[i * b + s]) }
+                #expect(abs(sum - updates[i]) <= 1e-5 * max(scale, 1e-30) + 1e-12, "step \(t) weight \(section.t1Ids[i])")
+                checked += 1
+            }
+        }
+        #expect(checked == 3 * n1)
+    }
+
+    @Test func trajectoriesStayWithinHalfAQuantum() throws {
+        let dir = try TemporaryDirectory()
+        let config = try Self.config(optimizer: .momentum, epochs: 1)
+        let (_, _, reader) = try Self.record(config, in: dir)
+        let section = try RecorderManifest(manifestConfig: reader.manifest.config)
+        let stride = section.trajectoryStride
+        #expect(stride >= 1)
+        let plain = try TrainingSession(config: config).trainer
+        var exact: [Int: [Float]] = [:]
+        for t in 0..<plain.totalSteps {
+            try plain.step()
+            if t % stride == 0 { exact[t] = plain.parameterValues }
+        }
+        var compared = 0
+        for (l, layer) in section.layers.enumerated() {
+            var snapshotSteps = exact.keys.sorted()[...]
+            for chunk in reader.chunks(column: "t2/traj/\(layer.name)") {
+                guard case let .blob(bytes) = try reader.readChunk(chunk) else { Issue.record("not a blob"); continue }
+                let trajectory = try QuantizedTrajectory(deserializing: bytes)
+                for step in trajectory.decoded() {
+                    let t = snapshotSteps.removeFirst()
+                    #expect(chunk.steps.contains(t))
+                    let w = exact[t]!
+                    for j in 0..<step.values.count {
+                        #expect(abs(step.values[j] - w[layer.offset + j]) <= layer.trajectoryQuantum / 2)
+                        compared += 1
+                    }
+                }
+            }
+            #expect(snapshotSteps.isEmpty, "layer \(l): every snapshot step is stored")
+        }
+        #expect(compared > 0)
+    }
+
+    @Test func runIsReadableWhileRecording() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        let recording = try Recording(session: try TrainingSession(config: try Self.config(epochs: 1)), lab: lab, runName: "live",
+                                      options: Self.options(commitEverySteps: 4))
+        let reader = try lab.openRun("live")
+        #expect(reader.checkpointSteps() == [0])
+        for _ in 0..<12 { try recording.step() }
+        // The recorder thread commits every 4 steps; wait until it has caught up (bounded).
+        var waited = 0
+        while reader.committedSteps.upperBound < 12 && waited < 500 {
+            _ = try reader.refresh()
+            if reader.committedSteps.upperBound < 12 { usleep(10_000); waited += 1 }
+        }
+        #expect(reader.committedSteps == 0..<12)
+        #expect(reader.manifest.status == .running)
+        #expect(try reader.read(column: "t0/loss", steps: 0..<12).count == 12)
+        while !recording.trainer.isFinished { try recording.step() }
+        try recording.finish()
+        #expect(try reader.refresh())
+        #expect(reader.committedSteps.upperBound == recording.trainer.totalSteps)
+        #expect(reader.manifest.status == .finished)
+    }
+
+    @Test func divergenceMarksTheRunAndKeepsCommittedSteps() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        let recording = try Recording(session: try TrainingSession(config: try Self.config(optimizer: .sgd, lr: 1e8, epochs: 2)), lab: lab,
+                                      runName: "boom", options: Self.options(commitEverySteps: 3))
+        var divergedAt: Int?
+        do {
+            while !recording.trainer.isFinished { try recording.step() }
+        } catch let RecorderError.diverged(step, _) {
+            divergedAt = step
+        }
+        let step = try #require(divergedAt)
+        #expect(step > 0)
+        let reader = try lab.openRun("boom")
+        guard case let .diverged(at, message) = reader.manifest.status else {
+            Issue.record("status is \(reader.manifest.status)"); return
+        }
+        #expect(at == step)
+        #expect(message.contains("non-finite"))
+        #expect(reader.committedSteps == 0..<step)
+        #expect(try reader.read(column: "t0/loss", steps: 0..<step).count == step)
+        #expect(reader.checkpointSteps().last == step)
+        #expect(lab.verify(run: "boom").isSound)
+    }
+}
