@@ -11,7 +11,6 @@ struct Kymo: AsyncParsableCommand {
             RecordCommand.self, QueryCommand.self, ReplayCommand.self, TrainCommand.self,
             InspectCommand.self, VerifyCommand.self, ExportCommand.self,
             VersionCommand.self, StoreCrashWriterCommand.self,
-            VersionCommand.self, StoreCrashWriterCommand.self,
         ]
     )
 }
