@@ -30,7 +30,7 @@ import KymoStore
 
 var outDir = "out/ordering"
 var mnistDir = "../shared/data/mnist"
-var epochs = 2
+var epochs = 3
 var evalEvery = 25
 do {
     var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -202,6 +202,25 @@ do {
     }
 }
 
+// Frankle et al.'s instability test: the test error along the straight line between the two
+// end points, w(α) = (1 − α)·w_A + α·w_B. A barrier (error above the end points' mean) means the
+// two orders ended in different basins; none means SGD noise from the order alone was "stable".
+let finalB_w = recB.trainer.parameterValues
+var path: [(alpha: Double, loss: Double, accuracy: Double)] = []
+for i in 0...10 {
+    let alpha = Double(i) / 10
+    var state = recA.trainer.state
+    state.parameters = zip(finalWeights, finalB_w).map { Float((1 - alpha) * Double($0) + alpha * Double($1)) }
+    let t = try Trainer(state: state, training: recA.trainer.training)
+    let (l, acc) = try t.evaluate(on: test)
+    path.append((alpha, Double(l), Double(acc)))
+}
+print("\nlinear interpolation w(α) = (1−α)·w_A + α·w_B (Frankle et al.'s instability test), on MNIST t10k:")
+print("     α | test loss | test error")
+for p in path { print("  \(pad(f(p.alpha, 1), 4)) | \(pad(f(p.loss), 9)) | \(pad(f(100 * (1 - p.accuracy), 2), 8)) %") }
+let barrier = (path.map { 1 - $0.accuracy }.max()! - ((1 - path.first!.accuracy) + (1 - path.last!.accuracy)) / 2) * 100
+print("error barrier (max error on the path − mean of the end points): \(f(barrier, 2)) points")
+
 // MARK: - Pictures
 
 let distanceChart = LineChart(title: "‖w_A − w_B‖ by step (same init, different order)", xLabel: "step", yLabel: "L2 distance", series: [
@@ -222,5 +241,9 @@ let lossChart = LineChart(title: "Batch loss (T0, mean of 10 steps)", xLabel: "s
     Series(name: "order B", steps: steps, values: smoothB, dashed: true),
 ], yScale: .log)
 write(.line(lossChart), "batch-loss.svg")
-write(.grid(SmallMultiples([.line(lossChart), .line(accuracyChart), .line(distanceChart)], columns: 3)), "ordering.svg")
+let pathChart = LineChart(title: "Test error along w(α) = (1−α)·w_A + α·w_B", xLabel: "α", yLabel: "test error (%)", series: [
+    Series(name: "test error", x: path.map(\.alpha), y: path.map { 100 * (1 - $0.accuracy) }),
+], includeZero: true)
+write(.line(pathChart), "interpolation.svg")
+write(.grid(SmallMultiples([.line(lossChart), .line(accuracyChart), .line(distanceChart), .line(pathChart)], columns: 2)), "ordering.svg")
 print("study-ordering: \(f(seconds(clock.now - started), 1)) s")
