@@ -1,2 +1,184 @@
-// Study "dead-weights": placeholder until issue 8 lands.
-print("study dead-weights: not written yet")
+// Study "dead-weights": weights that went to zero (question 5). For each, the K samples that drove
+// it there — from the recorded sketches (`kymo query ... UNTIL ZERO`, answered from the weighted
+// contribution sample and the trajectories, with bounds) and confirmed by an exact replay of the
+// run (`SegmentReplayer` re-executes the steps bit for bit and sums every sample's contribution
+// c(s, w, t) up to the step where the weight reached or crossed zero).
+//
+// The run: the 8x8 digits (embedded), MLP 64-32-10, SGD with momentum and weight decay, so many
+// weights are pulled through zero. The weights studied are those of fc2 that are *not* in the T1
+// sample (so the query must use sketches), whose sign flipped, largest |w₀| first.
+//
+//   swift run -c release study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E]
+
+import Foundation
+import KymoEngine
+import KymoQuery
+import KymoRecorder
+import KymoReplay
+import KymoReport
+import KymoStore
+
+var outDir = "out/dead-weights"
+var weightCount = 4
+var k = 8
+var epochs = 20
+do {
+    var args = CommandLine.arguments.dropFirst().makeIterator()
+    while let a = args.next() {
+        switch a {
+        case "--out": outDir = args.next() ?? outDir
+        case "--weights": weightCount = Int(args.next() ?? "") ?? weightCount
+        case "--k": k = Int(args.next() ?? "") ?? k
+        case "--epochs": epochs = Int(args.next() ?? "") ?? epochs
+        default:
+            print("usage: study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E]")
+            exit(a == "--help" ? 0 : 2)
+        }
+    }
+}
+
+@MainActor func fail(_ message: String) -> Never {
+    fflush(nil)
+    FileHandle.standardError.write(Data("study-dead-weights: \(message)\n".utf8))
+    exit(1)
+}
+func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+func e(_ x: Double) -> String { String(format: "%+.3e", x) }
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+func padRight(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+@MainActor func write(_ chart: Chart, _ name: String) {
+    let path = "\(outDir)/\(name)"
+    _ = FileManager.default.createFile(atPath: path, contents: Data(chart.rendered().utf8))
+    print("wrote \(path)")
+}
+let clock = ContinuousClock()
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+let started = clock.now
+
+// MARK: - Record
+
+try? FileManager.default.removeItem(atPath: outDir)
+try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+var config = TrainingConfig(model: try ModelSpec(layers: "64,32,10"))
+config.data = "digits"
+config.optimizer.kind = .momentum
+config.optimizer.learningRate = 0.05
+config.optimizer.momentum = 0.9
+config.optimizer.weightDecay = 0.01
+config.batchSize = 32
+config.epochs = epochs
+config.seed = 1
+let session = try TrainingSession(config: config)
+let lab = try Lab(path: "\(outDir)/lab")
+var options = RecordingOptions()
+options.budget = .bytesPerEpoch(16_000_000)
+options.budgetText = "16MB"
+let runName = "digits-wd"
+let recording = try Recording(session: session, lab: lab, runName: runName, options: options)
+let initial = recording.trainer.parameterValues
+while !recording.trainer.isFinished { _ = try recording.step() }
+let final = recording.trainer.parameterValues
+let summary = try recording.finish(interrupted: false)
+let layout = recording.trainer.layout
+let plan = recording.plan
+print("digits: \(recording.trainer.training.count) training samples; MLP 64-32-10, momentum 0.9, lr 0.05, weight decay 0.01, B 32, \(epochs) epochs = \(summary.steps) steps")
+print("recorded in \(f(seconds(clock.now - started), 1)) s: T1 \(plan.t1Count) weights, trajectories \(plan.trajectoryBits)-bit every \(plan.trajectoryStride) steps, \(plan.sampledContributionsPerStep) sampled contributions per step, \(summary.totalBytes / 1000) kB")
+
+// MARK: - Which weights went through zero
+
+let fc2 = layout.layers[1]
+let t1 = Set(recording.manifest.t1Ids)
+let flipped = fc2.weightRange.filter { !t1.contains($0) && initial[$0] * final[$0] <= 0 }
+let candidates = flipped.sorted { abs(initial[$0]) != abs(initial[$1]) ? abs(initial[$0]) > abs(initial[$1]) : $0 < $1 }.prefix(weightCount * 3)
+print("\(flipped.count) of fc2's \(fc2.weightCount) weights changed sign between the initial and the final checkpoint (\(fc2.weightRange.filter { initial[$0] * final[$0] <= 0 }.count) with T1's)")
+
+let source = try StoreCheckpointSource(lab: Lab(existing: "\(outDir)/lab"), run: runName)
+let replayer = try SegmentReplayer(source: source)
+var request = ReplayRequest(steps: 0..<summary.steps)
+request.zeroCrossings = candidates.map { ZeroCrossingQuery(parameter: $0, k: k) }
+let replayStart = clock.now
+let replay = try replayer.replay(request)
+print("replayed steps 1...\(summary.steps) in \(f(seconds(clock.now - replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at \(replay.verifiedCheckpoints.count) checkpoints)")
+let crossings = replay.zeroCrossings.filter { $0.step != nil }.prefix(weightCount)
+
+// MARK: - Sketch answer vs replay, per weight
+
+var query: QuerySession?
+do { query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName) } catch {
+    print("\nkymo query cannot open the lab: \(error) — the sketch column below stays empty")
+}
+var observations = [BoundedObservation]()
+var covered = 0, compared = 0, overlap = 0, overlapTotal = 0
+var charts = [Chart]()
+for crossing in crossings {
+    let id = crossing.query.parameter
+    let name = layout.name(of: id)
+    let w0 = Double(crossing.initialValue)
+    let toward = w0 > 0 ? -1.0 : 1.0
+    // Exact totals towards zero, per sample, up to and including the crossing step.
+    var exact: [Int: Double] = [:]
+    for (s, c) in zip(crossing.samples, crossing.contributions) { exact[s, default: 0] += Double(c) * toward }
+    let exactTop = exact.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k)
+    print("\n\(name): w₀ = \(e(w0)); exact crossing at step \(crossing.step! + 1): \(e(Double(crossing.valueBefore ?? .nan))) → \(e(Double(crossing.valueAfter ?? .nan))); \(exact.count) samples contributed")
+    let text = "TOP \(k) SAMPLES BY CONTRIBUTION FOR WEIGHT \(name) UNTIL ZERO"
+    var sketchRows: [(sample: Int, label: Int?, estimate: Estimate)] = []
+    var notes: [String] = []
+    if let query {
+        do {
+            let execution = try Executor(runs: query.runs).execute(try Parser.parse(text))
+            let columns = execution.answer.columns.map(\.name)
+            let si = columns.firstIndex(of: "sample"), li = columns.firstIndex(of: "label"), ci = columns.firstIndex { $0.contains("contribution") }
+            for row in execution.answer.rows {
+                guard let si, let ci, case .integer(let s) = row[si], case .estimate(let est) = row[ci] else { continue }
+                var label: Int?
+                if let li, case .integer(let l) = row[li] { label = l }
+                sketchRows.append((s, label, est))
+            }
+            notes = execution.answer.notes
+        } catch let error as QueryError {
+            notes = ["query failed: " + error.rendered(in: text).split(separator: "\n").joined(separator: " ")]
+        } catch {
+            notes = ["query failed: \(error)"]
+        }
+    }
+    print("  kymo query '\(text)'" + (notes.isEmpty ? "" : " — " + notes.joined(separator: "; ")))
+    print("  rank | sketch: sample  contribution [lower, upper]         source                 | replay (EXACT): sample  contribution | sketch's sample, exact | in bounds")
+    for r in 0..<max(sketchRows.count, exactTop.count) {
+        var left = padRight("", 72), truthText = "", inBounds = ""
+        if r < sketchRows.count {
+            let row = sketchRows[r]
+            left = "\(pad("\(row.sample)", 6))  \(e(row.estimate.value)) [\(e(row.estimate.lower)), \(e(row.estimate.upper))]  \(padRight("\(row.estimate.source)", 22))"
+            let truth = exact[row.sample] ?? 0
+            truthText = e(truth)
+            let ok = row.estimate.covers(truth)
+            inBounds = ok ? "yes" : "NO"
+            compared += 1; if ok { covered += 1 }
+            observations.append(BoundedObservation(estimate: row.estimate.value, lower: row.estimate.lower, upper: row.estimate.upper, truth: truth, confidence: row.estimate.confidence))
+        }
+        let right = r < exactTop.count ? "\(pad("\(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].key)", 6))  \(e(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].value))" : padRight("", 20)
+        print("  \(pad("\(r + 1)", 4)) | \(left) | \(right) | \(pad(truthText, 11)) | \(inBounds)")
+    }
+    if !sketchRows.isEmpty {
+        let sketchSet = Set(sketchRows.map(\.sample)), exactSet = Set(exactTop.map(\.key))
+        overlap += sketchSet.intersection(exactSet).count; overlapTotal += exactSet.count
+        print("  top-\(k) overlap sketch vs exact: \(sketchSet.intersection(exactSet).count) of \(exactSet.count)")
+    }
+    // The samples' cumulative push towards zero by step (the contributions c(s,w,t) of real
+    // samples only: weight decay's pseudo-sample and carried momentum are not in them).
+    var byStep: [(Int, Double)] = []
+    var running = 0.0
+    var lastStep = -1
+    for (t, c) in zip(crossing.steps, crossing.contributions) {
+        running += Double(c) * toward
+        if t != lastStep { byStep.append((t + 1, running)); lastStep = t } else { byStep[byStep.count - 1].1 = running }
+    }
+    charts.append(.line(LineChart(title: "\(name): cumulative Σ c(s,w,t) towards zero (replay)", xLabel: "step", yLabel: "towards zero", series: [
+        Series(name: "samples' push towards 0 (|w₀| = \(f(abs(w0), 3)))", steps: byStep.map(\.0), values: byStep.map(\.1)),
+    ], annotations: [Annotation(.x, at: Double(crossing.step! + 1), label: "crossing")], includeZero: true, width: 420, height: 240)))
+}
+if compared > 0 {
+    print("\nsketch bounds covered the exact replay value for \(covered) of \(compared) listed samples; top-\(k) sets overlapped in \(overlap) of \(overlapTotal)")
+    write(.scatter(BoundScatter(title: "UNTIL ZERO: sketch estimate vs exact replay (per listed sample)", observations: observations, xLabel: "exact contribution towards zero (replay)")), "sketch-vs-replay.svg")
+}
+if !charts.isEmpty { write(.grid(SmallMultiples(charts, columns: 2)), "paths-to-zero.svg") }
+print("study-dead-weights: \(f(seconds(clock.now - started), 1)) s")
