@@ -22,6 +22,7 @@ var outDir = "out/dead-weights"
 var weightCount = 4
 var k = 8
 var epochs = 20
+var weightDecay: Float = 0
 do {
     var args = CommandLine.arguments.dropFirst().makeIterator()
     while let a = args.next() {
@@ -29,9 +30,10 @@ do {
         case "--out": outDir = args.next() ?? outDir
         case "--weights": weightCount = Int(args.next() ?? "") ?? weightCount
         case "--k": k = Int(args.next() ?? "") ?? k
+        case "--weight-decay": weightDecay = Float(args.next() ?? "") ?? weightDecay
         case "--epochs": epochs = Int(args.next() ?? "") ?? epochs
         default:
-            print("usage: study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E]")
+            print("usage: study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E] [--weight-decay λ]")
             exit(a == "--help" ? 0 : 2)
         }
     }
@@ -64,7 +66,7 @@ config.data = "digits"
 config.optimizer.kind = .momentum
 config.optimizer.learningRate = 0.05
 config.optimizer.momentum = 0.9
-config.optimizer.weightDecay = 0.01
+config.optimizer.weightDecay = weightDecay
 config.batchSize = 32
 config.epochs = epochs
 config.seed = 1
@@ -73,7 +75,7 @@ let lab = try Lab(path: "\(outDir)/lab")
 var options = RecordingOptions()
 options.budget = .bytesPerEpoch(16_000_000)
 options.budgetText = "16MB"
-let runName = "digits-wd"
+let runName = "digits"
 let recording = try Recording(session: session, lab: lab, runName: runName, options: options)
 let initial = recording.trainer.parameterValues
 while !recording.trainer.isFinished { _ = try recording.step() }
@@ -81,7 +83,7 @@ let final = recording.trainer.parameterValues
 let summary = try recording.finish(interrupted: false)
 let layout = recording.trainer.layout
 let plan = recording.plan
-print("digits: \(recording.trainer.training.count) training samples; MLP 64-32-10, momentum 0.9, lr 0.05, weight decay 0.01, B 32, \(epochs) epochs = \(summary.steps) steps")
+print("digits: \(recording.trainer.training.count) training samples; MLP 64-32-10, momentum 0.9, lr 0.05, weight decay \(weightDecay), B 32, \(epochs) epochs = \(summary.steps) steps")
 print("recorded in \(f(seconds(clock.now - started), 1)) s: T1 \(plan.t1Count) weights, trajectories \(plan.trajectoryBits)-bit every \(plan.trajectoryStride) steps, \(plan.sampledContributionsPerStep) sampled contributions per step, \(summary.totalBytes / 1000) kB")
 
 // MARK: - Which weights went through zero
@@ -100,6 +102,10 @@ let replayStart = clock.now
 let replay = try replayer.replay(request)
 print("replayed steps 1...\(summary.steps) in \(f(seconds(clock.now - replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at \(replay.verifiedCheckpoints.count) checkpoints)")
 let crossings = replay.zeroCrossings.filter { $0.step != nil }.prefix(weightCount)
+// A second replay for the exact weight values by step of the chosen weights.
+var trajectoryRequest = ReplayRequest(steps: 0..<summary.steps)
+trajectoryRequest.trajectoryIDs = crossings.map(\.query.parameter)
+let trajectories = try replayer.replay(trajectoryRequest)
 
 // MARK: - Sketch answer vs replay, per weight
 
@@ -163,18 +169,24 @@ for crossing in crossings {
         overlap += sketchSet.intersection(exactSet).count; overlapTotal += exactSet.count
         print("  top-\(k) overlap sketch vs exact: \(sketchSet.intersection(exactSet).count) of \(exactSet.count)")
     }
-    // The samples' cumulative push towards zero by step (the contributions c(s,w,t) of real
-    // samples only: weight decay's pseudo-sample and carried momentum are not in them).
-    var byStep: [(Int, Double)] = []
+    // The exact weight by step (replay) against w₀ moved by the samples' contributions alone:
+    // the gap is weight decay's pseudo-sample and momentum carried from earlier steps.
+    let column = trajectoryRequest.trajectoryIDs.firstIndex(of: id)!
+    let last = crossing.step! + 1
+    let exactPath = [(0, w0)] + trajectories.trajectory.prefix(last).map { ($0.step + 1, Double($0.values[column])) }
+    var byStep: [(Int, Double)] = [(0, w0)]
     var running = 0.0
     var lastStep = -1
     for (t, c) in zip(crossing.steps, crossing.contributions) {
-        running += Double(c) * toward
-        if t != lastStep { byStep.append((t + 1, running)); lastStep = t } else { byStep[byStep.count - 1].1 = running }
+        running += Double(c)
+        if t != lastStep { byStep.append((t + 1, w0 + running)); lastStep = t } else { byStep[byStep.count - 1].1 = w0 + running }
     }
-    charts.append(.line(LineChart(title: "\(name): cumulative Σ c(s,w,t) towards zero (replay)", xLabel: "step", yLabel: "towards zero", series: [
-        Series(name: "samples' push towards 0 (|w₀| = \(f(abs(w0), 3)))", steps: byStep.map(\.0), values: byStep.map(\.1)),
-    ], annotations: [Annotation(.x, at: Double(crossing.step! + 1), label: "crossing")], includeZero: true, width: 420, height: 240)))
+    let samplesShare = exact.values.reduce(0, +) / abs(w0)
+    print("  the samples' contributions up to the crossing add up to \(f(100 * samplesShare, 1)) % of |w₀| towards zero; the rest is momentum carried from earlier steps\(weightDecay > 0 ? " and weight decay (λ·w)" : "")")
+    charts.append(.line(LineChart(title: "\(name) until it crossed zero (replay, exact)", xLabel: "step", yLabel: "w", series: [
+        Series(name: "w (exact)", steps: exactPath.map(\.0), values: exactPath.map(\.1)),
+        Series(name: "w₀ + Σ samples' c", steps: byStep.map(\.0), values: byStep.map(\.1), dashed: true),
+    ], annotations: [Annotation(.x, at: Double(last), label: "crossing")], includeZero: true, width: 420, height: 240)))
 }
 if compared > 0 {
     print("\nsketch bounds covered the exact replay value for \(covered) of \(compared) listed samples; top-\(k) sets overlapped in \(overlap) of \(overlapTotal)")
