@@ -186,6 +186,7 @@ for crossing in crossings {
     charts.append(.line(LineChart(title: "\(name) until it crossed zero (replay, exact)", xLabel: "step", yLabel: "w", series: [
         Series(name: "w (exact)", steps: exactPath.map(\.0), values: exactPath.map(\.1)),
         Series(name: "w₀ + Σ samples' c", steps: byStep.map(\.0), values: byStep.map(\.1), dashed: true),
+        Series(name: "w₀ + Σ c / (1 − μ)", steps: byStep.map(\.0), values: byStep.map { w0 + ($0.1 - w0) / 0.1 }, dashed: true, faint: true),
     ], annotations: [Annotation(.x, at: Double(last), label: "crossing")], includeZero: true, width: 420, height: 240)))
 }
 if compared > 0 {
