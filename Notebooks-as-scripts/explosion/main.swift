@@ -87,7 +87,7 @@ options.budgetText = "64MB"
 options.commitEverySteps = 25
 let runName = "lr-\(learningRate)"
 let recording = try Recording(session: session, lab: lab, runName: runName, options: options)
-print("MNIST \(session.trainer.training.count) training images; MLP 784-128-10 \(activation), momentum \(momentum), lr \(learningRate) schedule \(schedule), B 64")
+print("MNIST \(session.trainer.training.count) training images; MLP \(layers.replacingOccurrences(of: ",", with: "-")) \(activation), momentum \(momentum), lr \(learningRate) schedule \(schedule), B 64")
 print("recorded thresholds θ (snapped): \(recording.manifest.thresholds.map { e(Double($0)) }.joined(separator: " "))")
 var divergedAt: Int?
 var losses = [Float]()
