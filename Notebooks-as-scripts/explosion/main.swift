@@ -202,10 +202,10 @@ let steps = Array(1...goodSteps)
 var series = [Series]()
 for i in grid.indices where i % 3 == thetaIndex % 3 || i == thetaIndex {
     series.append(Series(name: "|g| > \(e(Double(grid[i])))\(i == thetaIndex ? " (θ)" : "")", steps: steps,
-                         values: (0..<goodSteps).map { fraction(i, $0) }, dashed: i != thetaIndex, faint: i != thetaIndex))
+                         values: (0..<goodSteps).map { fraction(i, $0) }, dashed: i != thetaIndex))
 }
 let fractionChart = LineChart(title: "Fraction of \(layer.name) with |g| > θ, by step (lr ×2 every 60 steps)", xLabel: "step", yLabel: "fraction of \(layer.name)", series: series,
-                              annotations: [Annotation(.x, at: Double(eventStep + 1), label: "> 10 % at step \(eventStep + 1)"),
+                              annotations: [Annotation(.x, at: Double(eventStep + 1), label: "step \(eventStep + 1)"),
                                             Annotation(.y, at: 0.10, label: "10 %"),
                                            ] + (divergedAt.map { [Annotation(.x, at: Double($0 + 1), label: "loss non-finite")] } ?? []),
                               includeZero: true, width: 640)
