@@ -184,7 +184,7 @@ for (step, sample) in last {
     let fraction = fraction(thetaIndex, step)
     print("  \(pad("\(step + 1)", 4)) | \(pad("\(sample)", 6)) | \(pad("\(label)", 5)) | \(pad(f(Double(entry.sampleLosses[j])), 17)) | \(pad(f(Double(norm), 3), 6)) | \(pad(f(Double(entry.loss)), 10)) | \(f(100 * fraction, 2)) %")
     let pixels = Array(training.features[sample * 784..<(sample + 1) * 784])
-    images.append(GrayImage(width: 28, height: 28, pixels: pixels, caption: ["#\(sample) label \(label)", "step \(step + 1) loss \(String(format: "%.3g", Double(entry.sampleLosses[j])))", "‖g‖ \(String(format: "%.3g", Double(norm)))"]))
+    images.append(GrayImage(width: 28, height: 28, pixels: pixels, caption: ["#\(sample) label \(label)", "step \(step + 1)", "loss \(String(format: "%.3g", Double(entry.sampleLosses[j])))", "‖g‖ \(String(format: "%.3g", Double(norm)))"]))
 }
 
 // Per-step summary around the event.
