@@ -32,6 +32,7 @@ var outDir = "out/ordering"
 var mnistDir = "../shared/data/mnist"
 var epochs = 3
 var evalEvery = 25
+var forkStep = 100
 do {
     var args = CommandLine.arguments.dropFirst().makeIterator()
     while let a = args.next() {
@@ -39,9 +40,10 @@ do {
         case "--out": outDir = args.next() ?? outDir
         case "--mnist": mnistDir = args.next() ?? mnistDir
         case "--epochs": epochs = Int(args.next() ?? "") ?? epochs
+        case "--fork-step": forkStep = Int(args.next() ?? "") ?? forkStep
         case "--eval-every": evalEvery = Int(args.next() ?? "") ?? evalEvery
         default:
-            print("usage: study-ordering [--out DIR] [--epochs N] [--eval-every STEPS] [--mnist DIR]")
+            print("usage: study-ordering [--out DIR] [--epochs N] [--eval-every STEPS] [--fork-step K] [--mnist DIR]")
             exit(a == "--help" ? 0 : 2)
         }
     }
@@ -123,7 +125,19 @@ func evaluate(_ r: Recording, _ step: Int) throws -> Probe {
 }
 probesA.append(try evaluate(recA, 0)); probesB.append(try evaluate(recB, 0))
 let t0 = clock.now
+// Frankle et al. also fork *later*: run C is run A's state after `forkStep` steps with the
+// data-order seed set to 3, trained in process only (not recorded). Resumed mid-epoch, C visits
+// the rest of epoch 1 in seed 3's permutation from the same position, so a few samples of that
+// epoch repeat or are skipped; later epochs are whole permutations.
+var trainerC: Trainer?
+var distanceAC: [(step: Int, value: Double)] = []
 while !recA.trainer.isFinished {
+    if recA.trainer.completedSteps == forkStep {
+        var state = recA.trainer.state
+        state.config.seed = 3
+        trainerC = try Trainer(state: state, training: recA.trainer.training)
+    }
+    _ = try trainerC?.step()
     let s = try recA.step()
     let sb = try recB.step()
     scalarsA.append(Double(s.loss)); scalarsB.append(Double(sb.loss))
@@ -132,6 +146,12 @@ while !recA.trainer.isFinished {
     var d2 = 0.0
     for i in wa.indices { let d = Double(wa[i]) - Double(wb[i]); d2 += d * d }
     exactDistance.append((n, d2.squareRoot()))
+    if let c = trainerC {
+        let wc = c.parameterValues
+        var dc = 0.0
+        for i in wa.indices { let d = Double(wa[i]) - Double(wc[i]); dc += d * d }
+        distanceAC.append((n, dc.squareRoot()))
+    }
     if n % evalEvery == 0 || recA.trainer.isFinished {
         probesA.append(try evaluate(recA, n)); probesB.append(try evaluate(recB, n))
     }
@@ -209,25 +229,37 @@ do {
 // end points, w(α) = (1 − α)·w_A + α·w_B. A barrier (error above the end points' mean) means the
 // two orders ended in different basins; none means SGD noise from the order alone was "stable".
 let finalB_w = recB.trainer.parameterValues
-var path: [(alpha: Double, loss: Double, accuracy: Double)] = []
-for i in 0...10 {
-    let alpha = Double(i) / 10
-    var state = recA.trainer.state
-    state.parameters = zip(finalWeights, finalB_w).map { Float((1 - alpha) * Double($0) + alpha * Double($1)) }
-    let t = try Trainer(state: state, training: recA.trainer.training)
-    let (l, acc) = try t.evaluate(on: test)
-    path.append((alpha, Double(l), Double(acc)))
+@MainActor func interpolate(_ wa: [Float], _ wb: [Float]) throws -> [(alpha: Double, loss: Double, accuracy: Double)] {
+    var path: [(alpha: Double, loss: Double, accuracy: Double)] = []
+    for i in 0...10 {
+        let alpha = Double(i) / 10
+        var state = recA.trainer.state
+        state.parameters = zip(wa, wb).map { Float((1 - alpha) * Double($0) + alpha * Double($1)) }
+        let t = try Trainer(state: state, training: recA.trainer.training)
+        let (l, acc) = try t.evaluate(on: test)
+        path.append((alpha, Double(l), Double(acc)))
+    }
+    return path
 }
-print("\nlinear interpolation w(α) = (1−α)·w_A + α·w_B (Frankle et al.'s instability test), on MNIST t10k:")
-print("     α | test loss | test error")
-for p in path { print("  \(pad(f(p.alpha, 1), 4)) | \(pad(f(p.loss), 9)) | \(pad(f(100 * (1 - p.accuracy), 2), 8)) %") }
-let barrier = (path.map { 1 - $0.accuracy }.max()! - ((1 - path.first!.accuracy) + (1 - path.last!.accuracy)) / 2) * 100
-print("error barrier (max error on the path − mean of the end points): \(f(barrier, 2)) points")
+let path = try interpolate(finalWeights, finalB_w)
+let pathC = try trainerC.map { try interpolate(finalWeights, $0.parameterValues) } ?? []
+print("\nlinear interpolation w(α) = (1−α)·w_A + α·w_other (Frankle et al.'s instability test), on MNIST t10k:")
+print("     α | B (fork at 0): test loss | test error | C (fork at \(forkStep)): test loss | test error")
+for (i, p) in path.enumerated() {
+    let c = i < pathC.count ? "\(pad(f(pathC[i].loss), 22)) | \(pad(f(100 * (1 - pathC[i].accuracy), 2), 8)) %" : ""
+    print("  \(pad(f(p.alpha, 1), 4)) | \(pad(f(p.loss), 24)) | \(pad(f(100 * (1 - p.accuracy), 2), 8)) % | \(c)")
+}
+func barrier(_ path: [(alpha: Double, loss: Double, accuracy: Double)]) -> Double {
+    (path.map { 1 - $0.accuracy }.max()! - ((1 - path.first!.accuracy) + (1 - path.last!.accuracy)) / 2) * 100
+}
+print("error barrier (max error on the path − mean of the end points): A–B \(f(barrier(path), 2)) points" + (pathC.isEmpty ? "" : ", A–C \(f(barrier(pathC), 2)) points"))
+if let c = distanceAC.last { print("‖w_A − w_C‖ at the end = \(f(c.value)) (fork at step \(forkStep)) vs ‖w_A − w_B‖ = \(f(endDistance)) (fork at 0)") }
 
 // MARK: - Pictures
 
 let distanceChart = LineChart(title: "‖w_A − w_B‖ by step (same init, different order)", xLabel: "step", yLabel: "L2 distance", series: [
     Series(name: "exact (in process, every step)", steps: exactDistance.map(\.step), values: exactDistance.map(\.value)),
+    Series(name: "A vs C (fork at step \(forkStep), exact)", steps: distanceAC.map(\.step), values: distanceAC.map(\.value), color: "#2ca02c"),
     Series(name: "from recorded trajectories (query)", steps: points.map(\.step), values: points.map(\.distance.value), dashed: true),
     Series(name: "query lower bound", steps: points.map(\.step), values: points.map(\.distance.lower), faint: true),
     Series(name: "query upper bound", steps: points.map(\.step), values: points.map(\.distance.upper), faint: true),
@@ -244,8 +276,9 @@ let lossChart = LineChart(title: "Batch loss (T0, mean of 10 steps)", xLabel: "s
     Series(name: "order B", steps: steps, values: smoothB, dashed: true),
 ], yScale: .log)
 write(.line(lossChart), "batch-loss.svg")
-let pathChart = LineChart(title: "Test error along w(α) = (1−α)·w_A + α·w_B", xLabel: "α", yLabel: "test error (%)", series: [
-    Series(name: "test error", x: path.map(\.alpha), y: path.map { 100 * (1 - $0.accuracy) }),
+let pathChart = LineChart(title: "Test error along w(α) = (1−α)·w_A + α·w_other", xLabel: "α", yLabel: "test error (%)", series: [
+    Series(name: "A–B (fork at 0)", x: path.map(\.alpha), y: path.map { 100 * (1 - $0.accuracy) }),
+    Series(name: "A–C (fork at \(forkStep))", x: pathC.map(\.alpha), y: pathC.map { 100 * (1 - $0.accuracy) }, dashed: true),
 ], includeZero: true)
 write(.line(pathChart), "interpolation.svg")
 write(.grid(SmallMultiples([.line(lossChart), .line(accuracyChart), .line(distanceChart), .line(pathChart)], columns: 2)), "ordering.svg")
