@@ -257,7 +257,7 @@ if let c = distanceAC.last { print("‖w_A − w_C‖ at the end = \(f(c.value))
 
 // MARK: - Pictures
 
-let distanceChart = LineChart(title: "‖w_A − w_B‖ by step (same init, different order)", xLabel: "step", yLabel: "L2 distance", series: [
+let distanceChart = LineChart(title: "Weight distance to run A by step (same init, different order)", xLabel: "step", yLabel: "L2 distance", series: [
     Series(name: "exact (in process, every step)", steps: exactDistance.map(\.step), values: exactDistance.map(\.value)),
     Series(name: "A vs C (fork at step \(forkStep), exact)", steps: distanceAC.map(\.step), values: distanceAC.map(\.value), color: "#2ca02c"),
     Series(name: "from recorded trajectories (query)", steps: points.map(\.step), values: points.map(\.distance.value), dashed: true),
