@@ -131,7 +131,7 @@ for crossing in crossings {
     var notes: [String] = []
     if let query {
         do {
-            let execution = try Executor(runs: query.runs).execute(try Parser.parse(text))
+            let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
             let columns = execution.answer.columns.map(\.name)
             let si = columns.firstIndex(of: "sample"), li = columns.firstIndex(of: "label"), ci = columns.firstIndex { $0.contains("contribution") }
             for row in execution.answer.rows {
@@ -163,6 +163,26 @@ for crossing in crossings {
         }
         let right = r < exactTop.count ? "\(pad("\(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].key)", 6))  \(e(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].value))" : padRight("", 20)
         print("  \(pad("\(r + 1)", 4)) | \(left) | \(right) | \(pad(truthText, 11)) | \(inBounds)")
+    }
+    // The same question with EXACT: the planner must answer from replay (the weight is not in T1).
+    if let query {
+        let exactText = text + " EXACT"
+        do {
+            let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(exactText)).answer
+            let columns = answer.columns.map(\.name)
+            var rows: [(Int, Estimate)] = []
+            if let si = columns.firstIndex(of: "sample"), let ci = columns.firstIndex(where: { $0.contains("contribution") }) {
+                for row in answer.rows { if case .integer(let s) = row[si], case .estimate(let est) = row[ci] { rows.append((s, est)) } }
+            }
+            let same = rows.map(\.0) == exactTop.map(\.key)
+            let maxDiff = rows.map { abs($0.1.value - (exact[$0.0] ?? 0)) }.max() ?? 0
+            print("  kymo query '\(exactText)': \(rows.map { "\($0.0) (\(e($0.1.value)), \($0.1.source))" }.joined(separator: ", "))")
+            print("    same samples in the same order as the direct replay: \(same ? "yes" : "NO"); largest difference of a value \(e(maxDiff))" + (answer.notes.isEmpty ? "" : "; " + answer.notes.joined(separator: "; ")))
+        } catch let error as QueryError {
+            print("  kymo query '\(exactText)' failed: " + error.rendered(in: exactText).split(separator: "\n").joined(separator: " "))
+        } catch {
+            print("  kymo query '\(exactText)' failed: \(error)")
+        }
     }
     if !sketchRows.isEmpty {
         let sketchSet = Set(sketchRows.map(\.sample)), exactSet = Set(exactTop.map(\.key))

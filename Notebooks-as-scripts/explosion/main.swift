@@ -160,7 +160,7 @@ print("\nθ = \(e(Double(theta))): more than 10 % of \(layer.name)'s parameters 
 let text = "LAST \(k) SAMPLES BEFORE FRACTION ABS GRADIENT > \(theta) IN \(layer.name) EXCEEDS 10%"
 do {
     let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
-    let execution = try Executor(runs: query.runs).execute(try Parser.parse(text))
+    let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
     print("\nkymo query '\(text)' --explain:")
     print(execution.plans.map { $0.explained() }.joined(separator: "\n"))
     print(AnswerRenderer.table(execution.answer))

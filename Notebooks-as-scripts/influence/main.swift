@@ -91,7 +91,7 @@ let text = "TOP \(k) SAMPLES BY ABS CONTRIBUTION FOR WEIGHTS \(layerName)[*,*] I
 var sketch: [(sample: Int, estimate: Estimate)] = []
 do {
     let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
-    let execution = try Executor(runs: query.runs).execute(try Parser.parse(text))
+    let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
     print("\nkymo query '\(text)' --explain:")
     print(execution.plans.map { $0.explained() }.joined(separator: "\n"))
     print(AnswerRenderer.table(execution.answer))

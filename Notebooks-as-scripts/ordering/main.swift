@@ -176,11 +176,11 @@ do {
     let common = catA.trajectorySteps.filter { $0 >= 1 && catB.trajectorySteps.contains($0) }
     let every = max(1, common.count / 150)
     for (i, n) in common.enumerated() where i % every == 0 || i == common.count - 1 {
-        let answer = try Executor(runs: query.runs).execute(try Parser.parse("COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(n) SHOW WEIGHT DISTANCE")).answer
+        let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse("COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(n) SHOW WEIGHT DISTANCE")).answer
         if answer.rows.count == 2, let d = estimate(answer.rows[1][2]) { points.append(Point(step: n, distance: d)) }
     }
     let text = "COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(catA.steps) SHOW LOSS, WEIGHT DISTANCE EXACT"
-    let answer = try Executor(runs: query.runs).execute(try Parser.parse(text)).answer
+    let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text)).answer
     print("\nkymo query '\(text)':\n" + AnswerRenderer.table(answer))
     finalDistance = estimate(answer.rows[1][3])
 } catch {
