@@ -91,6 +91,7 @@ package enum RunReport {
         }
         if let c = try gradientFractionCheck(run) { checks.append(c) }
         if let c = try weightHeavyHitterCheck(run) { checks.append(c) }
+        if let exact { checks += try neuronMassChecks(run, exact) }
         return checks
     }
 
@@ -192,18 +193,109 @@ package enum RunReport {
             checks.append(BoundCheck(source: "t2/contrib (threshold sample)", question: "c(s, w, t) per sample, weight, step; dropped ⇒ |c| < τ",
                                      observations: perTuple))
         }
-        var perEpoch: [BoundedObservation] = []
+        // Split by whether the variance estimate has anything to go on: with no kept tuple
+        // below τ, σ̂ = 0 and the interval is the point estimate.
+        var withVariance: [BoundedObservation] = [], without: [BoundedObservation] = []
         for i in 0..<n1 {
-            for e in 0..<epochs where (e + 1) * spe <= run.rows || e == epochs - 1 {
+            for e in 0..<epochs {
                 let k = i * epochs + e
                 let half = 1.959964 * htVar[k].squareRoot()
-                perEpoch.append(BoundedObservation(estimate: htSum[k], lower: htSum[k] - half, upper: htSum[k] + half,
-                                                   truth: truthSum[k], confidence: 0.95))
+                let o = BoundedObservation(estimate: htSum[k], lower: htSum[k] - half, upper: htSum[k] + half,
+                                           truth: truthSum[k], confidence: 0.95)
+                if htVar[k] > 0 { withVariance.append(o) } else { without.append(o) }
             }
         }
-        if !perEpoch.isEmpty {
-            checks.append(BoundCheck(source: "t2/contrib (Horvitz–Thompson)", question: "Σ_s,t c per weight and epoch, ±1.96 σ̂",
-                                     observations: perEpoch))
+        if !withVariance.isEmpty {
+            checks.append(BoundCheck(source: "t2/contrib (Horvitz–Thompson)", question: "Σ_s,t c per weight and epoch, ±1.96 σ̂ (σ̂ > 0)",
+                                     observations: withVariance))
+        }
+        if !without.isEmpty {
+            checks.append(BoundCheck(source: "t2/contrib (Horvitz–Thompson)", question: "Σ_s,t c per weight and epoch, σ̂ = 0 (no kept tuple below τ)",
+                                     observations: without))
+        }
+        return checks
+    }
+
+    /// t2/cm and t2/ss upper bounds on the (sample, neuron) mass per epoch against the part of
+    /// that mass T1 sees exactly: Σ |c| over the neuron's T1 weights (its bias included) is a
+    /// lower bound on the true mass Σ_col |k·δ·a_col| + |k·δ|, so an upper bound below it is a
+    /// certain violation. One-sided: the interval drawn is [0, upper bound].
+    static func neuronMassChecks(_ run: RunReportSource, _ exact: ExactT1) throws -> [BoundCheck] {
+        guard run.has("t2/cm") || run.has("t2/ss"), run.has("t0/order") else { return [] }
+        let layers = run.manifest.layers
+        var neuronOffset: [Int] = [0]
+        for l in layers { neuronOffset.append(neuronOffset.last! + l.outputs) }
+        let neurons = neuronOffset.last!
+        let samples = run.manifest.samples
+        // Neuron of each T1 weight.
+        let neuronOfT1: [Int] = exact.ids.map { id in
+            let (l, local) = run.layer(of: id)
+            let info = layers[l]
+            let weights = info.outputs * info.inputs
+            let row = local < weights ? local / info.inputs : local - weights
+            return neuronOffset[l] + row
+        }
+        var covered = Array(Set(neuronOfT1)).sorted()
+        // Keep the dense (neuron, sample) table under 4 M entries.
+        if covered.count * samples > 4_000_000 { covered = Array(covered.prefix(max(1, 4_000_000 / max(1, samples)))) }
+        var slot = [Int](repeating: -1, count: neurons)
+        for (k, n) in covered.enumerated() { slot[n] = k }
+        let order = try run.uintRows("t0/order")
+        let spe = max(1, run.manifest.stepsPerEpoch)
+        let cm = Dictionary(try run.blobs("t2/cm").map { ($0.steps.lowerBound, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        let ss = Dictionary(try run.blobs("t2/ss").map { ($0.steps.lowerBound, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        var partial = [Double](repeating: 0, count: covered.count * samples)
+        var seen = [Bool](repeating: false, count: samples)
+        var cmObs: [BoundedObservation] = [], ssObs: [BoundedObservation] = []
+        for row in 0..<min(run.rows, order.count, exact.contributions.count) {
+            let batch = order[row].values
+            let b = batch.count
+            let c = exact.contributions[row].values
+            guard order[row].row == row, c.count == exact.ids.count * b else { continue }
+            for (i, n) in neuronOfT1.enumerated() where slot[n] >= 0 {
+                for j in 0..<b where Int(batch[j]) < samples {
+                    partial[slot[n] * samples + Int(batch[j])] += Double(abs(c[i * b + j]))
+                }
+            }
+            for s in batch where Int(s) < samples { seen[Int(s)] = true }
+            guard row % spe == spe - 1 || row == run.rows - 1 else { continue }
+            // End of an epoch: compare with the epoch's sketches, then start over.
+            let countMin = try cm[row].map { try CountMinSketch(deserializing: $0) }
+            var perNeuron: [SpaceSavingSketch]? = nil
+            if let bytes = ss[row] {
+                var reader = ByteReader(bytes, source: "t2/ss row \(row)")
+                let count = Int(try reader.readUInt32("neuron count"))
+                var list: [SpaceSavingSketch] = []
+                for _ in 0..<count {
+                    let length = Int(try reader.readUInt64("sketch length"))
+                    list.append(try SpaceSavingSketch(deserializing: Array(try reader.readRaw(count: length, "sketch"))))
+                }
+                perNeuron = list.count == neurons ? list : nil
+            }
+            for (k, n) in covered.enumerated() {
+                for s in 0..<samples where seen[s] {
+                    let truth = partial[k * samples + s]
+                    if let countMin {
+                        let upper = Double(countMin.upperBound(of: UInt64(s * neurons + n)))
+                        cmObs.append(BoundedObservation(estimate: upper, lower: 0, upper: upper, truth: truth, confidence: countMin.confidence))
+                    }
+                    if let perNeuron {
+                        let upper = perNeuron[n].upperBound(of: UInt64(s))
+                        ssObs.append(BoundedObservation(estimate: perNeuron[n].estimate(of: UInt64(s)), lower: 0, upper: upper, truth: truth))
+                    }
+                }
+            }
+            for i in partial.indices { partial[i] = 0 }
+            for s in seen.indices { seen[s] = false }
+        }
+        var checks: [BoundCheck] = []
+        if !cmObs.isEmpty {
+            checks.append(BoundCheck(source: "t2/cm (count-min)", question: "(sample, neuron) mass per epoch: upper bound ≥ T1's part (one-sided)",
+                                     truthTier: "T1 (lower bound)", observations: cmObs))
+        }
+        if !ssObs.isEmpty {
+            checks.append(BoundCheck(source: "t2/ss (Space-Saving per neuron)", question: "(sample, neuron) mass per epoch: upper bound ≥ T1's part (one-sided)",
+                                     truthTier: "T1 (lower bound)", observations: ssObs))
         }
         return checks
     }

@@ -11,14 +11,14 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write a self-contained HTML (or Markdown) report of a run: curves, what was recorded, error bounds checked on the exact tier, weight trajectories.")
 
     @Argument(help: "The lab directory.") var lab: String
-    @Argument(help: "The run.") var run: String
+    @Argument(help: "The run.") var runName: String
     @Option(help: "A second run to compare side by side.") var compare: String?
     @Option(help: "Output file.") var out: String
     @Option(help: "html (default) or md.") var format: Format?
     @Option(name: .customLong("most-changed"), help: "Weight trajectories to draw (default 6).") var mostChanged: Int = 6
 
     func run() throws {
-        let source = try RunReportSource(labPath: lab, run: run)
+        let source = try RunReportSource(labPath: lab, run: runName)
         let other = try compare.map { try RunReportSource(labPath: lab, run: $0) }
         let model = try RunReport.build(source, compare: other, mostChanged: mostChanged)
         let chosen = format ?? (out.hasSuffix(".md") ? .md : .html)
