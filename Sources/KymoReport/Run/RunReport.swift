@@ -16,13 +16,28 @@ package enum RunReport {
         var recordedSection = ReportSection.recorded(recordedItems(run))
         recordedSection.paragraph("Budget \(m.budget) = \(m.budgetBytesPerEpoch) bytes per epoch; tiers \(m.tiers.joined(separator: ", ")). Sketch parameters: count-min \(m.countMinDepth) × \(m.countMinWidth) (seed \(m.countMinSeed)); Space-Saving k = \(m.spaceSavingPerNeuron) per neuron, \(m.weightHeavyHitters) weight heavy hitters (seed \(m.spaceSavingSeed)); contribution sample m = \(m.sampledContributionsPerStep) tuples per step; |g| histogram \(m.histogramMantissaBits) mantissa bits over 2^\(m.histogramMinExponent)…2^\(m.histogramMaxExponent + 1); trajectories \(m.trajectoryBits)-bit every \(m.trajectoryStride) steps in blocks of \(m.trajectoryBlockSize); T1 holds \(m.t1Count) weights.")
         model.sections.append(recordedSection)
-        model.sections.append(.errorBounds(try boundChecks(run)))
+        var bounds = ReportSection.errorBounds(try boundChecks(run))
+        bounds.paragraph(Self.errorBoundNotes)
+        model.sections.append(bounds)
         model.sections.append(.trajectories(try trajectories(run, count: mostChanged)))
         if let compare {
             model.sections.append(.comparison(try comparison(run, compare, curves: curves)))
         }
         return model
     }
+
+    /// What each row of the error-bound table checks.
+    static let errorBoundNotes = """
+    Rows: t2/traj — the closed-loop quantized trajectory's ŵ_t ± its per-weight bound (≤ q/2) against T1's exact w_t at every snapshot. \
+    t2/contrib sample — each (sample, T1 weight, step): a kept tuple carries c exactly, a dropped one states |c| < τ_t (kept with probability min(1, |c|/τ)); \
+    for one weight in one epoch this is the interval the query executor answers per sample. \
+    t2/contrib HT — the Horvitz–Thompson sum Σ sign(c)·max(|c|, τ) per T1 weight and epoch with ±1.96 σ̂, σ̂² = Σ τ(τ − |c|) over kept tuples below τ; \
+    split by whether σ̂ > 0: with no kept tuple below τ the interval has width 0 and misses whatever the dropped tuples added. \
+    t0/gradq — the |g| histogram's bracket of the fraction above each recorded θ_k against t0/above's exact count / P. \
+    t2/hh — Space-Saving of weights by Σ|Δw| against the exact cumulative t0/epoch/sumabs. \
+    t2/cm, t2/ss — one-sided: T1 sees only part of a (sample, neuron) mass (Σ|c| over the neuron's T1 weights, a lower bound on the true mass), \
+    so these rows check that the stated upper bound is never below it; their errors are upper bound − that part, not errors against the full mass.
+    """
 
     // MARK: - Training curves
 
@@ -133,7 +148,7 @@ package enum RunReport {
             }
         }
         guard !observations.isEmpty else { return nil }
-        return BoundCheck(source: "t2/traj (quantized deltas)", question: "weight value w_t, bound q/2", observations: observations)
+        return BoundCheck(source: "t2/traj", question: "w_t ± q/2", observations: observations)
     }
 
     /// The contribution sample (t2/contrib, τ from t2/contrib/tau) at T1 weights against T1's
@@ -190,7 +205,7 @@ package enum RunReport {
         }
         var checks: [BoundCheck] = []
         if !perTuple.isEmpty {
-            checks.append(BoundCheck(source: "t2/contrib (threshold sample)", question: "c(s, w, t) per sample, weight, step; dropped ⇒ |c| < τ",
+            checks.append(BoundCheck(source: "t2/contrib sample", question: "c(s,w,t); dropped ⇒ |c| < τ",
                                      observations: perTuple))
         }
         // Split by whether the variance estimate has anything to go on: with no kept tuple
@@ -206,11 +221,11 @@ package enum RunReport {
             }
         }
         if !withVariance.isEmpty {
-            checks.append(BoundCheck(source: "t2/contrib (Horvitz–Thompson)", question: "Σ_s,t c per weight and epoch, ±1.96 σ̂ (σ̂ > 0)",
+            checks.append(BoundCheck(source: "t2/contrib HT", question: "Σ c per weight·epoch, σ̂ > 0",
                                      observations: withVariance))
         }
         if !without.isEmpty {
-            checks.append(BoundCheck(source: "t2/contrib (Horvitz–Thompson)", question: "Σ_s,t c per weight and epoch, σ̂ = 0 (no kept tuple below τ)",
+            checks.append(BoundCheck(source: "t2/contrib HT", question: "Σ c per weight·epoch, σ̂ = 0",
                                      observations: without))
         }
         return checks
@@ -290,11 +305,11 @@ package enum RunReport {
         }
         var checks: [BoundCheck] = []
         if !cmObs.isEmpty {
-            checks.append(BoundCheck(source: "t2/cm (count-min)", question: "(sample, neuron) mass per epoch: upper bound ≥ T1's part (one-sided)",
+            checks.append(BoundCheck(source: "t2/cm", question: "mass(s, neuron) ≤ upper",
                                      truthTier: "T1 (lower bound)", observations: cmObs))
         }
         if !ssObs.isEmpty {
-            checks.append(BoundCheck(source: "t2/ss (Space-Saving per neuron)", question: "(sample, neuron) mass per epoch: upper bound ≥ T1's part (one-sided)",
+            checks.append(BoundCheck(source: "t2/ss", question: "mass(s, neuron) ≤ upper",
                                      truthTier: "T1 (lower bound)", observations: ssObs))
         }
         return checks
@@ -318,7 +333,7 @@ package enum RunReport {
             }
         }
         guard !observations.isEmpty else { return nil }
-        return BoundCheck(source: "t0/gradq (|g| log histogram)", question: "fraction of |g| > θ_k per step", truthTier: "T0 t0/above",
+        return BoundCheck(source: "t0/gradq", question: "fraction |g| > θ_k", truthTier: "T0 t0/above",
                           observations: observations)
     }
 
@@ -347,7 +362,7 @@ package enum RunReport {
             }
         }
         guard !observations.isEmpty else { return nil }
-        return BoundCheck(source: "t2/hh (Space-Saving of weights)", question: "Σ|Δw| so far per weight (monitored and T1)",
+        return BoundCheck(source: "t2/hh", question: "Σ|Δw| so far per weight",
                           truthTier: "T0 t0/epoch/sumabs", observations: observations)
     }
 
