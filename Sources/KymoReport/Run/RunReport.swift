@@ -13,7 +13,17 @@ package enum RunReport {
         var model = ReportModel(title: "kymo report: \(run.name)", subtitle: subtitle)
         let curves = try trainingCurves(run)
         model.sections.append(.trainingCurves(curves))
-        var recordedSection = ReportSection.recorded(recordedItems(run))
+        let items = recordedItems(run)
+        var recordedSection = ReportSection.recorded(items)
+        var tierTotals: [(tier: String, stored: Int, raw: Int)] = []
+        for item in items {
+            if let i = tierTotals.firstIndex(where: { $0.tier == item.tier }) {
+                tierTotals[i].stored += item.storedBytes; tierTotals[i].raw += item.rawBytes
+            } else { tierTotals.append((item.tier, item.storedBytes, item.rawBytes)) }
+        }
+        recordedSection.paragraph("Per tier (stored / raw): " + tierTotals.map {
+            "\($0.tier) \(NumberFormat.bytes($0.stored)) / \(NumberFormat.bytes($0.raw))"
+        }.joined(separator: "; ") + ".")
         recordedSection.paragraph("Budget \(m.budget) = \(m.budgetBytesPerEpoch) bytes per epoch; tiers \(m.tiers.joined(separator: ", ")). Sketch parameters: count-min \(m.countMinDepth) × \(m.countMinWidth) (seed \(m.countMinSeed)); Space-Saving k = \(m.spaceSavingPerNeuron) per neuron, \(m.weightHeavyHitters) weight heavy hitters (seed \(m.spaceSavingSeed)); contribution sample m = \(m.sampledContributionsPerStep) tuples per step; |g| histogram \(m.histogramMantissaBits) mantissa bits over 2^\(m.histogramMinExponent)…2^\(m.histogramMaxExponent + 1); trajectories \(m.trajectoryBits)-bit every \(m.trajectoryStride) steps in blocks of \(m.trajectoryBlockSize); T1 holds \(m.t1Count) weights.")
         model.sections.append(recordedSection)
         var bounds = ReportSection.errorBounds(try boundChecks(run))
@@ -63,7 +73,8 @@ package enum RunReport {
     /// - Complexity: O(chunks).
     package static func recordedItems(_ run: RunReportSource) -> [RecordedItem] {
         let m = run.manifest
-        let names = run.reader.columns().sorted()
+        var names = run.reader.columns().sorted()
+        if !run.reader.chunks(column: RunWriter.checkpointColumn).isEmpty { names.append(RunWriter.checkpointColumn) }
         return names.map { column in
             let chunks = run.reader.chunks(column: column)
             let stored = chunks.reduce(0) { $0 + $1.storedSize }
@@ -76,13 +87,15 @@ package enum RunReport {
             case "t2/ss": parameters = "k = \(m.spaceSavingPerNeuron) per neuron"
             case "t2/hh": parameters = "k = \(m.weightHeavyHitters)"
             case "t2/contrib": parameters = "m = \(m.sampledContributionsPerStep) per step"
+            case RunWriter.checkpointColumn: parameters = "\(chunks.count) states at steps " + chunks.map { "\($0.steps.lowerBound)" }.joined(separator: ", ")
             default:
                 if column.hasPrefix("t1/") { parameters = "n₁ = \(m.t1Count)" }
                 if column.hasPrefix("t2/traj/"), let layer = m.layers.first(where: { "t2/traj/" + $0.name == column }) {
                     parameters = "\(m.trajectoryBits)-bit, stride \(m.trajectoryStride), q = \(NumberFormat.significant(Double(layer.trajectoryQuantum), digits: 3))"
                 }
             }
-            return RecordedItem(tier: StoreInspection.tier(of: column).uppercased(), content: column, storedBytes: stored, rawBytes: raw,
+            let tier = StoreInspection.tier(of: column)
+            return RecordedItem(tier: ["t0", "t1", "t2", "t3"].contains(tier) ? tier.uppercased() : tier, content: column == RunWriter.checkpointColumn ? "trainer states" : column, storedBytes: stored, rawBytes: raw,
                                 parameters: parameters)
         }
     }

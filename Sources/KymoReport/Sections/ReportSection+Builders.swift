@@ -97,7 +97,7 @@ extension ReportSection {
                                   rows: rows, caption: "Stated bounds against observed errors."))
         if !charts.isEmpty {
             section.figure(.grid(SmallMultiples(charts, columns: 2)),
-                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x (or y = 0 where bounds are too narrow to see at that scale and the error estimate − truth is drawn instead); red marks an answer whose bound missed the truth.")
+                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x (or y = 0 where bounds are too narrow to see at that scale and the error estimate − truth is drawn instead); red marks an answer whose bound missed the truth. At most \(plotLimit) answers are drawn per plot (every miss first, then evenly spaced covered ones); the table counts all.")
         }
         return section
     }
