@@ -180,6 +180,9 @@ package enum RunReport {
         var htVar = [Double](repeating: 0, count: n1 * epochs)
         var truthSum = [Double](repeating: 0, count: n1 * epochs)
         var perTuple: [BoundedObservation] = []
+        // At most ~2 M per-tuple answers: every `tupleStride`-th step (all steps feed the sums).
+        let batchSize = max(1, run.manifest.batchSize)
+        let tupleStride = max(1, (n1 * batchSize * run.rows + 1_999_999) / 2_000_000)
         for (steps, bytes) in try run.blobs("t2/contrib") {
             let row = steps.lowerBound
             guard row < order.count, order[row].row == row, row < exact.contributions.count, row < tau.count else { continue }
@@ -208,6 +211,7 @@ package enum RunReport {
                 for j in 0..<b {
                     let truth = Double(c[i * b + j])
                     truthSum[i * epochs + e] += truth
+                    guard row % tupleStride == 0 else { continue }
                     if let v = kept[i * b + j] {
                         perTuple.append(BoundedObservation(estimate: v, lower: v, upper: v, truth: truth))
                     } else {
@@ -218,7 +222,8 @@ package enum RunReport {
         }
         var checks: [BoundCheck] = []
         if !perTuple.isEmpty {
-            checks.append(BoundCheck(source: "t2/contrib sample", question: "c(s,w,t); dropped ⇒ |c| < τ",
+            checks.append(BoundCheck(source: "t2/contrib sample",
+                                     question: "c(s,w,t); dropped ⇒ |c| < τ" + (tupleStride > 1 ? " (every \(tupleStride)th step)" : ""),
                                      observations: perTuple))
         }
         // Split by whether the variance estimate has anything to go on: with no kept tuple
@@ -263,9 +268,10 @@ package enum RunReport {
             let row = local < weights ? local / info.inputs : local - weights
             return neuronOffset[l] + row
         }
-        var covered = Array(Set(neuronOfT1)).sorted()
-        // Keep the dense (neuron, sample) table under 4 M entries.
-        if covered.count * samples > 4_000_000 { covered = Array(covered.prefix(max(1, 4_000_000 / max(1, samples)))) }
+        let allCovered = Array(Set(neuronOfT1)).sorted()
+        var covered = allCovered
+        // Keep the dense (neuron, sample) table, and the answers per epoch, under 1 M entries.
+        if covered.count * samples > 1_000_000 { covered = Array(covered.prefix(max(1, 1_000_000 / max(1, samples)))) }
         var slot = [Int](repeating: -1, count: neurons)
         for (k, n) in covered.enumerated() { slot[n] = k }
         let order = try run.uintRows("t0/order")
@@ -316,13 +322,14 @@ package enum RunReport {
             for i in partial.indices { partial[i] = 0 }
             for s in seen.indices { seen[s] = false }
         }
+        let neuronNote = covered.count < allCovered.count ? " (\(covered.count) of \(allCovered.count) neurons)" : ""
         var checks: [BoundCheck] = []
         if !cmObs.isEmpty {
-            checks.append(BoundCheck(source: "t2/cm", question: "mass(s, neuron) ≤ upper",
+            checks.append(BoundCheck(source: "t2/cm", question: "mass(s, neuron) ≤ upper" + neuronNote,
                                      truthTier: "T1 (lower bound)", observations: cmObs))
         }
         if !ssObs.isEmpty {
-            checks.append(BoundCheck(source: "t2/ss", question: "mass(s, neuron) ≤ upper",
+            checks.append(BoundCheck(source: "t2/ss", question: "mass(s, neuron) ≤ upper" + neuronNote,
                                      truthTier: "T1 (lower bound)", observations: ssObs))
         }
         return checks
