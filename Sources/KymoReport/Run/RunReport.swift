@@ -223,7 +223,7 @@ package enum RunReport {
         var checks: [BoundCheck] = []
         if !perTuple.isEmpty {
             checks.append(BoundCheck(source: "t2/contrib sample",
-                                     question: "c(s,w,t); dropped ⇒ |c| < τ" + (tupleStride > 1 ? " (every \(tupleStride)th step)" : ""),
+                                     question: "c(s,w,t); dropped ⇒ |c| < τ" + (tupleStride > 1 ? " (1 step in \(tupleStride))" : ""),
                                      observations: perTuple))
         }
         // Split by whether the variance estimate has anything to go on: with no kept tuple
@@ -293,7 +293,8 @@ package enum RunReport {
             }
             for s in batch where Int(s) < samples { seen[Int(s)] = true }
             guard row % spe == spe - 1 || row == run.rows - 1 else { continue }
-            // End of an epoch: compare with the epoch's sketches, then start over.
+            // End of an epoch: compare with the epoch's sketches, then start over. Count-min never
+            // under-estimates, so its upper bound is deterministic (confidence 1).
             let countMin = try cm[row].map { try CountMinSketch(deserializing: $0) }
             var perNeuron: [SpaceSavingSketch]? = nil
             if let bytes = ss[row] {
@@ -311,7 +312,7 @@ package enum RunReport {
                     let truth = partial[k * samples + s]
                     if let countMin {
                         let upper = Double(countMin.upperBound(of: UInt64(s * neurons + n)))
-                        cmObs.append(BoundedObservation(estimate: upper, lower: 0, upper: upper, truth: truth, confidence: countMin.confidence))
+                        cmObs.append(BoundedObservation(estimate: upper, lower: 0, upper: upper, truth: truth))
                     }
                     if let perNeuron {
                         let upper = perNeuron[n].upperBound(of: UInt64(s))
