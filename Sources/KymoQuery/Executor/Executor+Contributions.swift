@@ -251,7 +251,7 @@ extension Executor {
             return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: source == .sketch("count-min"), absolute: absolute), source)
         case .replay:
             guard let replay else { return (plan, nil, nil) }
-            let exactData = try replay.replay(run: catalog.name, steps: replayRange)
+            let exactData = try replay.replay(run: data, steps: replayRange, weights: ids)
             return (plan, try exactIntervals(ids, data: exactData, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .replay)
         default:
             return (plan, nil, nil)
