@@ -384,15 +384,15 @@ extension Executor {
         // whole interval and possible when it holds somewhere in it (checked at its ends and at 0).
         let steps = catalog.trajectorySteps
         guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }),
-              let startRow = try data.trajectory(index: startIndex) else {
+              let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else {
             throw QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
         }
-        let w0 = Double(startRow.values[id])
+        let w0 = Double(startRow.values[0])
         guard steps[startIndex] == window.lowerBound - 1 || true else { return (w0, nil) }
         var firstPossible: Int?
         for index in (startIndex + 1)..<steps.count where steps[index] <= window.upperBound {
-            guard let row = try data.trajectory(index: index) else { break }
-            let v = Double(row.values[id]), b = Double(row.bounds[id])
+            guard let row = try data.trajectoryValues(index: index, ids: [id]) else { break }
+            let v = Double(row.values[0]), b = Double(row.bounds[0])
             let points = [v - b, v + b] + ((v - b) <= 0 && 0 <= (v + b) ? [0] : [])
             let possible = points.contains { condition($0, w0) }
             let certain: Bool

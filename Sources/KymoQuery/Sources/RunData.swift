@@ -196,6 +196,10 @@ package protocol RunData: AnyObject {
     /// The decoded trajectory row recorded after step `catalog.trajectorySteps[index]`.
     /// - Complexity: O(P) per row decoded (a store decodes rows in order from the last one read).
     func trajectory(index: Int) throws -> TrajectoryRow?
+    /// Row `index` of the trajectory for the parameters `ids` only (ascending; nil: all), in
+    /// their order — what a query about a few weights needs without decoding all P.
+    /// - Complexity: O(ids) for a decoded row; a store decodes only the ids' blocks.
+    func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow?
     /// The contribution sample of `step`.
     /// - Complexity: O(kept tuples).
     func contributionSample(step: Int) throws -> ContributionSampleStep?
@@ -208,6 +212,16 @@ package protocol RunData: AnyObject {
     /// Exact weights after `step` when `step` is in `catalog.checkpointSteps`.
     /// - Complexity: O(P).
     func checkpointWeights(step: Int) throws -> [Float]?
+}
+
+extension RunData {
+    /// Default: the whole row, then the ids picked from it.
+    /// - Complexity: that of `trajectory(index:)` plus O(ids).
+    package func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow? {
+        guard let row = try trajectory(index: index) else { return nil }
+        guard let ids else { return row }
+        return TrajectoryRow(values: ids.map { row.values[$0] }, bounds: ids.map { row.bounds[$0] })
+    }
 }
 
 /// A lab's runs as the executor sees them (and as the semantic checker needs them).

@@ -18,7 +18,8 @@ package final class StoreRunData: RunData {
     let layerNames: [String]
     /// Per layer, the last trajectory chunk decoded: its rows, the layer-local ids decoded, and
     /// the values and bounds after each of its snapshots.
-    var trajectoryCache: [Int: (rows: Range<Int>, local: [Int], values: [[Float]], bounds: [[Float]])] = [:]
+    /// `values[k]` is the chunk's snapshot `base + k` (wide requests keep one snapshot only).
+    var trajectoryCache: [Int: (rows: Range<Int>, local: [Int], base: Int, values: [[Float]], bounds: [[Float]])] = [:]
     var probeRows: [(step: Int, loss: Float, accuracy: Float)]?
     /// The last |g| sketch read (planning and execution read the same first step).
     var quantileCache: (step: Int, sketch: MagnitudeQuantiles?)?
@@ -250,10 +251,10 @@ package final class StoreRunData: RunData {
 
     private func trajectoryChunk(layer l: Int, row: Int, local: [Int]) throws -> (values: [Float], bounds: [Float]) {
         let column = StoreColumns.trajectoryPrefix + layerNames[l]
-        func pick(_ c: (rows: Range<Int>, local: [Int], values: [[Float]], bounds: [[Float]])) -> (values: [Float], bounds: [Float])? {
+        let firstOf = { (rows: Range<Int>) in (rows.lowerBound + self.trajectoryStride - 1) / self.trajectoryStride * self.trajectoryStride }
+        func pick(_ c: (rows: Range<Int>, local: [Int], base: Int, values: [[Float]], bounds: [[Float]])) -> (values: [Float], bounds: [Float])? {
             guard c.rows.contains(row) else { return nil }
-            let first = (c.rows.lowerBound + trajectoryStride - 1) / trajectoryStride * trajectoryStride
-            let n = (row - first) / trajectoryStride
+            let n = (row - firstOf(c.rows)) / trajectoryStride - c.base
             guard n >= 0, n < c.values.count else { return nil }
             if c.local == local { return (c.values[n], c.bounds[n]) }
             var v: [Float] = [], b: [Float] = []
@@ -273,9 +274,15 @@ package final class StoreRunData: RunData {
         let chunk = try TrajectoryChunk(bytes, column: column)
         // Keep what was decoded before for this chunk too, so alternating requests don't thrash.
         var all = local
-        if let cached = trajectoryCache[l], cached.rows == info.steps { all = Array(Set(all + cached.local)).sorted() }
-        let decoded = try chunk.decode(all, column: column)
-        let entry = (rows: info.steps, local: all, values: decoded.values, bounds: decoded.bounds)
+        if let cached = trajectoryCache[l], cached.rows == info.steps, cached.local.count + local.count <= 4096 {
+            all = Array(Set(all + cached.local)).sorted()
+        }
+        // Few weights: keep every snapshot of the chunk (a weight's path is read in order).
+        // Many: decode through the snapshot asked for and keep that one only.
+        let n = (row - firstOf(info.steps)) / trajectoryStride
+        let wide = all.count > 4096
+        let decoded = try chunk.decode(all, column: column, keepFrom: wide ? n : 0, through: wide ? n : nil)
+        let entry = (rows: info.steps, local: all, base: wide ? n : 0, values: decoded.values, bounds: decoded.bounds)
         trajectoryCache[l] = entry
         guard let hit = pick(entry) else {
             throw QueryError.invalid(location: nil, message: "\(column): row \(row) is not a snapshot of the chunk at rows \(info.steps) (stride \(trajectoryStride), \(chunk.stepCount) steps)")

@@ -49,10 +49,12 @@ struct TrajectoryChunk {
         self.bytes = bytes
     }
 
-    /// Values and bounds of the weights `local` (ascending layer-local indices) after every step of
-    /// the chunk: `values[step][j]`, `bounds[step][j]` for `local[j]`.
-    /// - Complexity: O(stepCount · (blocks + requested weights)).
-    func decode(_ local: [Int], column: String) throws -> (values: [[Float]], bounds: [[Float]]) {
+    /// Values and bounds of the weights `local` (ascending layer-local indices) after the chunk's
+    /// steps `keepFrom...through` (default: all): `values[k][j]`, `bounds[k][j]` for step
+    /// `keepFrom + k` and `local[j]`. Decoding stops after step `through`.
+    /// - Complexity: O((through + 1) · (blocks + requested weights)).
+    func decode(_ local: [Int], column: String, keepFrom: Int = 0, through: Int? = nil) throws -> (values: [[Float]], bounds: [[Float]]) {
+        let last = min(stepCount - 1, through ?? stepCount - 1)
         let bytesPerCode = codeBits / 8
         var current = [Float](repeating: 0, count: local.count)
         var bound = [Float](repeating: 0, count: local.count)
@@ -69,7 +71,7 @@ struct TrajectoryChunk {
         }
         try bytes.withUnsafeBufferPointer { s in
             var p = streamStart
-            for _ in 0..<stepCount {
+            for step in 0..<(last + 1) {
                 for b in 0..<blocks {
                     let start = b * blockSize, length = min(blockSize, weightCount - start)
                     guard p < streamEnd else { throw QueryError.invalid(location: nil, message: "\(column): stream ends early at byte \(p)") }
@@ -101,8 +103,10 @@ struct TrajectoryChunk {
                     }
                     p += width * length
                 }
-                values.append(current)
-                bounds.append(bound)
+                if step >= keepFrom {
+                    values.append(current)
+                    bounds.append(bound)
+                }
             }
         }
         return (values, bounds)
