@@ -184,6 +184,10 @@ package protocol RunData: AnyObject {
     /// The exact per-weight sums of epoch `e` (complete epochs only).
     /// - Complexity: O(P).
     func epochSums(epoch e: Int) throws -> EpochSums?
+    /// One of epoch `e`'s sums (`\.sumAbs`, `\.sum`, `\.sumSquares`, `\.maxAbs`), without
+    /// reading the other three.
+    /// - Complexity: O(P).
+    func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]?
     /// T1 values, updates and contributions at `step`.
     /// - Complexity: O(n₁·B).
     func t1(step: Int) throws -> T1Step?
@@ -215,6 +219,12 @@ package protocol RunData: AnyObject {
 }
 
 extension RunData {
+    /// Default: all four sums, then the one asked for.
+    /// - Complexity: that of `epochSums(epoch:)`.
+    package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {
+        try epochSums(epoch: e)?[keyPath: which]
+    }
+
     /// Default: the whole row, then the ids picked from it.
     /// - Complexity: that of `trajectory(index:)` plus O(ids).
     package func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow? {

@@ -194,6 +194,16 @@ package final class StoreRunData: RunData {
                          sumSquares: try floats(StoreColumns.epochSumSquares, step: row), maxAbs: try floats(StoreColumns.epochMaxAbs, step: row))
     }
 
+    /// Reads only the column asked for.
+    /// - Complexity: O(P).
+    package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {
+        let row = e * catalog.stepsPerEpoch
+        guard row <= catalog.steps else { return nil }
+        let column = which == \EpochSums.sumAbs ? StoreColumns.epochSumAbs : which == \EpochSums.sum ? StoreColumns.epochSum
+            : which == \EpochSums.sumSquares ? StoreColumns.epochSumSquares : StoreColumns.epochMaxAbs
+        return try floats(column, step: row)
+    }
+
     package func t1(step t: Int) throws -> T1Step? {
         guard !catalog.t1Ids.isEmpty, !reader.chunks(column: StoreColumns.t1Value).isEmpty else { return nil }
         return T1Step(value: try floats(StoreColumns.t1Value, step: t), update: try floats(StoreColumns.t1Update, step: t),
