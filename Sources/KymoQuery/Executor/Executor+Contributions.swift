@@ -206,8 +206,8 @@ extension Executor {
         var massSketches: [NeuronMassSketches] = []
         if wholeEpochs { for e in epochs { if let m = try data.neuronMass(epoch: e) { massSketches.append(m) } } }
         let haveMass = wholeEpochs && massSketches.count == epochs.count
-        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? Double(ids.count) * massSketches.reduce(0) { acc, m in
-            acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
+        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? try Double(ids.count) * massSketches.reduce(0) { acc, m in
+            try acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, try m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
         } : nil
         // Count-min: the largest (over-)estimate among the window's samples.
         var cmError: Double?
@@ -347,7 +347,7 @@ extension Executor {
             for m in sketches {
                 for n in neurons {
                     bound += countMin ? Double(m.countMin!.upperBound(of: UInt64(sample * m.neurons + n)))
-                                      : m.spaceSaving![n].upperBound(of: UInt64(sample))
+                                      : try m.spaceSaving![n].upperBound(of: UInt64(sample))
                 }
             }
             bound *= 1 + 1e-6

@@ -115,7 +115,8 @@ package final class StandInRecorder {
                 let mass = run.masses[e - 1]
                 var ss = ByteWriter(capacity: 1024)
                 ss.write(UInt32(mass.spaceSaving?.count ?? 0))
-                for sketch in mass.spaceSaving ?? [] {
+                for n in 0..<(mass.spaceSaving?.count ?? 0) {
+                    let sketch = try mass.spaceSaving![n]
                     let b = sketch.serialized()
                     ss.write(UInt64(b.count)); ss.write(raw: b)
                 }

@@ -320,15 +320,9 @@ package final class StoreRunData: RunData {
     package func neuronMass(epoch e: Int) throws -> NeuronMassSketches? {
         let row = e * catalog.stepsPerEpoch - 1
         let neurons = catalog.layout.layers.reduce(0) { $0 + $1.outFeatures }
-        var ss: [SpaceSavingSketch]?
+        var ss: NeuronSketchList?
         if let bytes = try blob(StoreColumns.neuronSpaceSaving, row: row) {
-            var r = ByteReader(bytes, source: StoreColumns.neuronSpaceSaving)
-            var list: [SpaceSavingSketch] = []
-            let count = Int(try r.read(UInt32.self, "neuron count"))
-            for _ in 0..<count {
-                let n = Int(try r.read(UInt64.self, "sketch length"))
-                list.append(try SpaceSavingSketch(deserializing: Array(try r.readRaw(count: n, "sketch"))))
-            }
+            let list = try NeuronSketchList(blob: bytes, source: StoreColumns.neuronSpaceSaving)
             ss = list.count == neurons ? list : nil
         }
         let cm = try blob(StoreColumns.neuronCountMin, row: row).map { try CountMinSketch(deserializing: $0) }
