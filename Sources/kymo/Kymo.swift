@@ -9,7 +9,7 @@ struct Kymo: AsyncParsableCommand {
         version: KymoVersion.string,
         subcommands: [
             RecordCommand.self, QueryCommand.self, ReplayCommand.self, TrainCommand.self,
-            InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+            InspectCommand.self, VerifyCommand.self, ReportCommand.self, ExportCommand.self,
             VersionCommand.self, StoreCrashWriterCommand.self,
         ]
     )

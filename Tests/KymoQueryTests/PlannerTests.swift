@@ -7,11 +7,12 @@ import Testing
 final class RetrainingReplay: ReplayProvider {
     var replays = 0
     func cost(run: RunCatalog, steps: ClosedRange<Int>) -> Cost { Cost(seconds: Double(steps.count) * 1e-3, bytesRead: 1000) }
-    func replay(run: String, steps: ClosedRange<Int>) throws -> any RunData {
+    func replay(run: any RunData, steps: ClosedRange<Int>, weights: [Int]) throws -> any RunData {
         replays += 1
         var options = ExactRunFixture.options
         options.t1Fraction = 1
-        return ExactRunFixture.make(seed: run == "a" ? 1 : 2, name: run, options: options)
+        let name = run.catalog.name
+        return ExactRunFixture.make(seed: name == "a" ? 1 : 2, name: name, options: options)
     }
 }
 

@@ -206,8 +206,8 @@ extension Executor {
         var massSketches: [NeuronMassSketches] = []
         if wholeEpochs { for e in epochs { if let m = try data.neuronMass(epoch: e) { massSketches.append(m) } } }
         let haveMass = wholeEpochs && massSketches.count == epochs.count
-        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? Double(ids.count) * massSketches.reduce(0) { acc, m in
-            acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
+        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? try Double(ids.count) * massSketches.reduce(0) { acc, m in
+            try acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, try m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
         } : nil
         // Count-min: the largest (over-)estimate among the window's samples.
         var cmError: Double?
@@ -251,7 +251,7 @@ extension Executor {
             return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: source == .sketch("count-min"), absolute: absolute), source)
         case .replay:
             guard let replay else { return (plan, nil, nil) }
-            let exactData = try replay.replay(run: catalog.name, steps: replayRange)
+            let exactData = try replay.replay(run: data, steps: replayRange, weights: ids)
             return (plan, try exactIntervals(ids, data: exactData, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .replay)
         default:
             return (plan, nil, nil)
@@ -347,7 +347,7 @@ extension Executor {
             for m in sketches {
                 for n in neurons {
                     bound += countMin ? Double(m.countMin!.upperBound(of: UInt64(sample * m.neurons + n)))
-                                      : m.spaceSaving![n].upperBound(of: UInt64(sample))
+                                      : try m.spaceSaving![n].upperBound(of: UInt64(sample))
                 }
             }
             bound *= 1 + 1e-6
@@ -384,15 +384,15 @@ extension Executor {
         // whole interval and possible when it holds somewhere in it (checked at its ends and at 0).
         let steps = catalog.trajectorySteps
         guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }),
-              let startRow = try data.trajectory(index: startIndex) else {
+              let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else {
             throw QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
         }
-        let w0 = Double(startRow.values[id])
+        let w0 = Double(startRow.values[0])
         guard steps[startIndex] == window.lowerBound - 1 || true else { return (w0, nil) }
         var firstPossible: Int?
         for index in (startIndex + 1)..<steps.count where steps[index] <= window.upperBound {
-            guard let row = try data.trajectory(index: index) else { break }
-            let v = Double(row.values[id]), b = Double(row.bounds[id])
+            guard let row = try data.trajectoryValues(index: index, ids: [id]) else { break }
+            let v = Double(row.values[0]), b = Double(row.bounds[0])
             let points = [v - b, v + b] + ((v - b) <= 0 && 0 <= (v + b) ? [0] : [])
             let possible = points.contains { condition($0, w0) }
             let certain: Bool

@@ -51,21 +51,29 @@ extension Executor {
             ]
             candidates[1].expectedError = candidates[1].expectedError
             plan = Planner.plan(query: text, accuracy: q.clauses.accuracy, candidates: candidates, scale: p)
-            guard let chosen = plan.chosen, plan.candidates[chosen].source != .replay else {
-                return Self.replayNeeded(plan, columns: columns, why: "no recorded source counts |g| over \(of.map { QueryPrinter.selector($0.value) } ?? "the model") at T = \(theta) to the tolerance")
-            }
-            let scan = try Self.fractionScan(data, window: window, theta: strict, exceeds: p,
-                                             exactThreshold: plan.candidates[chosen].source == .exact ? exactIndex : nil)
-            let firstPossible = scan.firstPossible, firstCertain = scan.firstCertain
-            let atPossible = scan.atPossible
-            if let t = firstPossible, let f = atPossible {
-                eventStep = t
-                let fraction = "fraction \(NumberFormat.significant(f.0 * 100))% [\(NumberFormat.significant(f.1 * 100)), \(NumberFormat.significant(f.2 * 100))]%"
-                if firstCertain == t {
-                    notes.append("event at step \(t): \(fraction) (\(plan.candidates[chosen].source))")
-                } else {
-                    notes.append("ambiguous within the sketch bounds: the first step is between \(t) and \(firstCertain.map(String.init) ?? "the end of the window (never certain)"); listed before the earliest possible step \(t) (\(fraction))")
+            if let chosen = plan.chosen, plan.candidates[chosen].source == .replay, let replay {
+                let ids = try of.map { try Self.ids($0.value, catalog.layout) }
+                let fractions = try replay.gradientFractions(run: data, steps: window, threshold: strict, weights: ids)
+                if let i = fractions.firstIndex(where: { $0 > p }) {
+                    eventStep = window.lowerBound + i
+                    notes.append("event at step \(window.lowerBound + i): fraction \(NumberFormat.significant(fractions[i] * 100))% (replay, exact)")
                 }
+            } else if let chosen = plan.chosen, plan.candidates[chosen].source != .replay {
+                let scan = try Self.fractionScan(data, window: window, theta: strict, exceeds: p,
+                                                 exactThreshold: plan.candidates[chosen].source == .exact ? exactIndex : nil)
+                let firstPossible = scan.firstPossible, firstCertain = scan.firstCertain
+                let atPossible = scan.atPossible
+                if let t = firstPossible, let f = atPossible {
+                    eventStep = t
+                    let fraction = "fraction \(NumberFormat.significant(f.0 * 100))% [\(NumberFormat.significant(f.1 * 100)), \(NumberFormat.significant(f.2 * 100))]%"
+                    if firstCertain == t {
+                        notes.append("event at step \(t): \(fraction) (\(plan.candidates[chosen].source))")
+                    } else {
+                        notes.append("ambiguous within the sketch bounds: the first step is between \(t) and \(firstCertain.map(String.init) ?? "the end of the window (never certain)"); listed before the earliest possible step \(t) (\(fraction))")
+                    }
+                }
+            } else {
+                return Self.replayNeeded(plan, columns: columns, why: "no recorded source counts |g| over \(of.map { QueryPrinter.selector($0.value) } ?? "the model") at T = \(theta) to the tolerance")
             }
         }
         guard let t = eventStep else {

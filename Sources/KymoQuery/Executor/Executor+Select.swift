@@ -99,7 +99,7 @@ extension Executor {
         let t1 = catalog.t1Index(of: id)
         var maxBound: Float = 0
         let trajRows = catalog.trajectorySteps.indices.filter { window.contains(catalog.trajectorySteps[$0]) }
-        for r in trajRows { if let row = try data.trajectory(index: r) { maxBound = max(maxBound, row.bounds[id]) } }
+        for r in trajRows { if let row = try data.trajectoryValues(index: r, ids: [id]) { maxBound = max(maxBound, row.bounds[0]) } }
         let candidates = [
             Candidate(source: .exact, detail: t1 != nil ? "T1 values" : "T1: weight not sampled", expectedError: t1 != nil ? .absolute(0) : .unknown,
                       cost: Self.readCost(bytes: window.count * catalog.t1Ids.count * 8), meetsTolerance: false),
@@ -130,8 +130,8 @@ extension Executor {
             }
         } else {
             for r in trajRows {
-                guard let row = try data.trajectory(index: r) else { break }
-                rows.append([.integer(catalog.trajectorySteps[r])] + cells(Double(row.values[id]), Double(row.bounds[id]), .trajectory))
+                guard let row = try data.trajectoryValues(index: r, ids: [id]) else { break }
+                rows.append([.integer(catalog.trajectorySteps[r])] + cells(Double(row.values[0]), Double(row.bounds[0]), .trajectory))
             }
         }
         return Execution(answer: Answer(columns: columns, rows: rows, notes: ["values after each step"]), plans: [plan])

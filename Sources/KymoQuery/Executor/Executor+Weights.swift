@@ -17,18 +17,37 @@ extension Executor {
         }
     }
 
+    /// The first `k` of `items` in the order `before` (a strict total order), in that order: a
+    /// bounded insertion buffer instead of sorting all n.
+    /// - Complexity: O(n·log k + k·(insertions)); O(n) when few items enter the buffer.
+    static func topK(_ items: [(key: Int, value: Double)], _ k: Int, by before: ((key: Int, value: Double), (key: Int, value: Double)) -> Bool) -> [(key: Int, value: Double)] {
+        guard k > 0 else { return [] }
+        var top: [(key: Int, value: Double)] = []
+        top.reserveCapacity(k + 1)
+        for item in items {
+            if top.count == k, !before(item, top[k - 1]) { continue }
+            var lo = 0, hi = top.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if before(top[mid], item) { lo = mid + 1 } else { hi = mid }
+            }
+            top.insert(item, at: lo)
+            if top.count > k { top.removeLast() }
+        }
+        return top
+    }
+
     /// The measure per parameter over whole epochs (Double sums of the recorded Float sums).
     func epochTotals(_ measure: EpochMeasure, epochs: ClosedRange<Int>, data: any RunData) throws -> [Double] {
         var total = [Double](repeating: 0, count: data.catalog.layout.count)
         for e in epochs {
-            guard let sums = try data.epochSums(epoch: e) else {
+            let path: KeyPath<EpochSums, [Float]> = measure == .sumAbs ? \.sumAbs : measure == .sum ? \.sum : measure == .sumSquares ? \.sumSquares : \.maxAbs
+            guard let values = try data.epochSum(path, epoch: e) else {
                 throw QueryError.outOfRange(location: nil, message: "epoch \(e) is not complete in run '\(data.catalog.name)' (per-epoch sums are written at its last step)")
             }
             switch measure {
-            case .sumAbs: for i in total.indices { total[i] += Double(sums.sumAbs[i]) }
-            case .sum: for i in total.indices { total[i] += Double(sums.sum[i]) }
-            case .sumSquares: for i in total.indices { total[i] += Double(sums.sumSquares[i]) }
-            case .maxAbs: for i in total.indices { total[i] = max(total[i], Double(sums.maxAbs[i])) }
+            case .sumAbs, .sum, .sumSquares: for i in total.indices { total[i] += Double(values[i]) }
+            case .maxAbs: for i in total.indices { total[i] = max(total[i], Double(values[i])) }
             }
         }
         return total
@@ -80,7 +99,7 @@ extension Executor {
             }
             return Execution(answer: Answer(columns: [Column(unit == .layer ? "layer" : "neuron", .text), Column(measureName, .estimate)], rows: rows), plans: [plan])
         case .clusters(let n)?:
-            let ranked = ids.map { (key: $0, value: totals[$0]) }.sorted(by: before).prefix(k)
+            let ranked = Self.topK(ids.map { (key: $0, value: totals[$0]) }, k, by: before)
             let (labels, note) = try clusterTrajectories(ranked.map(\.key), clusters: n.value, epochs: epochs, data: data)
             let rows: [[Cell]] = ranked.enumerated().map { i, w in
                 [.text(layout.name(of: w.key)), .estimate(.exact(w.value)), labels.map { .integer($0[i]) } ?? .missing]
@@ -88,7 +107,7 @@ extension Executor {
             return Execution(answer: Answer(columns: [Column("weight", .text), Column(measureName, .estimate), Column("cluster", .integer)],
                                             rows: rows, notes: [note]), plans: [plan])
         case nil:
-            let rows: [[Cell]] = ids.map { (key: $0, value: totals[$0]) }.sorted(by: before).prefix(k).map {
+            let rows: [[Cell]] = Self.topK(ids.map { (key: $0, value: totals[$0]) }, k, by: before).map {
                 [.text(layout.name(of: $0.key)), .estimate(.exact($0.value))]
             }
             return Execution(answer: Answer(columns: [Column("weight", .text), Column(measureName, .estimate)], rows: rows), plans: [plan])

@@ -8,6 +8,8 @@ package final class QuerySession {
 
     package let lab: Lab
     package let runs: RunSet
+    /// Replay for answers no recorded source gives (`EXACT`, a tight `WITHIN`): a
+    /// `StoreReplayProvider` over the lab by default.
     package var replay: (any ReplayProvider)?
 
     /// Opens every run of `labPath` (a snapshot at each one's last commit); `defaultRun` is the run
@@ -23,6 +25,7 @@ package final class QuerySession {
             throw QueryError.unknownRun(name: defaultRun, location: nil, suggestion: closestMatch(to: defaultRun, among: names))
         }
         runs = RunSet(runs: list, defaultRun: defaultRun)
+        replay = StoreReplayProvider(lab: lab)
     }
 
     /// Parses and answers `text`; the rendered answer, preceded by the plans when `explain`.

@@ -3,9 +3,21 @@
 package protocol ReplayProvider: AnyObject {
     /// What replaying `steps` of `run` would cost.
     func cost(run: RunCatalog, steps: ClosedRange<Int>) -> Cost
-    /// The exact record of `steps` of `run`: a `RunData` whose `t1Ids` are every parameter and
-    /// whose `t1(step:)` answers for each step in `steps`.
-    func replay(run: String, steps: ClosedRange<Int>) throws -> any RunData
+    /// The exact record of `steps` (1-based, inclusive) of `run`: a `RunData` whose `t1Ids`
+    /// include `weights` and whose `t1(step:)` and `batch(step:)` answer exactly for each step in
+    /// `steps` (source `replay`).
+    func replay(run: any RunData, steps: ClosedRange<Int>, weights: [Int]) throws -> any RunData
+    /// Per step of `steps` (1-based, inclusive), the exact fraction of `weights` (nil: all P) whose
+    /// batch gradient has |g| > `threshold`, by replay.
+    func gradientFractions(run: any RunData, steps: ClosedRange<Int>, threshold: Float, weights: [Int]?) throws -> [Double]
+}
+
+extension ReplayProvider {
+    /// Default: not offered by this provider.
+    /// - Complexity: O(1).
+    package func gradientFractions(run: any RunData, steps: ClosedRange<Int>, threshold: Float, weights: [Int]?) throws -> [Double] {
+        throw QueryError.invalid(location: nil, message: "this replay provider does not count gradients")
+    }
 }
 
 /// Chooses among candidate sources: with `WITHIN`, the cheapest whose bound meets the tolerance at

@@ -6,7 +6,7 @@ import KymoStore
 extension ExactRunData {
     /// Writes this run into `lab` in the recorder's column layout (`StoreColumns`), as a stand-in
     /// recorder: it lets `StoreRunData`, `kymo query` and the query benchmark run end to end before
-    /// `kymo record` lands. Trajectories are stored as Int16 closed-loop codes against q per layer
+    /// `kymo record` lands. Trajectories are stored as `QuantizedTrajectory` blobs (16-bit codes) against q per layer
     /// (`trajectoryQuantum` each), every `options.trajectoryStride` steps from step 0.
     /// `commitEvery` commits after every that many steps (a live run has fewer steps visible).
     /// - Complexity: O(steps · (P + B·Σ(in+out)) + tuples).
@@ -23,7 +23,6 @@ package final class StandInRecorder {
     let run: ExactRunData
     let writer: RunWriter
     let commitEvery: Int
-    var reconstruction: [Float]
     /// Steps written so far.
     package private(set) var written = 0
 
@@ -48,7 +47,6 @@ package final class StandInRecorder {
         ]
         config[StoreColumns.Key.trajectoryQuantum] = layout.layers.map { _ in "\(options.trajectoryQuantum)" }.joined(separator: ",")
         writer = try lab.createRun(name, manifest: RunManifest(config: config, modelSpec: run.config.model.layersText, tiers: ["t0", "t1", "t2"]))
-        reconstruction = run.weightsAfter[0]
         let initial = state(0)
         try writer.writeCheckpoint(step: 0, bytes: initial.serialized(), hash: initial.contentHash)
         try writer.commit()
@@ -60,17 +58,16 @@ package final class StandInRecorder {
                      parameters: run.weightsAfter[t], optimizerState: run.optimizerState[t])
     }
 
+    /// One self-contained chunk per layer holding the snapshot after step t (row t − 1), 16-bit
+    /// closed-loop codes against q (the recorder's `t2/traj/<layer>` layout).
     func writeTrajectory(after t: Int) throws {
         let q = run.options.trajectoryQuantum
         let w = run.weightsAfter[t]
-        var codes = [Int16](repeating: 0, count: w.count)
-        for i in 0..<w.count {
-            let c = ((w[i] - reconstruction[i]) / q).rounded()
-            codes[i] = Int16(max(-32767, min(32767, c)))
-            reconstruction[i] = reconstruction[i] + Float(codes[i]) * q
+        for layer in run.catalog.layout.layers {
+            var traj = try QuantizedTrajectory(weightCount: layer.range.count, blockSize: 64, codeBits: 16, quantum: q)
+            traj.append(Array(w[layer.range]))
+            try writer.putBlob(column: StoreColumns.trajectoryPrefix + layer.name, steps: (t - 1)..<t, bytes: traj.serialized())
         }
-        // Row t − 1 holds ŵ after step t, decoded from the exact initial weights (checkpoint 0).
-        try writer.append(column: StoreColumns.trajectory, steps: (t - 1)..<t, .int16(codes: codes, scale: q))
     }
 
     /// Writes steps up to `last` (committing every `commitEvery` steps and at `last`).
@@ -96,7 +93,8 @@ package final class StandInRecorder {
             try writer.append(column: StoreColumns.t1Value, steps: row, .float32(t1.value))
             try writer.append(column: StoreColumns.t1Update, steps: row, .float32(t1.update))
             try writer.append(column: StoreColumns.t1Contributions, steps: row, .float32(t1.contributions))
-            var bytes = ByteWriter(capacity: run.samples[t - 1].tuples.count * 20)
+            var bytes = ByteWriter(capacity: 4 + run.samples[t - 1].tuples.count * 20)
+            bytes.write(UInt32(run.samples[t - 1].tuples.count))
             for tuple in run.samples[t - 1].tuples {
                 bytes.write(UInt32(tuple.sample)); bytes.write(UInt32(tuple.weight))
                 bytes.write(tuple.contribution); bytes.write(tuple.uniform)
@@ -106,7 +104,7 @@ package final class StandInRecorder {
             if let p = run.probes.first(where: { $0.step == t }) {
                 try writer.append(column: StoreColumns.probe, steps: row, .float32([p.loss, p.accuracy]))
             }
-            if t % max(1, options.trajectoryStride) == 0 { try writeTrajectory(after: t) }
+            if (t - 1) % max(1, options.trajectoryStride) == 0 { try writeTrajectory(after: t) }
             if t % catalog.stepsPerEpoch == 0 {
                 let e = t / catalog.stepsPerEpoch
                 let sums = run.sums[e - 1]
@@ -116,9 +114,11 @@ package final class StandInRecorder {
                 try writer.append(column: StoreColumns.epochMaxAbs, steps: row, .float32(sums.maxAbs))
                 let mass = run.masses[e - 1]
                 var ss = ByteWriter(capacity: 1024)
-                for sketch in mass.spaceSaving ?? [] {
+                ss.write(UInt32(mass.spaceSaving?.count ?? 0))
+                for n in 0..<(mass.spaceSaving?.count ?? 0) {
+                    let sketch = try mass.spaceSaving![n]
                     let b = sketch.serialized()
-                    ss.write(UInt32(b.count)); ss.write(raw: b)
+                    ss.write(UInt64(b.count)); ss.write(raw: b)
                 }
                 try writer.putBlob(column: StoreColumns.neuronSpaceSaving, steps: row, bytes: ss.bytes)
                 if let cm = mass.countMin { try writer.putBlob(column: StoreColumns.neuronCountMin, steps: row, bytes: cm.serialized()) }

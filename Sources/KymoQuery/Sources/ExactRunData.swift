@@ -261,7 +261,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
                     neuronBase += layer.outFeatures
                 }
             }
-            masses.append(NeuronMassSketches(spaceSaving: ss, countMin: cm, neurons: neurons))
+            masses.append(NeuronMassSketches(spaceSaving: NeuronSketchList(ss), countMin: cm, neurons: neurons))
         }
     }
 

@@ -1,3 +1,4 @@
+import KymoCore
 import KymoEngine
 import KymoSketches
 
@@ -148,12 +149,64 @@ package struct ContributionSampleStep: Sendable, Equatable {
 /// `|k|·|δ_s[row]|·(‖a_s‖₁ + 1)` — an upper bound on `|c(s, w, t)|` for every weight w of the row
 /// (`|a_col| ≤ ‖a_s‖₁`, and the bias column has a = 1).
 package struct NeuronMassSketches: Sendable {
-    /// One Space-Saving sketch per neuron, keyed by sample id.
-    package var spaceSaving: [SpaceSavingSketch]?
+    /// One Space-Saving sketch per neuron, keyed by sample id (decoded on first use).
+    package var spaceSaving: NeuronSketchList?
     /// Count-min over key `sample·neurons + neuron`.
     package var countMin: CountMinSketch?
     /// Total neurons (the key stride of `countMin`).
     package var neurons: Int
+}
+
+/// The per-neuron Space-Saving sketches of an epoch, decoded one at a time on first use: a query
+/// about one weight reads one neuron's sketch, not all of them.
+package final class NeuronSketchList: @unchecked Sendable {
+    package let count: Int
+    private var decoded: [Int: SpaceSavingSketch] = [:]
+    private let bytes: [UInt8]
+    private let spans: [Range<Int>]
+    private let source: String
+
+    /// Already decoded sketches.
+    /// - Complexity: O(n).
+    package init(_ sketches: [SpaceSavingSketch]) {
+        count = sketches.count
+        for (i, s) in sketches.enumerated() { decoded[i] = s }
+        bytes = []
+        spans = []
+        source = ""
+    }
+
+    /// The `t2/ss` blob: neuron count U32, then per neuron a U64 byte length and the sketch.
+    /// Only the lengths are read here.
+    /// - Throws: `CoreError` naming the field of a truncated blob.
+    /// - Complexity: O(neurons).
+    package init(blob: [UInt8], source: String) throws {
+        var r = ByteReader(blob, source: source)
+        let n = Int(try r.read(UInt32.self, "neuron count"))
+        var spans: [Range<Int>] = []
+        spans.reserveCapacity(n)
+        for _ in 0..<n {
+            let length = Int(try r.read(UInt64.self, "sketch length"))
+            let start = r.offset
+            _ = try r.readRaw(count: length, "sketch")
+            spans.append(start..<(start + length))
+        }
+        count = n
+        bytes = blob
+        self.spans = spans
+        self.source = source
+    }
+
+    /// Neuron `i`'s sketch.
+    /// - Complexity: O(sketch size) the first time, then O(1).
+    package subscript(i: Int) -> SpaceSavingSketch {
+        get throws {
+            if let s = decoded[i] { return s }
+            let s = try SpaceSavingSketch(deserializing: Array(bytes[spans[i]]))
+            decoded[i] = s
+            return s
+        }
+    }
 }
 
 /// Everything the executor reads about one run. Methods return nil when the run did not record
@@ -184,6 +237,10 @@ package protocol RunData: AnyObject {
     /// The exact per-weight sums of epoch `e` (complete epochs only).
     /// - Complexity: O(P).
     func epochSums(epoch e: Int) throws -> EpochSums?
+    /// One of epoch `e`'s sums (`\.sumAbs`, `\.sum`, `\.sumSquares`, `\.maxAbs`), without
+    /// reading the other three.
+    /// - Complexity: O(P).
+    func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]?
     /// T1 values, updates and contributions at `step`.
     /// - Complexity: O(n₁·B).
     func t1(step: Int) throws -> T1Step?
@@ -196,6 +253,10 @@ package protocol RunData: AnyObject {
     /// The decoded trajectory row recorded after step `catalog.trajectorySteps[index]`.
     /// - Complexity: O(P) per row decoded (a store decodes rows in order from the last one read).
     func trajectory(index: Int) throws -> TrajectoryRow?
+    /// Row `index` of the trajectory for the parameters `ids` only (ascending; nil: all), in
+    /// their order — what a query about a few weights needs without decoding all P.
+    /// - Complexity: O(ids) for a decoded row; a store decodes only the ids' blocks.
+    func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow?
     /// The contribution sample of `step`.
     /// - Complexity: O(kept tuples).
     func contributionSample(step: Int) throws -> ContributionSampleStep?
@@ -208,6 +269,22 @@ package protocol RunData: AnyObject {
     /// Exact weights after `step` when `step` is in `catalog.checkpointSteps`.
     /// - Complexity: O(P).
     func checkpointWeights(step: Int) throws -> [Float]?
+}
+
+extension RunData {
+    /// Default: all four sums, then the one asked for.
+    /// - Complexity: that of `epochSums(epoch:)`.
+    package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {
+        try epochSums(epoch: e)?[keyPath: which]
+    }
+
+    /// Default: the whole row, then the ids picked from it.
+    /// - Complexity: that of `trajectory(index:)` plus O(ids).
+    package func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow? {
+        guard let row = try trajectory(index: index) else { return nil }
+        guard let ids else { return row }
+        return TrajectoryRow(values: ids.map { row.values[$0] }, bounds: ids.map { row.bounds[$0] })
+    }
 }
 
 /// A lab's runs as the executor sees them (and as the semantic checker needs them).

@@ -1,9 +1,9 @@
-/// Every store column and manifest key the query module reads, in one place. Names follow the
-/// recorder's contract (notes/RECORDING-draft.md, "Columns" and "Manifest"); when the recorder
-/// merges, adjust them here only.
+/// Every store column and manifest key the query module reads, in one place. Names and layouts
+/// follow the recorder's contract as wired (docs/RECORDING.md, "Columns" and "Manifest").
 ///
-/// Store rows are 0-based (`steps: i..<i+1`); queries count steps from 1, so query step t is
-/// store row t − 1. Per-epoch rows sit at the epoch's last step.
+/// Store rows are 0-based (`steps: i..<i+1`, the engine's step index); queries count steps from 1
+/// (step N = the N-th update), so query step t is store row t − 1, and "after step t" is
+/// checkpoint key t. Per-epoch rows sit at the epoch's last step.
 package enum StoreColumns {
     // T0
     package static let order = "t0/order"
@@ -27,15 +27,23 @@ package enum StoreColumns {
     package static let t1Update = "t1/update"
     package static let t1Contributions = "t1/contrib"
     // T2
-    package static let trajectory = "t2/traj"
-    /// One blob per step: n × (sample U32, weight U32, contribution F32, uniform F64), little-endian.
+    /// One blob per layer and commit: `t2/traj/<layer>`, a serialized `QuantizedTrajectory` of the
+    /// layer's parameters after every step whose row r has `r % stride == 0` inside the chunk's rows.
+    package static let trajectoryPrefix = "t2/traj/"
+    /// One blob per step: count U32, then per tuple (sample U32, weight U32, contribution F32,
+    /// uniform F64), little-endian (20 bytes a tuple).
     package static let contributionSample = "t2/contrib"
     package static let contributionTau = "t2/contrib/tau"
-    /// One blob per epoch: per neuron, a UInt32 byte count then a serialized `SpaceSavingSketch`.
+    /// One blob per epoch: neuron count U32, then per neuron a UInt64 byte count and a serialized
+    /// `SpaceSavingSketch`.
     package static let neuronSpaceSaving = "t2/ss"
     package static let neuronCountMin = "t2/cm"
 
-    /// Manifest `config` keys (text values; lists comma-separated).
+    /// The recorder's manifest section: JSON under `config["recorder"]` (`RecorderManifest`).
+    package static let recorderSection = "recorder"
+
+    /// Legacy flat manifest `config` keys (text values; lists comma-separated), read when the run
+    /// has no recorder section (runs written by `StandInRecorder`).
     package enum Key {
         package static let layers = "layers"
         package static let batchSize = "batchSize"

@@ -1,5 +1,6 @@
 import KymoCore
 import KymoEngine
+import KymoRecorder
 import KymoSketches
 import KymoStore
 
@@ -8,52 +9,95 @@ import KymoStore
 package final class StoreRunData: RunData {
     package let reader: RunReader
     package private(set) var catalog: RunCatalog
+    /// q_l per layer (|ŵ − w| ≤ q_l/2); empty when no trajectories were recorded.
     let quantum: [Float]
-    /// Decoded trajectory cursor: row index and ŵ after it (closed-loop deltas decode in order).
-    var trajectoryCursor: (index: Int, values: [Float])?
+    /// Trajectory snapshots are taken after the steps whose 0-based row r has r % stride == 0
+    /// (0: none).
+    let trajectoryStride: Int
+    /// Layer names (column suffixes of `t2/traj/<layer>`), layout order.
+    let layerNames: [String]
+    /// Per layer, the last trajectory chunk decoded: its rows, the layer-local ids decoded, and
+    /// the values and bounds after each of its snapshots.
+    /// `values[k]` is the chunk's snapshot `base + k` (wide requests keep one snapshot only).
+    var trajectoryCache: [Int: (rows: Range<Int>, local: [Int], base: Int, values: [[Float]], bounds: [[Float]])] = [:]
     var probeRows: [(step: Int, loss: Float, accuracy: Float)]?
     /// The last |g| sketch read (planning and execution read the same first step).
     var quantileCache: (step: Int, sketch: MagnitudeQuantiles?)?
     /// The last chunk decoded per column (lookup only, never iterated).
     var chunkCache: [String: (info: ChunkInfo, data: ColumnData)] = [:]
+    /// The recorder's manifest section, when the run was written by `kymo record`.
+    package let recorder: RecorderManifest?
 
+    /// Reads the run's shape from the recorder's manifest section (`config["recorder"]`, JSON,
+    /// docs/RECORDING.md) or, for runs written by `StandInRecorder`, from flat config keys.
     /// - Throws: `QueryError.invalid` when the manifest lacks what the executor needs.
     /// - Complexity: O(manifest + index).
     package init(reader: RunReader) throws {
         self.reader = reader
         let config = reader.manifest.config
-        func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
-            if let v = config[key].flatMap({ Int($0) }) ?? fallback { return v }
-            throw QueryError.invalid(location: nil, message: "run '\(reader.name)': manifest has no '\(key)'")
+        if config[StoreColumns.recorderSection] != nil {
+            let m: RecorderManifest
+            do { m = try RecorderManifest(manifestConfig: config) } catch {
+                throw QueryError.invalid(location: nil, message: "run '\(reader.name)': \(error)")
+            }
+            recorder = m
+            guard let firstLayer = m.layers.first else { throw QueryError.invalid(location: nil, message: "run '\(reader.name)': no model layers in the manifest") }
+            let layout = ParameterLayout(widths: [firstLayer.inputs] + m.layers.map(\.outputs))
+            for (l, layer) in m.layers.enumerated() where layout.layers[l].weightOffset != layer.offset {
+                throw QueryError.invalid(location: nil, message: "run '\(reader.name)': layer \(layer.name) starts at flat id \(layer.offset), the layout says \(layout.layers[l].weightOffset)")
+            }
+            layerNames = m.layers.map(\.name)
+            let hasTrajectory = m.tiers.contains("t2") && m.layers.allSatisfy { $0.trajectoryQuantum > 0 }
+            quantum = hasTrajectory ? m.layers.map(\.trajectoryQuantum) : []
+            trajectoryStride = hasTrajectory ? m.trajectoryStride : 0
+            let plain = m.measuredPlainStepNanoseconds.map { $0 / 1e9 }
+            catalog = RunCatalog(
+                name: reader.name, layout: layout, batchSize: m.batchSize, sampleCount: m.samples, stepsPerEpoch: m.stepsPerEpoch,
+                plannedEpochs: m.epochs, steps: 0, isFinished: false, t1Ids: m.t1Ids, thresholds: m.thresholds,
+                probeEvery: m.probeEvery, trajectorySteps: [], checkpointSteps: [], tiers: reader.manifest.tiers,
+                secondsPerStep: plain ?? 6e-9 * Double(layout.count * m.batchSize))
+        } else {
+            recorder = nil
+            func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
+                if let v = config[key].flatMap({ Int($0) }) ?? fallback { return v }
+                throw QueryError.invalid(location: nil, message: "run '\(reader.name)': manifest has neither a recorder section nor '\(key)'")
+            }
+            func list<T: LosslessStringConvertible>(_ key: String) -> [T] {
+                (config[key] ?? "").split(separator: ",").compactMap { T(String($0.filter { $0 != " " })) }
+            }
+            let listed: [Int] = list(StoreColumns.Key.layers)
+            let widths = listed.isEmpty ? reader.manifest.modelSpec.split(separator: ",").compactMap { Int($0) } : listed
+            guard widths.count >= 2 else { throw QueryError.invalid(location: nil, message: "run '\(reader.name)': no model layers in the manifest") }
+            let layout = ParameterLayout(widths: widths)
+            let batch = try int(StoreColumns.Key.batchSize)
+            let samples = try int(StoreColumns.Key.samples)
+            let perEpoch = try int(StoreColumns.Key.stepsPerEpoch, (samples + batch - 1) / batch)
+            quantum = list(StoreColumns.Key.trajectoryQuantum)
+            trajectoryStride = quantum.isEmpty ? 0 : try int(StoreColumns.Key.trajectoryStride, 1)
+            layerNames = layout.layers.map(\.name)
+            catalog = RunCatalog(
+                name: reader.name, layout: layout, batchSize: batch, sampleCount: samples, stepsPerEpoch: perEpoch,
+                plannedEpochs: try int(StoreColumns.Key.epochs), steps: 0, isFinished: false,
+                t1Ids: list(StoreColumns.Key.t1Ids), thresholds: list(StoreColumns.Key.thresholds),
+                probeEvery: try int(StoreColumns.Key.probeEvery, 0), trajectorySteps: [], checkpointSteps: [],
+                tiers: reader.manifest.tiers,
+                secondsPerStep: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) } ?? 6e-9 * Double(layout.count * batch))
         }
-        func list<T: LosslessStringConvertible>(_ key: String) -> [T] {
-            (config[key] ?? "").split(separator: ",").compactMap { T(String($0.filter { $0 != " " })) }
-        }
-        let listed: [Int] = list(StoreColumns.Key.layers)
-        let widths = listed.isEmpty ? reader.manifest.modelSpec.split(separator: ",").compactMap { Int($0) } : listed
-        guard widths.count >= 2 else { throw QueryError.invalid(location: nil, message: "run '\(reader.name)': no model layers in the manifest") }
-        let layout = ParameterLayout(widths: widths)
-        let batch = try int(StoreColumns.Key.batchSize)
-        let samples = try int(StoreColumns.Key.samples)
-        let perEpoch = try int(StoreColumns.Key.stepsPerEpoch, (samples + batch - 1) / batch)
-        quantum = list(StoreColumns.Key.trajectoryQuantum)
-        catalog = RunCatalog(
-            name: reader.name, layout: layout, batchSize: batch, sampleCount: samples, stepsPerEpoch: perEpoch,
-            plannedEpochs: try int(StoreColumns.Key.epochs), steps: 0, isFinished: false,
-            t1Ids: list(StoreColumns.Key.t1Ids), thresholds: list(StoreColumns.Key.thresholds),
-            probeEvery: try int(StoreColumns.Key.probeEvery, 0), trajectorySteps: [], checkpointSteps: [],
-            tiers: reader.manifest.tiers,
-            secondsPerStep: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) } ?? 6e-9 * Double(layout.count * batch))
         updateCatalog()
     }
 
     private func updateCatalog() {
         catalog.steps = reader.committedSteps.upperBound
         catalog.isFinished = reader.manifest.status != .running
-        // Trajectory rows: store row i holds ŵ after step i + 1, decoded from the initial weights
-        // (the checkpoint at step 0), which are row 0 of the trajectory.
+        // Trajectory snapshots: row r (r % stride == 0) holds ŵ after step r + 1; index 0 is the
+        // initial weights (the checkpoint at step 0, exact).
         var steps: [Int] = reader.checkpointSteps().first == 0 ? [0] : []
-        for chunk in reader.chunks(column: StoreColumns.trajectory) { for s in chunk.steps { steps.append(s + 1) } }
+        if trajectoryStride > 0, let name = layerNames.first {
+            for chunk in reader.chunks(column: StoreColumns.trajectoryPrefix + name) {
+                let first = (chunk.steps.lowerBound + trajectoryStride - 1) / trajectoryStride * trajectoryStride
+                for r in stride(from: first, to: chunk.steps.upperBound, by: trajectoryStride) { steps.append(r + 1) }
+            }
+        }
         catalog.trajectorySteps = steps
         catalog.checkpointSteps = reader.checkpointSteps()
         probeRows = nil
@@ -150,6 +194,16 @@ package final class StoreRunData: RunData {
                          sumSquares: try floats(StoreColumns.epochSumSquares, step: row), maxAbs: try floats(StoreColumns.epochMaxAbs, step: row))
     }
 
+    /// Reads only the column asked for.
+    /// - Complexity: O(P).
+    package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {
+        let row = e * catalog.stepsPerEpoch
+        guard row <= catalog.steps else { return nil }
+        let column = which == \EpochSums.sumAbs ? StoreColumns.epochSumAbs : which == \EpochSums.sum ? StoreColumns.epochSum
+            : which == \EpochSums.sumSquares ? StoreColumns.epochSumSquares : StoreColumns.epochMaxAbs
+        return try floats(column, step: row)
+    }
+
     package func t1(step t: Int) throws -> T1Step? {
         guard !catalog.t1Ids.isEmpty, !reader.chunks(column: StoreColumns.t1Value).isEmpty else { return nil }
         return T1Step(value: try floats(StoreColumns.t1Value, step: t), update: try floats(StoreColumns.t1Update, step: t),
@@ -169,38 +223,90 @@ package final class StoreRunData: RunData {
     }
 
     package func trajectory(index: Int) throws -> TrajectoryRow? {
+        try trajectoryValues(index: index, ids: nil)
+    }
+
+    /// The trajectory row `index` for the parameters `ids` only (ascending; nil: all P), decoding
+    /// only their layers' chunks and, within them, only their blocks' codes.
+    /// - Complexity: O(steps in the chunk · (blocks + ids)) per layer on a cache miss, else O(ids).
+    package func trajectoryValues(index: Int, ids: [Int]?) throws -> TrajectoryRow? {
         guard catalog.trajectorySteps.indices.contains(index) else { return nil }
         let layout = catalog.layout
-        var q = [Float](repeating: 0, count: layout.count)
-        for (l, layer) in layout.layers.enumerated() where l < quantum.count { for i in layer.range { q[i] = quantum[l] } }
-        let fromCheckpoint = catalog.trajectorySteps.first == 0
-        if trajectoryCursor.map({ $0.index > index }) ?? true {
-            let start = fromCheckpoint ? try checkpointWeights(step: 0) : nil
-            trajectoryCursor = start.map { (0, $0) } ?? (-1, [Float](repeating: 0, count: layout.count))
+        let step = catalog.trajectorySteps[index]
+        if step == 0 {
+            guard let w = try checkpointWeights(step: 0) else { return nil }
+            let v = ids.map { $0.map { w[$0] } } ?? w
+            return TrajectoryRow(values: v, bounds: [Float](repeating: 0, count: v.count))
         }
-        var cursor = trajectoryCursor!
-        while cursor.index < index {
-            let row = catalog.trajectorySteps[cursor.index + 1] - 1
-            let codes: [Float]
-            switch try rowData(StoreColumns.trajectory, row: row) {
-            case .int8(let c, _)?: codes = c.map { Float($0) }
-            case .int16(let c, _)?: codes = c.map { Float($0) }
-            default: throw QueryError.invalid(location: nil, message: "\(StoreColumns.trajectory) holds neither I8 nor I16 codes")
+        let row = step - 1
+        let wanted = ids ?? Array(0..<layout.count)
+        var values = [Float](repeating: 0, count: wanted.count), bounds = values
+        var i = 0
+        while i < wanted.count {
+            let l = layout.layerIndex(of: wanted[i])
+            let base = layout.layers[l].weightOffset, end = layout.layers[l].range.upperBound
+            var j = i
+            while j < wanted.count && wanted[j] < end && wanted[j] >= base { j += 1 }
+            let local = wanted[i..<j].map { $0 - base }
+            let decoded = try trajectoryChunk(layer: l, row: row, local: local)
+            for k in 0..<local.count {
+                values[i + k] = decoded.values[k]
+                // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
+                bounds[i + k] = decoded.bounds[k] + 4 * (abs(decoded.values[k]) + decoded.bounds[k]).ulp
             }
-            for i in 0..<min(codes.count, layout.count) { cursor.values[i] = cursor.values[i] + codes[i] * q[i] }
-            cursor.index += 1
+            i = j
         }
-        trajectoryCursor = cursor
-        if fromCheckpoint && index == 0 { return TrajectoryRow(values: cursor.values, bounds: [Float](repeating: 0, count: layout.count)) }
-        // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
-        return TrajectoryRow(values: cursor.values, bounds: zip(q, cursor.values).map { q, v in q / 2 + 4 * (abs(v) + q).ulp })
+        return TrajectoryRow(values: values, bounds: bounds)
+    }
+
+    private func trajectoryChunk(layer l: Int, row: Int, local: [Int]) throws -> (values: [Float], bounds: [Float]) {
+        let column = StoreColumns.trajectoryPrefix + layerNames[l]
+        let firstOf = { (rows: Range<Int>) in (rows.lowerBound + self.trajectoryStride - 1) / self.trajectoryStride * self.trajectoryStride }
+        func pick(_ c: (rows: Range<Int>, local: [Int], base: Int, values: [[Float]], bounds: [[Float]])) -> (values: [Float], bounds: [Float])? {
+            guard c.rows.contains(row) else { return nil }
+            let n = (row - firstOf(c.rows)) / trajectoryStride - c.base
+            guard n >= 0, n < c.values.count else { return nil }
+            if c.local == local { return (c.values[n], c.bounds[n]) }
+            var v: [Float] = [], b: [Float] = []
+            var at = 0
+            for id in local {
+                while at < c.local.count && c.local[at] < id { at += 1 }
+                guard at < c.local.count, c.local[at] == id else { return nil }
+                v.append(c.values[n][at]); b.append(c.bounds[n][at])
+            }
+            return (v, b)
+        }
+        if let cached = trajectoryCache[l], let hit = pick(cached) { return hit }
+        guard let info = reader.locate(column: column, steps: row..<(row + 1)).first, info.steps.contains(row),
+              case .blob(let bytes) = try reader.readChunk(info) else {
+            throw QueryError.invalid(location: nil, message: "\(column): no chunk holds row \(row)")
+        }
+        let chunk = try TrajectoryChunk(bytes, column: column)
+        // Keep what was decoded before for this chunk too, so alternating requests don't thrash.
+        var all = local
+        if let cached = trajectoryCache[l], cached.rows == info.steps, cached.local.count + local.count <= 4096 {
+            all = Array(Set(all + cached.local)).sorted()
+        }
+        // Few weights: keep every snapshot of the chunk (a weight's path is read in order).
+        // Many: decode through the snapshot asked for and keep that one only.
+        let n = (row - firstOf(info.steps)) / trajectoryStride
+        let wide = all.count > 4096
+        let decoded = try chunk.decode(all, column: column, keepFrom: wide ? n : 0, through: wide ? n : nil)
+        let entry = (rows: info.steps, local: all, base: wide ? n : 0, values: decoded.values, bounds: decoded.bounds)
+        trajectoryCache[l] = entry
+        guard let hit = pick(entry) else {
+            throw QueryError.invalid(location: nil, message: "\(column): row \(row) is not a snapshot of the chunk at rows \(info.steps) (stride \(trajectoryStride), \(chunk.stepCount) steps)")
+        }
+        return hit
     }
 
     package func contributionSample(step t: Int) throws -> ContributionSampleStep? {
         guard let bytes = try blob(StoreColumns.contributionSample, row: t - 1) else { return nil }
         var r = ByteReader(bytes, source: StoreColumns.contributionSample)
         var tuples: [ContributionTuple] = []
-        while !r.isAtEnd {
+        let count = Int(try r.read(UInt32.self, "count"))
+        tuples.reserveCapacity(count)
+        for _ in 0..<count {
             tuples.append(ContributionTuple(sample: Int(try r.read(UInt32.self, "sample")), weight: Int(try r.read(UInt32.self, "weight")),
                                             contribution: try r.readFloat("contribution"), uniform: try r.readDouble("uniform")))
         }
@@ -214,14 +320,9 @@ package final class StoreRunData: RunData {
     package func neuronMass(epoch e: Int) throws -> NeuronMassSketches? {
         let row = e * catalog.stepsPerEpoch - 1
         let neurons = catalog.layout.layers.reduce(0) { $0 + $1.outFeatures }
-        var ss: [SpaceSavingSketch]?
+        var ss: NeuronSketchList?
         if let bytes = try blob(StoreColumns.neuronSpaceSaving, row: row) {
-            var r = ByteReader(bytes, source: StoreColumns.neuronSpaceSaving)
-            var list: [SpaceSavingSketch] = []
-            while !r.isAtEnd {
-                let n = Int(try r.read(UInt32.self, "sketch length"))
-                list.append(try SpaceSavingSketch(deserializing: Array(try r.readRaw(count: n, "sketch"))))
-            }
+            let list = try NeuronSketchList(blob: bytes, source: StoreColumns.neuronSpaceSaving)
             ss = list.count == neurons ? list : nil
         }
         let cm = try blob(StoreColumns.neuronCountMin, row: row).map { try CountMinSketch(deserializing: $0) }

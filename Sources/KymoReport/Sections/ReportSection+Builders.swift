@@ -72,9 +72,10 @@ extension ReportSection {
 
     /// "Error bounds": for each (source, question) the stated bound against the error observed on
     /// the exact tier — coverage, its 95 % interval, median and worst error — and a scatter of
-    /// estimate vs truth with each bound as a vertical segment.
+    /// estimate vs truth with each bound as a vertical segment (at most `plotLimit` points per
+    /// scatter: every miss, then evenly spaced covered answers; the table counts all).
     /// - Complexity: O(Σ n log n) over the checks.
-    package static func errorBounds(_ checks: [BoundCheck], heading: String = "Error bounds") -> ReportSection {
+    package static func errorBounds(_ checks: [BoundCheck], plotLimit: Int = 1500, heading: String = "Error bounds") -> ReportSection {
         var section = ReportSection(heading: heading)
         section.paragraph("Each answer a sketch gave is checked against the exact value from the exact tier. Coverage is the fraction of answers whose stated interval [lower, upper] contains the truth; a bound holds when that fraction is consistent with its stated confidence (the 95 % Wilson interval of the coverage reaches it; a deterministic bound must cover every answer).")
         var rows: [[TableCell]] = []
@@ -88,7 +89,7 @@ extension ReportSection {
                 .number(stats.medianError), .number(stats.worstError), .number(stats.medianWidth),
                 .text(stats.holds ? "holds" : "VIOLATED"),
             ])
-            charts.append(.scatter(BoundScatter(title: "\(check.source): \(check.question)", observations: check.observations,
+            charts.append(.scatter(BoundScatter(title: "\(check.source): \(check.question)", observations: check.plotted(limit: plotLimit),
                                                 xLabel: "truth (\(check.truthTier))", width: 520, height: 380)))
         }
         section.table(ReportTable(columns: ["source", "question", "truth", "n", "stated", "coverage", "coverage 95 % CI",
@@ -96,7 +97,7 @@ extension ReportSection {
                                   rows: rows, caption: "Stated bounds against observed errors."))
         if !charts.isEmpty {
             section.figure(.grid(SmallMultiples(charts, columns: 2)),
-                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x (or y = 0 where bounds are too narrow to see at that scale and the error estimate − truth is drawn instead); red marks an answer whose bound missed the truth.")
+                           caption: "Estimate against truth for each source and question. Vertical segments are the stated bounds; the dashed line is y = x (or y = 0 where bounds are too narrow to see at that scale and the error estimate − truth is drawn instead); red marks an answer whose bound missed the truth. At most \(plotLimit) answers are drawn per plot (every miss first, then evenly spaced covered ones); the table counts all.")
         }
         return section
     }

@@ -69,6 +69,24 @@ package struct BoundCheck: Sendable, Equatable {
     }
 }
 
+extension BoundCheck {
+    /// At most `limit` observations to draw: every one whose bound missed (up to `limit`), then
+    /// evenly spaced covered ones, in their original order.
+    /// - Complexity: O(n).
+    package func plotted(limit: Int) -> [BoundedObservation] {
+        guard observations.count > limit, limit > 0 else { return observations }
+        let misses = observations.indices.filter { !observations[$0].isCovered }.prefix(limit)
+        let covered = observations.indices.filter { observations[$0].isCovered }
+        let room = limit - misses.count
+        var keep = [Bool](repeating: false, count: observations.count)
+        for i in misses { keep[i] = true }
+        if room > 0, !covered.isEmpty {
+            for j in 0..<min(room, covered.count) { keep[covered[j * covered.count / min(room, covered.count)]] = true }
+        }
+        return observations.indices.filter { keep[$0] }.map { observations[$0] }
+    }
+}
+
 /// A weight's reconstructed trajectory (T2) with its quantization step, and the exact values
 /// at the same steps when the weight is in T1.
 package struct WeightTrajectory: Sendable, Equatable {
