@@ -154,6 +154,25 @@ if !sketch.isEmpty {
     let overlap = Set(sketch.map(\.sample)).intersection(Set(ranked.prefix(k))).count
     print("sketch bounds covered the exact value for \(covered) of \(sketch.count) listed samples; top-\(k) sets overlap in \(overlap)")
 }
+// The same question with EXACT: the planner must replay the epoch through the query.
+do {
+    let exactText = text + " EXACT"
+    let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
+    let t0 = clock.now
+    let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(exactText)).answer
+    let columns = answer.columns.map(\.name)
+    var rows: [(Int, Estimate)] = []
+    if let si = columns.firstIndex(of: "sample"), let ci = columns.firstIndex(where: { $0.contains("contribution") }) {
+        for row in answer.rows { if case .integer(let s) = row[si], case .estimate(let est) = row[ci] { rows.append((s, est)) } }
+    }
+    let same = rows.map(\.0) == Array(ranked.prefix(k))
+    let maxRel = rows.map { abs($0.1.value - push[$0.0]) / push[$0.0] }.max() ?? 0
+    print("\nkymo query '\(exactText)' (\(f(seconds(clock.now - t0), 2)) s): sources \(Set(rows.map { "\($0.1.source)" }).sorted()); same samples in the same order as the study's replay: \(same ? "yes" : "NO"); largest relative difference \(e(maxRel))")
+} catch let error as QueryError {
+    print("\nkymo query EXACT failed: " + error.rendered(in: text + " EXACT"))
+} catch {
+    print("\nkymo query EXACT failed: \(error)")
+}
 var byLabel = [Int](repeating: 0, count: 10)
 for s in ranked.prefix(k) { byLabel[Int(training.labels[s])] += 1 }
 print("labels among the top \(k): " + (0..<10).map { "\($0): \(byLabel[$0])" }.joined(separator: ", "))
