@@ -158,9 +158,15 @@ print("\nθ = \(e(Double(theta))): more than 10 % of \(layer.name)'s parameters 
 // MARK: - The query (T0 and its |g| sketches, no replay)
 
 let text = "LAST \(k) SAMPLES BEFORE FRACTION ABS GRADIENT > \(theta) IN \(layer.name) EXCEEDS 10%"
+var querySamples: [Int] = []
 do {
     let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
+    let t0 = clock.now
     let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
+    print("(answered in \(f(seconds(clock.now - t0), 2)) s)")
+    if let si = execution.answer.columns.firstIndex(where: { $0.name == "sample" }) {
+        for row in execution.answer.rows { if case .integer(let x) = row[si] { querySamples.append(x) } }
+    }
     print("\nkymo query '\(text)' --explain:")
     print(execution.plans.map { $0.explained() }.joined(separator: "\n"))
     print(AnswerRenderer.table(execution.answer))
@@ -170,10 +176,13 @@ do {
     print("\nkymo query '\(text)' failed: \(error)")
 }
 
-let last = replay.samples(before: eventStep, k: k)
+// The event step's own batch counts: its samples produced the gradient that crossed (the
+// convention of `kymo query`'s LAST … BEFORE; `ReplayResult.samples(before:)` excludes the batch
+// of the step it is given, hence eventStep + 1).
+let last = replay.samples(before: eventStep + 1, k: k)
 let lossByStep = Dictionary(uniqueKeysWithValues: replay.losses.map { ($0.step, $0) })
 let training = replayer.training
-print("\nThe last \(k) samples before step \(eventStep + 1), most recent first (losses from replay, ‖g_s‖ from T0):")
+print("\nThe last \(k) samples up to step \(eventStep + 1) (its batch included), most recent first (losses from replay, ‖g_s‖ from T0):")
 print("  step | sample | label | loss at that step | ‖g_s‖₂ | batch loss | batch fraction |g|>θ")
 var images = [GrayImage]()
 for (step, sample) in last {
@@ -187,6 +196,7 @@ for (step, sample) in last {
     images.append(GrayImage(width: 28, height: 28, pixels: pixels, caption: ["#\(sample) label \(label)", "step \(step + 1)", "loss \(String(format: "%.3g", Double(entry.sampleLosses[j])))", "‖g‖ \(String(format: "%.3g", Double(norm)))"]))
 }
 
+if !querySamples.isEmpty { print("the query's \(querySamples.count) samples are the same, in the same order: \(querySamples == last.map(\.sample) ? "yes" : "NO")") }
 // Per-step summary around the event.
 print("\nAround the event (T0 loss and ‖g‖, replay fractions):")
 print("  step | batch loss | ‖g‖₂    | |g|>θ")
@@ -217,6 +227,6 @@ let lossChart = LineChart(title: "Batch loss and ‖g‖₂ (T0)", xLabel: "step
     Series(name: "‖g‖₂", steps: steps, values: gnorms, dashed: true),
 ], annotations: [Annotation(.x, at: Double(eventStep + 1), label: "event")], yScale: .log, width: 640)
 write(.line(lossChart), "loss.svg")
-write(.images(ImageGrid(title: "The last \(k) samples before the event (most recent first)", images: images, columns: 8)), "last-samples.svg")
+write(.images(ImageGrid(title: "The last \(k) samples up to the event step (most recent first)", images: images, columns: 8)), "last-samples.svg")
 write(.grid(SmallMultiples([.line(fractionChart), .line(lossChart)], columns: 1)), "explosion.svg")
 print("study-explosion: \(f(seconds(clock.now - started), 1)) s")
