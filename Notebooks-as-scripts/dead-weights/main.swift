@@ -211,7 +211,7 @@ for crossing in crossings {
 }
 if compared > 0 {
     print("\nsketch bounds covered the exact replay value for \(covered) of \(compared) listed samples; top-\(k) sets overlapped in \(overlap) of \(overlapTotal)")
-    write(.scatter(BoundScatter(title: "UNTIL ZERO: sketch estimate vs exact replay (per listed sample)", observations: observations, xLabel: "exact contribution towards zero (replay)")), "sketch-vs-replay.svg")
+    write(.scatter(BoundScatter(title: "UNTIL ZERO: sketch vs replay", observations: observations, xLabel: "exact contribution towards zero (replay)")), "sketch-vs-replay.svg")
 }
 if !charts.isEmpty { write(.grid(SmallMultiples(charts, columns: 2)), "paths-to-zero.svg") }
 print("study-dead-weights: \(f(seconds(clock.now - started), 1)) s")
