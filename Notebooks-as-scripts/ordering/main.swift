@@ -263,7 +263,7 @@ let distanceChart = LineChart(title: "Weight distance to run A by step (same ini
     Series(name: "from recorded trajectories (query)", steps: points.map(\.step), values: points.map(\.distance.value), dashed: true),
     Series(name: "query lower bound", steps: points.map(\.step), values: points.map(\.distance.lower), faint: true),
     Series(name: "query upper bound", steps: points.map(\.step), values: points.map(\.distance.upper), faint: true),
-], includeZero: true)
+], includeZero: true, width: 760, height: 320)
 write(.line(distanceChart), "weight-distance.svg")
 let accuracyChart = LineChart(title: "Test accuracy (MNIST t10k)", xLabel: "step", yLabel: "accuracy", series: [
     Series(name: "order A (seed 1)", steps: probesA.map(\.step), values: probesA.map { Double($0.accuracy) }),
