@@ -29,6 +29,8 @@ func recorderRatios() throws {
 ///   with each tier's size;
 /// - peak resident memory of each child (wait4's ru_maxrss), record ≤ 2 × train + sketch budget.
 /// The kymo binary: `KYMO_BIN`, default ../.build/release/kymo (build it with scripts/build).
+/// `KYMO_BASE_BIN`: a second kymo binary (e.g. built from an earlier commit) whose `record` runs in
+/// the same rounds, interleaved, for a before/after ratio against the same `train` runs.
 func recorderEndToEnd() throws {
     let env = ProcessInfo.processInfo.environment
     let kymo = env["KYMO_BIN"] ?? FileManager.default.currentDirectoryPath + "/../.build/release/kymo"
@@ -42,12 +44,13 @@ func recorderEndToEnd() throws {
                   "--optimizer", "momentum", "--lr", "0.01", "--epochs", "\(epochs)", "--probe-fraction", "0", "--seed", "1"]
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("kymo-recorder-ratios-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: root) }
-    var train: [ChildRun] = [], record: [ChildRun] = []
+    let base = env["KYMO_BASE_BIN"].flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
+    var train: [ChildRun] = [], record: [ChildRun] = [], baseRecord: [ChildRun] = []
     var lastJSON: [String: Any] = [:]
     var storeBytes: [Int] = []
     for round in 0..<rounds {
         let lab = "\(root)/lab\(round)"
-        let pair: [(Bool, () throws -> Void)] = [
+        var pair: [(Bool, () throws -> Void)] = [
             (false, { train.append(try ChildRun.run(kymo, ["train"] + common + ["--json"])) }),
             (true, {
                 let r = try ChildRun.run(kymo, ["record", lab, "--run", "seed"] + common + ["--json"])
@@ -56,11 +59,18 @@ func recorderEndToEnd() throws {
                 storeBytes.append(directoryBytes("\(lab)/runs/seed"))
             }),
         ]
+        if let base {
+            pair.append((true, {
+                baseRecord.append(try ChildRun.run(base, ["record", "\(lab)-base", "--run", "seed"] + common + ["--json"]))
+                try? FileManager.default.removeItem(atPath: "\(lab)-base")
+            }))
+        }
         // Alternate which goes first, so drift hits both alike.
         for (_, body) in (round % 2 == 0 ? pair : pair.reversed()) { try body() }
         try? FileManager.default.removeItem(atPath: lab)
         print(String(format: "round %d: train %.2f s (%.0f MB), record %.2f s (%.0f MB)", round + 1, train.last!.seconds,
-                     Double(train.last!.maxRSSBytes) / 1e6, record.last!.seconds, Double(record.last!.maxRSSBytes) / 1e6))
+                     Double(train.last!.maxRSSBytes) / 1e6, record.last!.seconds, Double(record.last!.maxRSSBytes) / 1e6)
+              + (baseRecord.isEmpty ? "" : String(format: ", base record %.2f s", baseRecord.last!.seconds)))
     }
     func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
     let trainSeconds = median(train.map(\.seconds)), recordSeconds = median(record.map(\.seconds))
@@ -70,6 +80,10 @@ func recorderEndToEnd() throws {
     let sketch = Double(lastJSON["sketchBytes"] as? Int ?? 0)
     print("seed scale, \(epochs) epochs, medians of \(rounds) interleaved rounds:")
     print(String(format: "  wall time: train %.2f s, record %.2f s → ratio %.3f (target ≤ 1.25)", trainSeconds, recordSeconds, recordSeconds / trainSeconds))
+    if !baseRecord.isEmpty {
+        let b = median(baseRecord.map(\.seconds))
+        print(String(format: "  base binary (%@): record %.2f s → ratio %.3f", base! as NSString, b, b / trainSeconds))
+    }
     print(String(format: "  store: %.1f MB on disk = %.4f %% of the %.1f GB per-sample gradient tensor (target ≤ 0.2 %%)",
                  stored / 1e6, 100 * stored / tensor, tensor / 1e9))
     if let bytes = lastJSON["bytes"] as? [String: Int] {

@@ -112,22 +112,40 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         // Work on locals: class properties in the inner loop would pay dynamic exclusivity checks.
         var keys = keyScratch, weights = weightScratch, sketches = perNeuron
         keyScratch = []; weightScratch = []; perNeuron = []
-        keys.removeAll(keepingCapacity: true)
-        weights.removeAll(keepingCapacity: true)
+        // Sized for every (sample, neuron) pair, filled through pointers, trimmed to the nonzero
+        // count (no per-element append or uniqueness checks in the B × out loop).
+        let capacity = sampleIDs.count * out
+        if keys.count < capacity {
+            keys.append(contentsOf: repeatElement(0, count: capacity - keys.count))
+            weights.append(contentsOf: repeatElement(0, count: capacity - weights.count))
+        } else {
+            keys.removeLast(keys.count - capacity)
+            weights.removeLast(weights.count - capacity)
+        }
+        var filled = 0
         masses.withUnsafeBufferPointer { m in
-            for (i, id) in sampleIDs.enumerated() {
-                let key = UInt64(id)
-                let rowKey = key &* n &+ UInt64(base)
-                for r in 0..<out {
-                    let w = m[i &* out &+ r]
-                    if w > 0 {
-                        keys.append(rowKey &+ UInt64(r))
-                        weights.append(w)
-                        sketches[base &+ r].offer(key, weight: Double(w))
+            keys.withUnsafeMutableBufferPointer { kp in
+                weights.withUnsafeMutableBufferPointer { wp in
+                    sketches.withUnsafeMutableBufferPointer { sk in
+                        for (i, id) in sampleIDs.enumerated() {
+                            let key = UInt64(id)
+                            let rowKey = key &* n &+ UInt64(base)
+                            for r in 0..<out {
+                                let w = m[i &* out &+ r]
+                                if w > 0 {
+                                    kp[filled] = rowKey &+ UInt64(r)
+                                    wp[filled] = w
+                                    filled &+= 1
+                                    sk[base &+ r].offer(key, weight: Double(w))
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
+        keys.removeLast(capacity - filled)
+        weights.removeLast(capacity - filled)
         countMin!.update(keys, weights: weights)
         keyScratch = keys; weightScratch = weights; perNeuron = sketches
     }
