@@ -68,9 +68,10 @@ func recorderEndToEnd() throws {
         // Alternate which goes first, so drift hits both alike.
         for (_, body) in (round % 2 == 0 ? pair : pair.reversed()) { try body() }
         try? FileManager.default.removeItem(atPath: lab)
-        print(String(format: "round %d: train %.2f s (%.0f MB), record %.2f s (%.0f MB)", round + 1, train.last!.seconds,
-                     Double(train.last!.maxRSSBytes) / 1e6, record.last!.seconds, Double(record.last!.maxRSSBytes) / 1e6)
-              + (baseRecord.isEmpty ? "" : String(format: ", base record %.2f s", baseRecord.last!.seconds)))
+        print(String(format: "round %d: train %.2f s (%.2f s CPU, %.0f MB), record %.2f s (%.2f s CPU, %.0f MB)", round + 1,
+                     train.last!.seconds, train.last!.cpuSeconds, Double(train.last!.maxRSSBytes) / 1e6,
+                     record.last!.seconds, record.last!.cpuSeconds, Double(record.last!.maxRSSBytes) / 1e6)
+              + (baseRecord.isEmpty ? "" : String(format: ", base record %.2f s (%.2f s CPU)", baseRecord.last!.seconds, baseRecord.last!.cpuSeconds)))
     }
     func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
     let trainSeconds = median(train.map(\.seconds)), recordSeconds = median(record.map(\.seconds))
@@ -80,9 +81,12 @@ func recorderEndToEnd() throws {
     let sketch = Double(lastJSON["sketchBytes"] as? Int ?? 0)
     print("seed scale, \(epochs) epochs, medians of \(rounds) interleaved rounds:")
     print(String(format: "  wall time: train %.2f s, record %.2f s → ratio %.3f (target ≤ 1.25)", trainSeconds, recordSeconds, recordSeconds / trainSeconds))
+    let trainCPU = median(train.map(\.cpuSeconds))
+    print(String(format: "  CPU (both threads): train %.2f s, record %.2f s → ratio %.3f (what wall time tends to on a busy machine)",
+                 trainCPU, median(record.map(\.cpuSeconds)), median(record.map(\.cpuSeconds)) / trainCPU))
     if !baseRecord.isEmpty {
-        let b = median(baseRecord.map(\.seconds))
-        print(String(format: "  base binary (%@): record %.2f s → ratio %.3f", base! as NSString, b, b / trainSeconds))
+        let b = median(baseRecord.map(\.seconds)), bc = median(baseRecord.map(\.cpuSeconds))
+        print(String(format: "  base binary (%@): record %.2f s → ratio %.3f; CPU %.2f s → ratio %.3f", base! as NSString, b, b / trainSeconds, bc, bc / trainCPU))
     }
     print(String(format: "  store: %.1f MB on disk = %.4f %% of the %.1f GB per-sample gradient tensor (target ≤ 0.2 %%)",
                  stored / 1e6, 100 * stored / tensor, tensor / 1e9))
@@ -98,6 +102,9 @@ func recorderEndToEnd() throws {
 /// A child process's wall time, peak RSS (wait4) and stdout.
 struct ChildRun {
     var seconds: Double
+    /// User + system CPU seconds of the child (all its threads), from wait4: unlike wall time,
+    /// barely moved by other processes on a shared machine.
+    var cpuSeconds: Double
     var maxRSSBytes: Int
     var output: String
 
@@ -120,7 +127,9 @@ struct ChildRun {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard status == 0 else { throw NSError(domain: "kymo \(arguments.first ?? "") exited with status \(status)", code: Int(status)) }
-        return ChildRun(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, output: output)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return ChildRun(seconds: seconds, cpuSeconds: cpu, maxRSSBytes: Int(usage.ru_maxrss) * 1024, output: output)
     }
 }
 
