@@ -29,6 +29,8 @@ func recorderRatios() throws {
 ///   with each tier's size;
 /// - peak resident memory of each child (wait4's ru_maxrss), record ≤ 2 × train + sketch budget.
 /// The kymo binary: `KYMO_BIN`, default ../.build/release/kymo (build it with scripts/build).
+/// `KYMO_BASE_BIN`: a second kymo binary (e.g. built from an earlier commit) whose `record` runs in
+/// the same rounds, interleaved, for a before/after ratio against the same `train` runs.
 func recorderEndToEnd() throws {
     let env = ProcessInfo.processInfo.environment
     let kymo = env["KYMO_BIN"] ?? FileManager.default.currentDirectoryPath + "/../.build/release/kymo"
@@ -42,12 +44,13 @@ func recorderEndToEnd() throws {
                   "--optimizer", "momentum", "--lr", "0.01", "--epochs", "\(epochs)", "--probe-fraction", "0", "--seed", "1"]
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("kymo-recorder-ratios-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: root) }
-    var train: [ChildRun] = [], record: [ChildRun] = []
+    let base = env["KYMO_BASE_BIN"].flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
+    var train: [ChildRun] = [], record: [ChildRun] = [], baseRecord: [ChildRun] = []
     var lastJSON: [String: Any] = [:]
     var storeBytes: [Int] = []
     for round in 0..<rounds {
         let lab = "\(root)/lab\(round)"
-        let pair: [(Bool, () throws -> Void)] = [
+        var pair: [(Bool, () throws -> Void)] = [
             (false, { train.append(try ChildRun.run(kymo, ["train"] + common + ["--json"])) }),
             (true, {
                 let r = try ChildRun.run(kymo, ["record", lab, "--run", "seed"] + common + ["--json"])
@@ -56,11 +59,19 @@ func recorderEndToEnd() throws {
                 storeBytes.append(directoryBytes("\(lab)/runs/seed"))
             }),
         ]
+        if let base {
+            pair.append((true, {
+                baseRecord.append(try ChildRun.run(base, ["record", "\(lab)-base", "--run", "seed"] + common + ["--json"]))
+                try? FileManager.default.removeItem(atPath: "\(lab)-base")
+            }))
+        }
         // Alternate which goes first, so drift hits both alike.
         for (_, body) in (round % 2 == 0 ? pair : pair.reversed()) { try body() }
         try? FileManager.default.removeItem(atPath: lab)
-        print(String(format: "round %d: train %.2f s (%.0f MB), record %.2f s (%.0f MB)", round + 1, train.last!.seconds,
-                     Double(train.last!.maxRSSBytes) / 1e6, record.last!.seconds, Double(record.last!.maxRSSBytes) / 1e6))
+        print(String(format: "round %d: train %.2f s (%.2f s CPU, %.0f MB), record %.2f s (%.2f s CPU, %.0f MB)", round + 1,
+                     train.last!.seconds, train.last!.cpuSeconds, Double(train.last!.maxRSSBytes) / 1e6,
+                     record.last!.seconds, record.last!.cpuSeconds, Double(record.last!.maxRSSBytes) / 1e6)
+              + (baseRecord.isEmpty ? "" : String(format: ", base record %.2f s (%.2f s CPU)", baseRecord.last!.seconds, baseRecord.last!.cpuSeconds)))
     }
     func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
     let trainSeconds = median(train.map(\.seconds)), recordSeconds = median(record.map(\.seconds))
@@ -70,6 +81,13 @@ func recorderEndToEnd() throws {
     let sketch = Double(lastJSON["sketchBytes"] as? Int ?? 0)
     print("seed scale, \(epochs) epochs, medians of \(rounds) interleaved rounds:")
     print(String(format: "  wall time: train %.2f s, record %.2f s → ratio %.3f (target ≤ 1.25)", trainSeconds, recordSeconds, recordSeconds / trainSeconds))
+    let trainCPU = median(train.map(\.cpuSeconds))
+    print(String(format: "  CPU (both threads): train %.2f s, record %.2f s → ratio %.3f (what wall time tends to on a busy machine)",
+                 trainCPU, median(record.map(\.cpuSeconds)), median(record.map(\.cpuSeconds)) / trainCPU))
+    if !baseRecord.isEmpty {
+        let b = median(baseRecord.map(\.seconds)), bc = median(baseRecord.map(\.cpuSeconds))
+        print(String(format: "  base binary (%@): record %.2f s → ratio %.3f; CPU %.2f s → ratio %.3f", base! as NSString, b, b / trainSeconds, bc, bc / trainCPU))
+    }
     print(String(format: "  store: %.1f MB on disk = %.4f %% of the %.1f GB per-sample gradient tensor (target ≤ 0.2 %%)",
                  stored / 1e6, 100 * stored / tensor, tensor / 1e9))
     if let bytes = lastJSON["bytes"] as? [String: Int] {
@@ -84,6 +102,9 @@ func recorderEndToEnd() throws {
 /// A child process's wall time, peak RSS (wait4) and stdout.
 struct ChildRun {
     var seconds: Double
+    /// User + system CPU seconds of the child (all its threads), from wait4: unlike wall time,
+    /// barely moved by other processes on a shared machine.
+    var cpuSeconds: Double
     var maxRSSBytes: Int
     var output: String
 
@@ -106,7 +127,9 @@ struct ChildRun {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard status == 0 else { throw NSError(domain: "kymo \(arguments.first ?? "") exited with status \(status)", code: Int(status)) }
-        return ChildRun(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, output: output)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return ChildRun(seconds: seconds, cpuSeconds: cpu, maxRSSBytes: Int(usage.ru_maxrss) * 1024, output: output)
     }
 }
 

@@ -28,6 +28,49 @@ package struct StepSummary: Sendable, Equatable {
 package protocol StepObserver: AnyObject {
     /// - Parameter trace: valid only for the duration of the call.
     func observe(_ trace: StepTrace)
+
+    /// Memory for the next step's batch gradient and update, lent by the observer so that it need
+    /// not copy them out in `observe(_:)`: when non-nil, the trainer writes that step's g and Δw
+    /// straight into it (both P = `parameterCount` floats) and the trace's `gradient`/`update`
+    /// point there. Called on the training thread at the start of each step, before any work; the
+    /// trainer keeps no reference past the step. Default: nil (the trainer's own buffers).
+    /// Which memory is used never changes a bit of training.
+    func buffersForNextStep(parameterCount: Int) -> LentStepBuffers?
+
+    /// The parameter ids whose pre-update values the observer reads from
+    /// `StepTrace.parametersBefore`; nil (the default) means all P, an O(P) snapshot per step.
+    /// With a list, the trainer copies only those ids and the other entries of
+    /// `parametersBefore` are unspecified (and `weightDecayPart`/`carriedPart` valid only there).
+    var parametersBeforeIds: [Int]? { get }
+}
+
+extension StepObserver {
+    package func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? { nil }
+    package var parametersBeforeIds: [Int]? { nil }
+}
+
+/// Two P-float buffers an observer lends the trainer for one step's gradient and update
+/// (`StepObserver.buffersForNextStep`). Allocated once, zero-filled, freed with the object.
+package final class LentStepBuffers: @unchecked Sendable {
+    /// P floats each.
+    package let gradient: UnsafeMutableBufferPointer<Float>
+    package let update: UnsafeMutableBufferPointer<Float>
+
+    /// - Complexity: O(count).
+    package init(count: Int) {
+        gradient = .allocate(capacity: max(count, 1))
+        gradient.initialize(repeating: 0)
+        update = .allocate(capacity: max(count, 1))
+        update.initialize(repeating: 0)
+    }
+
+    deinit {
+        gradient.deallocate()
+        update.deallocate()
+    }
+
+    /// P.
+    package var count: Int { gradient.count }
 }
 
 /// One Dense layer's view of a step: the rank-one factors of every sample's weight gradient,

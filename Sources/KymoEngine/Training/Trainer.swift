@@ -56,6 +56,10 @@ package final class Trainer {
     let update: FloatBuffer
     let before: FloatBuffer
     let slots: [FloatBuffer]
+    /// Where this step's g and Δw go: `gradient`/`update`, or an observer's
+    /// `LentStepBuffers` for the duration of one step (`StepObserver.buffersForNextStep`).
+    private var stepGradient: UnsafeMutablePointer<Float>
+    private var stepUpdate: UnsafeMutablePointer<Float>
     private var workspace: Workspace?
     private var lastSummary: StepSummary?
 
@@ -81,6 +85,8 @@ package final class Trainer {
         update = FloatBuffer(count: layout.count)
         before = FloatBuffer(count: layout.count)
         slots = (0..<config.optimizer.kind.slotCount).map { _ in FloatBuffer(count: layout.count) }
+        stepGradient = gradient.base
+        stepUpdate = update.base
         initializeParameters(root.stream(RandomStream.initialization))
     }
 
@@ -182,8 +188,8 @@ package final class Trainer {
             Dense.backward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                            input: ws.input(l).readOnly, weight: w + layer.weightOffset,
                            outputGradient: ws.delta[l].readOnly,
-                           weightGradient: gradient.base + layer.weightOffset,
-                           biasGradient: gradient.base + layer.biasOffset,
+                           weightGradient: stepGradient + layer.weightOffset,
+                           biasGradient: stepGradient + layer.biasOffset,
                            inputGradient: l > 0 ? ws.delta[l - 1].base : nil,
                            scale: 1, threads: threads)
             if l == 0 { break }
@@ -211,6 +217,17 @@ package final class Trainer {
         let n = training.count
         let b = min(config.batchSize, n - position)
         let ws = workspace(for: b)
+        // This step's g and Δw: an observer's lent buffers (no copy-out) or the trainer's own.
+        // Reset to the trainer's own when the step ends, however it ends.
+        if let lent = observer?.buffersForNextStep(parameterCount: layout.count) {
+            precondition(lent.count == layout.count, "lent step buffers hold \(lent.count) floats, the model has \(layout.count)")
+            stepGradient = lent.gradient.baseAddress!
+            stepUpdate = lent.update.baseAddress!
+        }
+        defer {
+            stepGradient = gradient.base
+            stepUpdate = update.base
+        }
         for s in 0..<b { ws.ids[s] = order[position + s] }
         gather(ws, from: training)
         forward(ws, dropoutStep: config.model.dropout > 0 ? completedSteps : nil, computeGradient: true)
@@ -226,18 +243,24 @@ package final class Trainer {
 
         backward(ws)
         // dW and db hold Σ_s; one fused pass makes them the batch mean and takes their norm.
-        let gradientNorm = Float(VectorMath.scaleAndSumOfSquares(gradient.base, count: layout.count, scale: 1 / Float(b)).squareRoot())
+        let gradientNorm = Float(VectorMath.scaleAndSumOfSquares(stepGradient, count: layout.count, scale: 1 / Float(b)).squareRoot())
         guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         let eta = config.schedule.rate(base: config.optimizer.learningRate, step: completedSteps, totalSteps: totalSteps)
-        let observed = observer != nil
+        // The observer's w_{t−1}: all P in the update's pass, or only the ids it asks for.
+        let beforeIds = observer?.parametersBeforeIds
+        if let beforeIds {
+            let w = parameters.readOnly, saved = before.base
+            for id in beforeIds { saved[id] = w[id] }
+        }
+        let fullSnapshot = observer != nil && beforeIds == nil
         OptimizerUpdate.apply(config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
-                              parameters: parameters.base, gradient: gradient.readOnly,
-                              slots: slots.map(\.base), update: update.base, saveBefore: observed ? before.base : nil)
+                              parameters: parameters.base, gradient: UnsafePointer(stepGradient),
+                              slots: slots.map(\.base), update: stepUpdate, saveBefore: fullSnapshot ? before.base : nil)
         let summary = StepSummary(
             step: completedSteps, epoch: epoch, batchSize: b, loss: loss,
             accuracy: Float(correctCount) / Float(b),
-            gradientNorm: gradientNorm, updateNorm: Float(VectorMath.sumOfSquares(update.readOnly, count: layout.count).squareRoot()),
+            gradientNorm: gradientNorm, updateNorm: Float(VectorMath.sumOfSquares(UnsafePointer(stepUpdate), count: layout.count).squareRoot()),
             learningRate: eta)
         if let observer { observer.observe(makeTrace(ws, summary: summary)) }
         lastSummary = summary
@@ -270,8 +293,8 @@ package final class Trainer {
                 weightOffset: layer.weightOffset, biasOffset: layer.biasOffset,
                 inputs: UnsafeBufferPointer(start: a, count: b * layer.inFeatures),
                 outputGradients: UnsafeBufferPointer(start: d, count: b * layer.outFeatures),
-                weightGradient: UnsafeBufferPointer(start: gradient.readOnly + layer.weightOffset, count: layer.weightCount),
-                biasGradient: UnsafeBufferPointer(start: gradient.readOnly + layer.biasOffset, count: layer.outFeatures)))
+                weightGradient: UnsafeBufferPointer(start: stepGradient + layer.weightOffset, count: layer.weightCount),
+                biasGradient: UnsafeBufferPointer(start: stepGradient + layer.biasOffset, count: layer.outFeatures)))
         }
         for s in 0..<b { norms[s] = norms[s].squareRoot() }
         let t = summary.step + 1
@@ -282,7 +305,8 @@ package final class Trainer {
             sampleCorrect: UnsafeBufferPointer(ws.correct), sampleGradientNorms: ws.sampleNorms.view(b),
             summary: summary, layers: layers, layout: layout,
             parametersBefore: before.view(layout.count), parametersAfter: parameters.view(layout.count),
-            update: update.view(layout.count), gradient: gradient.view(layout.count),
+            update: UnsafeBufferPointer(start: stepUpdate, count: layout.count),
+            gradient: UnsafeBufferPointer(start: stepGradient, count: layout.count),
             optimizer: config.optimizer, optimizerState: slots.map { $0.view(layout.count) },
             biasCorrection1: adam ? OptimizerUpdate.biasCorrection(config.optimizer.beta1, step: t) : 1,
             biasCorrection2: adam ? OptimizerUpdate.biasCorrection(config.optimizer.beta2, step: t) : 1)

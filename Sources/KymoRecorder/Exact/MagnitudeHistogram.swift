@@ -99,10 +99,40 @@ package struct MagnitudeHistogram: Sendable, Equatable {
             let clamped = Int(under ? 0 : min(i, top))
             return bits > 0x7F80_0000 ? nanSlot : clamped
         }
+        // Eight slots at a time in SIMD (the same arithmetic as `slotOf`, lane-wise), then eight
+        // scalar increments into the four lane tables (values 8j + k go to lane k mod 4).
+        let vShift = SIMD8<UInt32>(repeating: shift)
+        let vMask = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+        let vBase = SIMD8<UInt32>(repeating: base)
+        let vTop = SIMD8<UInt32>(repeating: top)
+        let vNaNBits = SIMD8<UInt32>(repeating: 0x7F80_0000)
+        let vNaNSlot = SIMD8<UInt32>(repeating: UInt32(nanSlot))
+        let vLane = SIMD8<UInt32>(0, 1, 2, 3, 0, 1, 2, 3)
         lanes.withUnsafeMutableBufferPointer { c in
             let p = c.baseAddress!
             let n = values.count
             var i = 0
+            if let start = values.baseAddress {
+                let raw = UnsafeRawPointer(start)
+                while i + 8 <= n {
+                    let bits = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<UInt32>.self) & vMask
+                    let key = bits &>> vShift
+                    var slot = key &- vBase
+                    slot.replace(with: vTop, where: slot .> vTop)
+                    slot.replace(with: SIMD8<UInt32>(repeating: 0), where: key .<= vBase)
+                    slot.replace(with: vNaNSlot, where: bits .> vNaNBits)
+                    let index = slot &<< 2 &+ vLane
+                    p[Int(index[0])] &+= 1
+                    p[Int(index[1])] &+= 1
+                    p[Int(index[2])] &+= 1
+                    p[Int(index[3])] &+= 1
+                    p[Int(index[4])] &+= 1
+                    p[Int(index[5])] &+= 1
+                    p[Int(index[6])] &+= 1
+                    p[Int(index[7])] &+= 1
+                    i += 8
+                }
+            }
             while i + 4 <= n {
                 p[slotOf(values[i]) &* 4] &+= 1
                 p[slotOf(values[i + 1]) &* 4 &+ 1] &+= 1

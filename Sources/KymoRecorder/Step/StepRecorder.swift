@@ -125,11 +125,8 @@ package final class StepRecorder: @unchecked Sendable {
     /// - Complexity: O(P + B·Σ(in + out) + n₁·B + m) expected.
     package func process(_ slot: StepSlot) throws {
         let b = slot.batch
-        let summary = try slot.update.withUnsafeBufferPointer { u in
-            try slot.gradient.withUnsafeBufferPointer { g in
-                try pass.run(update: u, gradient: g, accumulators: &accumulators, histogram: &histogram)
-            }
-        }
+        let summary = try pass.run(update: slot.updateBuffer, gradient: slot.gradientBuffer,
+                                   accumulators: &accumulators, histogram: &histogram)
         // Per-sample norms and neuron masses; Σ|c| for τ.
         var normsSquared = [Float](repeating: 0, count: b)
         var summaries: [LayerFactorSummary] = []
@@ -205,7 +202,7 @@ package final class StepRecorder: @unchecked Sendable {
             sampleCorrect: Array(slot.sampleCorrect[0..<b]), sampleGradientNorm: normsSquared.map { $0.squareRoot() },
             gradientNorm: Float(summary.gradientNormSquared.squareRoot()), updateNorm: Float(summary.updateNormSquared.squareRoot()),
             aboveCounts: summary.aboveCounts, histogram: histogram,
-            t1Values: slot.t1Values, t1Updates: t1Ids.map { slot.update[$0] }, t1State: slot.t1State,
+            t1Values: slot.t1Values, t1Updates: t1Ids.map { slot.updateBuffer[$0] }, t1State: slot.t1State,
             t1Contributions: t1Contributions, sampled: sampled, tau: tau)
         try sink.record(record, slot: slot)
         if slot.endsEpoch {

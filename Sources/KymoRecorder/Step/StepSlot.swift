@@ -1,3 +1,5 @@
+import KymoEngine
+
 /// One step's buffer in the recorder pipeline: everything the recorder thread needs, copied in by
 /// the training thread, allocated once at the run's maximum batch size and reused.
 ///
@@ -27,9 +29,29 @@ package final class StepSlot: @unchecked Sendable {
     package var sampleIDs: [UInt32]
     package var sampleLoss: [Float]
     package var sampleCorrect: [UInt8]
-    /// The batch gradient and the applied update, P each.
-    package var gradient: [Float]
-    package var update: [Float]
+    /// The batch gradient and the applied update, P each, in memory the slot owns and lends to
+    /// the trainer (`StepObserver.buffersForNextStep`), so the training thread writes them once
+    /// and copies nothing.
+    package let stepBuffers: LentStepBuffers
+    /// The batch gradient (P), read-only view.
+    package var gradientBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(stepBuffers.gradient) }
+    /// The applied update (P), read-only view.
+    package var updateBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(stepBuffers.update) }
+    /// The batch gradient as an array (a copy; setting copies in P floats).
+    package var gradient: [Float] {
+        get { Array(gradientBuffer) }
+        set { Self.fill(stepBuffers.gradient, newValue) }
+    }
+    /// The applied update as an array (a copy; setting copies in P floats).
+    package var update: [Float] {
+        get { Array(updateBuffer) }
+        set { Self.fill(stepBuffers.update, newValue) }
+    }
+
+    private static func fill(_ target: UnsafeMutableBufferPointer<Float>, _ values: [Float]) {
+        precondition(values.count == target.count, "expected \(target.count) floats, got \(values.count)")
+        values.withUnsafeBufferPointer { target.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
+    }
     package var activations: [[Float]]
     package var deltas: [[Float]]
     /// T1: w_{t−1}, and the optimizer state after the step (`stateFloats` per weight, weight-major).
@@ -53,8 +75,7 @@ package final class StepSlot: @unchecked Sendable {
         sampleIDs = Array(repeating: 0, count: maxBatch)
         sampleLoss = Array(repeating: 0, count: maxBatch)
         sampleCorrect = Array(repeating: 0, count: maxBatch)
-        gradient = Array(repeating: 0, count: layout.parameterCount)
-        update = gradient
+        stepBuffers = LentStepBuffers(count: layout.parameterCount)
         activations = layout.layers.map { Array(repeating: 0, count: maxBatch * $0.inputs) }
         deltas = layout.layers.map { Array(repeating: 0, count: maxBatch * $0.outputs) }
         t1Values = Array(repeating: 0, count: t1Count)

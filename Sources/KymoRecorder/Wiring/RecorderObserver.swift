@@ -15,6 +15,11 @@ package final class RecorderObserver: StepObserver {
     package private(set) var failure: (any Error)?
     /// The slot of the step just observed, not yet submitted.
     package private(set) var pending: StepSlot?
+    /// The slot acquired at the start of the current step, whose g/Δw buffers the trainer is
+    /// writing into (kept if the step throws, and reused by the next one).
+    private var lent: StepSlot?
+    /// T1's ids: the only pre-update values the recorder reads.
+    package let parametersBeforeIds: [Int]?
 
     /// - Complexity: O(1).
     package init(pipeline: RecorderPipeline<StepSlot>, t1Ids: [Int], stateFloats: Int, trainingCount: Int, stride: Int) {
@@ -23,14 +28,40 @@ package final class RecorderObserver: StepObserver {
         self.stateFloats = stateFloats
         self.trainingCount = trainingCount
         self.stride = stride
+        parametersBeforeIds = t1Ids
     }
 
-    /// Copies the step into a free slot (waits while all slots are in flight).
-    /// - Complexity: O(P + B·Σ(in + out) + n₁·S) copies; Adam adds O(P) scale computations.
+    /// Acquires the next step's slot before the step (waits while all slots are in flight) and
+    /// lends the trainer its gradient/update buffers, so `observe` copies neither.
+    /// - Complexity: O(1) plus the wait.
+    package func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? {
+        guard failure == nil else { return nil }
+        if lent == nil {
+            do { lent = try pipeline.acquire() } catch {
+                failure = error
+                return nil
+            }
+        }
+        guard let slot = lent, slot.stepBuffers.count == parameterCount else { return nil }
+        return slot.stepBuffers
+    }
+
+    /// Fills the step's slot: the one lent at the step's start (g and Δw are already in it), or
+    /// a free one (waits while all slots are in flight) into which g and Δw are copied.
+    /// - Complexity: O(B·Σ(in + out) + n₁·S) copies, plus O(P) when g and Δw were not lent and
+    ///   on trajectory snapshot steps; Adam adds O(P) scale computations.
     package func observe(_ trace: StepTrace) {
         guard failure == nil else { return }
         do {
-            let slot = try pipeline.acquire()
+            let slot: StepSlot
+            if let l = lent {
+                slot = l
+                lent = nil
+            } else {
+                slot = try pipeline.acquire()
+            }
+            let handedOver = trace.gradient.baseAddress == UnsafePointer(slot.stepBuffers.gradient.baseAddress)
+                && trace.update.baseAddress == UnsafePointer(slot.stepBuffers.update.baseAddress)
             let b = trace.batchSize
             slot.step = trace.step
             slot.epoch = trace.epoch
@@ -55,8 +86,13 @@ package final class RecorderObserver: StepObserver {
                 slot.sampleLoss[s] = trace.sampleLosses[s]
                 slot.sampleCorrect[s] = trace.sampleCorrect[s]
             }
-            slot.gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: trace.gradient.baseAddress!, count: trace.gradient.count) }
-            slot.update.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: trace.update.baseAddress!, count: trace.update.count) }
+            if !handedOver {
+                guard trace.gradient.count == slot.stepBuffers.count, trace.update.count == slot.stepBuffers.count else {
+                    throw RecorderError.shapeMismatch(what: "gradient", expected: slot.stepBuffers.count, actual: trace.gradient.count)
+                }
+                slot.stepBuffers.gradient.baseAddress!.update(from: trace.gradient.baseAddress!, count: trace.gradient.count)
+                slot.stepBuffers.update.baseAddress!.update(from: trace.update.baseAddress!, count: trace.update.count)
+            }
             for layer in trace.layers {
                 try slot.copyFactors(layer: layer.index, batch: b, activations: layer.inputs, deltas: layer.outputGradients)
             }
