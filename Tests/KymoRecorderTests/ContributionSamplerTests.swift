@@ -36,7 +36,7 @@ import Testing
             for r in 0..<outputs {
                 for c in 0...inputs {
                     let ac: Float = c == inputs ? 1 : a[s * inputs + c]
-                    let cv = scale * d[s * outputs + r] * ac
+                    let cv = scale * (d[s * outputs + r] * ac)
                     let p = min(1, Double(abs(cv)) / Double(tau))
                     let observed = Double(hits[(s * outputs + r) * (inputs + 1) + c]) / Double(trials)
                     let sd = (p * (1 - p) / Double(trials)).squareRoot()
@@ -92,7 +92,7 @@ import Testing
         #expect(o1 == o2)
         for c in o1 {
             let ac: Float = Int(c.col) == inputs ? 1 : a[Int(c.sample) * inputs + Int(c.col)]
-            #expect(c.contribution == scale * d[Int(c.sample) * outputs + Int(c.row)] * ac)
+            #expect(c.contribution == scale * (d[Int(c.sample) * outputs + Int(c.row)] * ac))
             #expect(c.uniform * 1e-5 < Double(abs(c.contribution)))
         }
         // Horvitz–Thompson: Σ sign(c)·max(|c|, τ) over kept tuples estimates Σ c; loose check on
@@ -133,7 +133,7 @@ import Testing
         for r in 0..<outputs {
             for c in 0...inputs {
                 let k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c]
-                let cv = k * d[r] * (c == inputs ? 1 : a[c])
+                let cv = k * (d[r] * (c == inputs ? 1 : a[c]))
                 let p = min(1, Double(abs(cv)) / Double(tau))
                 let observed = Double(hits[r * (inputs + 1) + c]) / Double(trials)
                 let sd = (p * (1 - p) / Double(trials)).squareRoot()
@@ -158,7 +158,7 @@ import Testing
         var truth = 0.0, mass = 0.0
         for s in 0..<b { for r in 0..<outputs { for c in 0...inputs {
             let ac: Float = c == inputs ? 1 : a[s * inputs + c]
-            let cv = Double(scale * d[s * outputs + r] * ac)
+            let cv = Double(scale * (d[s * outputs + r] * ac))
             mass += abs(cv)
             if r < 6 { truth += cv }
         } } }

@@ -27,7 +27,7 @@ import Testing
         }
         #expect(out.count == 2 * b)
         for s in 0..<b {
-            #expect(out[s] == -0.1 * d[s * outputs + 2] * a[s * inputs + 1])
+            #expect(out[s] == -0.1 * (d[s * outputs + 2] * a[s * inputs + 1]))
             #expect(out[b + s] == 0.5 * d[s * outputs + 0])
         }
     }

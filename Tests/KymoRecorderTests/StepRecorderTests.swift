@@ -171,7 +171,7 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
                 let p = layout.position(of: Int(tuple.weight))
                 let dense = TinyMLP.shape[p.layer]
                 let a: Float = p.col == dense.inputs ? 1 : e.f.a[p.layer][s * dense.inputs + p.col]
-                #expect(tuple.contribution == (-lr / Float(r.batch)) * e.f.d[p.layer][s * dense.outputs + p.row] * a)
+                #expect(tuple.contribution == (-lr / Float(r.batch)) * (e.f.d[p.layer][s * dense.outputs + p.row] * a))
                 #expect(Double(abs(tuple.contribution)) > tuple.uniform * Double(r.tau))
             }
             // Exact counts of |g| > θ at the snapped thresholds.
@@ -243,7 +243,7 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
             let dense = TinyMLP.shape[p.layer]
             for s in 0..<8 {
                 let a: Float = p.col == dense.inputs ? 1 : f.a[p.layer][s * dense.inputs + p.col]
-                #expect(r.t1Contributions[i * 8 + s] == scales[id] * f.d[p.layer][s * dense.outputs + p.row] * a)
+                #expect(r.t1Contributions[i * 8 + s] == scales[id] * (f.d[p.layer][s * dense.outputs + p.row] * a))
             }
         }
         for tuple in r.sampled {
@@ -251,7 +251,7 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
             let dense = TinyMLP.shape[p.layer]
             let s = Int(tuple.sample)
             let a: Float = p.col == dense.inputs ? 1 : f.a[p.layer][s * dense.inputs + p.col]
-            #expect(tuple.contribution == scales[Int(tuple.weight)] * f.d[p.layer][s * dense.outputs + p.row] * a)
+            #expect(tuple.contribution == scales[Int(tuple.weight)] * (f.d[p.layer][s * dense.outputs + p.row] * a))
         }
     }
 }

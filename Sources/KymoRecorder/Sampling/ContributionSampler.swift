@@ -243,9 +243,9 @@ package struct ContributionSampler {
         rowStart.withUnsafeBufferPointer { rs in
             @inline(__always) func value(_ r: Int, _ c: Int) -> Float {
                 let ac: Float = c == inputs ? 1 : a[c]
-                guard let scales else { return scale * d[r] * ac }
+                guard let scales else { return scale * (d[r] * ac) }
                 let k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c]
-                return k * d[r] * ac
+                return k * (d[r] * ac)
             }
             @inline(__always) func consider(_ r: Int, _ c: Int, _ u: Double) {
                 let cv = value(r, c)
@@ -315,7 +315,7 @@ package struct ContributionSampler {
             let ac: Float = c == inputs ? 1 : a[c]
             let k: Float
             if let scales { k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c] } else { k = scale }
-            let cv = k * d[r] * ac
+            let cv = k * (d[r] * ac)
             if u * tau < Double(abs(cv)) {
                 output.append(ContributionCandidate(sample: Int32(s), row: Int32(r), col: Int32(c), contribution: cv, uniform: u))
             }

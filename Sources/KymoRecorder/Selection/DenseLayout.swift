@@ -65,7 +65,8 @@ package enum T1Contributions {
             let k = scales[i]
             for s in 0..<layer.batch {
                 let a: Float = p.col == layer.inputs ? 1 : layer.activations[s * layer.inputs + p.col]
-                output.append(k * layer.deltas[s * layer.outputs + p.row] * a)
+                // k·(δ·a): the engine's StepTrace.contribution, so T1 equals replay bit for bit.
+                output.append(k * (layer.deltas[s * layer.outputs + p.row] * a))
             }
         }
     }
