@@ -30,10 +30,14 @@ final class ProbeObserver: StepObserver {
     var observations: SegmentObservations
     /// (layer, row, column or −1 for a bias) of each collected id.
     private let locations: [(layer: Int, row: Int, column: Int)]
+    /// The only ids whose pre-update values this observer reads (trajectories' starts and zero
+    /// crossings), so the trainer skips its O(P) parameter snapshot on every replayed step.
+    let parametersBeforeIds: [Int]?
 
     init(request: ReplayRequest, layout: ParameterLayout) {
         self.request = request
         observations = SegmentObservations(request: request)
+        parametersBeforeIds = request.trajectoryIDs + request.zeroCrossings.map(\.parameter)
         locations = observations.contributions.ids.map { id in
             switch layout.location(of: id) {
             case let .weight(l, row, column): (l, row, column)
