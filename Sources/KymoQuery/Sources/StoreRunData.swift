@@ -1,6 +1,7 @@
 import KymoCore
 import KymoEngine
 import KymoRecorder
+import KymoReplay
 import KymoSketches
 import KymoStore
 
@@ -55,7 +56,7 @@ package final class StoreRunData: RunData {
                 name: reader.name, layout: layout, batchSize: m.batchSize, sampleCount: m.samples, stepsPerEpoch: m.stepsPerEpoch,
                 plannedEpochs: m.epochs, steps: 0, isFinished: false, t1Ids: m.t1Ids, thresholds: m.thresholds,
                 probeEvery: m.probeEvery, trajectorySteps: [], checkpointSteps: [], tiers: reader.manifest.tiers,
-                secondsPerStep: plain ?? 6e-9 * Double(layout.count * m.batchSize))
+                secondsPerStep: ReplayCostModel.secondsPerStep(measured: plain, widths: ReplayCostModel.widths(of: layout), batch: m.batchSize))
         } else {
             recorder = nil
             func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
@@ -81,7 +82,8 @@ package final class StoreRunData: RunData {
                 t1Ids: list(StoreColumns.Key.t1Ids), thresholds: list(StoreColumns.Key.thresholds),
                 probeEvery: try int(StoreColumns.Key.probeEvery, 0), trajectorySteps: [], checkpointSteps: [],
                 tiers: reader.manifest.tiers,
-                secondsPerStep: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) } ?? 6e-9 * Double(layout.count * batch))
+                secondsPerStep: ReplayCostModel.secondsPerStep(measured: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) },
+                                                               widths: ReplayCostModel.widths(of: layout), batch: batch))
         }
         updateCatalog()
     }
