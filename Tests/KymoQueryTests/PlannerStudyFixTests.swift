@@ -106,3 +106,20 @@ extension RecordedRunTests {
         #expect(exact.answer.rows.map { Self.integers($0).last! } == last.map { $0.step + 1 })
     }
 }
+
+extension RecordedRunTests {
+    /// Labels on a stored run come from its data set, loaded lazily and checked against the run's
+    /// fingerprint: they equal the in-memory truth's, and answers show them.
+    @Test func storedRunsShowLabels() throws {
+        let r1 = try StoreRunData(reader: try fixture.lab.openRun("r1"))
+        for sample in try r1.batch(step: 5) {
+            #expect(r1.label(ofSample: sample) != nil)
+            #expect(r1.label(ofSample: sample) == fixture.truth.label(ofSample: sample))
+        }
+        #expect(r1.labelProblem == nil)
+        #expect(r1.label(ofSample: r1.catalog.sampleCount) == nil)
+        let answer = try fixture.execute(StudyQuestions.q1).answer
+        #expect(!answer.rows.isEmpty)
+        #expect(answer.rows.allSatisfy { $0[1] != .missing })
+    }
+}

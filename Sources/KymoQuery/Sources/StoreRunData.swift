@@ -187,7 +187,26 @@ package final class StoreRunData: RunData {
                            gradientNorm: try floats(StoreColumns.sampleGradientNorm, step: t))
     }
 
-    package func label(ofSample id: Int) -> Int? { nil }
+    /// The run's training-set labels, loaded on the first `label(ofSample:)` (only answers with a
+    /// label column or a label filter need them): the data set named by the run's config, split as
+    /// the run split it, its fingerprint checked (`StoreCheckpointSource.trainingSet(of:)`).
+    enum Labels { case notLoaded, loaded([Int32]), unavailable(String) }
+    private var labels = Labels.notLoaded
+
+    /// Why labels are not available (no checkpoint, data set missing or changed), once tried.
+    /// - Complexity: O(1).
+    package var labelProblem: String? { if case .unavailable(let why) = labels { return why } else { return nil } }
+
+    /// - Complexity: O(data size) on the first call (loads the data set), O(1) after.
+    package func label(ofSample id: Int) -> Int? {
+        if case .notLoaded = labels {
+            do { labels = .loaded(try StoreCheckpointSource.trainingSet(of: reader).labels) } catch {
+                labels = .unavailable("\(error)")
+            }
+        }
+        guard case .loaded(let all) = labels, all.indices.contains(id) else { return nil }
+        return Int(all[id])
+    }
 
     package func epochSums(epoch e: Int) throws -> EpochSums? {
         let row = e * catalog.stepsPerEpoch
