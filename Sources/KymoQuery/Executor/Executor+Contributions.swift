@@ -204,10 +204,28 @@ extension Executor {
         let haveMass = wholeEpochs && massSketches.count == epochs.count
         let haveSS = haveMass && massSketches.allSatisfy { $0.spaceSaving != nil }
         let haveCM = haveMass && massSketches.allSatisfy { $0.countMin != nil }
-        let ssIntervals = haveSS ? try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute) : nil
         let cmIntervals = haveCM ? try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute) : nil
-        let ssError = ssIntervals.map(deviation)
         let cmError = cmIntervals.map(deviation)
+        // Space-Saving: Σ over epochs and weights of the neuron's largest count bounds what it
+        // states for any sample (O(ids)); its exact stated bound (O(samples · ids)) is computed
+        // only when that cap could make it the most accurate source.
+        var ssIntervals: [(Int, SampleInterval)]?
+        var ssError: Double?
+        var ssCapped = false
+        if haveSS {
+            var cap = 0.0
+            for m in massSketches {
+                for id in ids { cap += try m.spaceSaving![Self.neuron(of: id, catalog.layout)].topK(1).first?.upperBound ?? 0 }
+            }
+            cap *= (1 + 1e-6) * (absolute ? 0.5 : 1)
+            if cap < cmError ?? .infinity {
+                ssIntervals = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute)
+                ssError = ssIntervals.map(deviation)
+            } else {
+                ssError = cap
+                ssCapped = true
+            }
+        }
         // The sample's intervals, intersected with the count-min mass bound when there is one
         // (both bounds hold, so their intersection does: it tightens samples whose pairs were
         // mostly not kept).
@@ -227,7 +245,7 @@ extension Executor {
             sampleIntervals = intervals
             candidates[sampleIndex].expectedError = .absolute(deviation(intervals))
         }
-        candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "per-neuron mass: whole epochs only",
+        candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only\(ssCapped ? "; error at most" : ""))" : "per-neuron mass: whole epochs only",
                                     expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false,
                                     boundsMagnitudeOnly: true))
         candidates.append(Candidate(source: .sketch("count-min"), detail: haveMass ? "(sample, neuron) mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "(sample, neuron) mass: whole epochs only",
@@ -245,7 +263,8 @@ extension Executor {
         case .sketch("contribution-sample"):
             return (plan, sampleIntervals, source)
         case .sketch("space-saving"):
-            return (plan, ssIntervals, source)
+            if let ssIntervals { return (plan, ssIntervals, source) }
+            return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute), source)
         case .sketch("count-min"):
             return (plan, cmIntervals, source)
         case .replay:
