@@ -241,18 +241,29 @@ extension ReplayResult {
         gradientCounts.first { $0.fraction(threshold) > fraction }?.step
     }
 
-    /// Question 4's second half: the last `k` samples fed to the model before step `step` (its own
-    /// batch excluded), most recent first, as (step, sample id), within the observed steps.
+    /// Question 4's second half, in the query's convention (`LAST K SAMPLES BEFORE …`,
+    /// docs/QUERY.md): the last `k` samples fed to the model up to and including step `step`'s own
+    /// batch (the batch whose gradient crossed), most recent first, as (step, sample id), within
+    /// the observed steps. `step` is the replay's 0-based step, as `firstStep(threshold:fractionAbove:)`
+    /// returns it (query step t is replay step t − 1).
     /// - Precondition: the request asked for `losses` (which carry each step's sample ids).
     /// - Complexity: O(k + steps).
-    package func samples(before step: Int, k: Int) -> [(step: Int, sample: Int)] {
+    package func lastSamples(atOrBefore step: Int, k: Int) -> [(step: Int, sample: Int)] {
         var out: [(step: Int, sample: Int)] = []
-        for entry in losses.reversed() where entry.step < step {
+        for entry in losses.reversed() where entry.step <= step {
             for sample in entry.sampleIDs.reversed() {
                 if out.count == k { return out }
                 out.append((entry.step, sample))
             }
         }
         return out
+    }
+
+    /// The old convention (step `step`'s own batch excluded): `lastSamples(atOrBefore: step − 1, k:)`.
+    /// Kept only until the explosion study switches over.
+    /// - Complexity: O(k + steps).
+    @available(*, deprecated, renamed: "lastSamples(atOrBefore:k:)", message: "excludes the step's own batch; the query's convention includes it")
+    package func samples(before step: Int, k: Int) -> [(step: Int, sample: Int)] {
+        lastSamples(atOrBefore: step - 1, k: k)
     }
 }

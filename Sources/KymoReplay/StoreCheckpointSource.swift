@@ -92,3 +92,27 @@ package final class StoreCheckpointSource: CheckpointSource {
         return result.count == losses.count ? result : []
     }
 }
+
+extension StoreCheckpointSource {
+    /// The run's training set, loaded as `SegmentReplayer(source:)` loads it (`DataSource(parsing:
+    /// config.data)` from the config in the run's first checkpoint, then the probe split by the
+    /// run's seed), and checked against that checkpoint's data-set fingerprint and size. For
+    /// readers that need the data only for labels (the query module).
+    /// - Throws: `ReplayError.noCheckpoint` when the run has none, `.engine` when the data cannot
+    ///   be loaded, `.datasetMismatch` when it changed since the run.
+    /// - Complexity: O(data size) plus one checkpoint decode.
+    package static func trainingSet(of reader: RunReader) throws(ReplayError) -> Dataset {
+        guard let first = reader.chunks(column: RunWriter.checkpointColumn).first else { throw .noCheckpoint(atOrBefore: Int.max) }
+        let state = try load(reader, atOrBefore: first.steps.lowerBound)
+        let config = state.config
+        let data: Dataset
+        do { data = try DataSource(parsing: config.data).load(seed: config.seed) } catch { throw .engine(error) }
+        let training = data.split(probeFraction: config.probeFraction, seed: config.seed).train
+        let fingerprint = training.fingerprint
+        guard fingerprint == state.datasetFingerprint, training.count == state.datasetCount else {
+            throw .datasetMismatch(expectedFingerprint: state.datasetFingerprint, expectedCount: state.datasetCount,
+                                   foundFingerprint: fingerprint, foundCount: training.count, name: training.name)
+        }
+        return training
+    }
+}

@@ -98,8 +98,9 @@ import Testing
         #expect(result.firstStep(threshold: 0, fractionAbove: p) == expectedStep)
         #expect(result.firstStep(threshold: 0, fractionAbove: 1) == nil)
         let step = max(expectedStep, 2)
-        let before = result.samples(before: step, k: 70)
-        let fed = f.original[0..<step].flatMap { o in o.sampleIDs.map { (o.step, $0) } }
+        // The query's convention: the event step's own batch counts.
+        let before = result.lastSamples(atOrBefore: step, k: 70)
+        let fed = f.original[0...step].flatMap { o in o.sampleIDs.map { (o.step, $0) } }
         let expected = Array(fed.reversed().prefix(70))
         #expect(before.count == expected.count)
         #expect(zip(before, expected).allSatisfy { $0.step == $1.0 && $0.sample == $1.1 })
@@ -285,7 +286,8 @@ import Testing
         #expect(modelled.executedSteps == 33)
         #expect(modelled.observedSteps == 30)
         #expect(!modelled.measured)
-        #expect(modelled.sequentialSeconds == 33 * SegmentReplayer.modelledSecondsPerStep(config: f.config))
+        let restore = ReplayCostModel.restoreSeconds(parameters: f.layout.count, stateFloats: f.config.optimizer.kind.slotCount)
+        #expect(abs(modelled.sequentialSeconds - (33 * SegmentReplayer.modelledSecondsPerStep(config: f.config) + Double(modelled.workers) * restore)) < 1e-12)
         #expect(modelled.parallelSeconds < modelled.sequentialSeconds)
         let perStep = try f.replayer.measureSecondsPerStep(steps: 2)
         #expect(perStep > 0)
@@ -293,5 +295,18 @@ import Testing
         #expect(measured.measured)
         #expect(measured.description.hasPrefix("replay: 33 steps (30 observed) in 5 segments on 2 workers"))
         #expect(measured.description.contains("measured"))
+    }
+
+    /// The FLOP model counts forward, weight-gradient and input-gradient GEMMs (none for the first
+    /// layer's input), and the step time is measured where the run recorded one.
+    @Test func flopModelCountsTheStepsGemms() {
+        // 64-24-10, B 32: forward 2·32·(64·24 + 24·10), weight grads the same, input grad of fc2 only.
+        let forward = 2.0 * 32 * Double(64 * 24 + 24 * 10)
+        #expect(ReplayCostModel.flopsPerStep(widths: [64, 24, 10], batch: 32) == 2 * forward + 2.0 * 32 * Double(24 * 10))
+        #expect(ReplayCostModel.secondsPerStep(measured: 2e-3, widths: [64, 24, 10], batch: 32) == 2e-3)
+        let modelled = ReplayCostModel.secondsPerStep(measured: nil, widths: [64, 24, 10], batch: 32)
+        #expect(modelled > ReplayCostModel.flopsPerStep(widths: [64, 24, 10], batch: 32) / ReplayCostModel.flopsPerSecond)
+        #expect(modelled < 1e-3)
+        #expect(ReplayCostModel.widths(of: ParameterLayout(widths: [784, 256, 128, 10])) == [784, 256, 128, 10])
     }
 }

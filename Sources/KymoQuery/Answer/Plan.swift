@@ -38,9 +38,16 @@ package struct Candidate: Equatable, Sendable {
     package var confidence: Double
     package var cost: Cost
     package var meetsTolerance: Bool
+    /// True for a source that only bounds |value| (a mass sketch: [0, U] or [−U, U], no estimate):
+    /// without a tolerance it ranks below any source with an estimate and an equal or tighter bound.
+    package var boundsMagnitudeOnly: Bool
+    /// False for replay when no replay provider is attached: listed with its cost, chosen only
+    /// when nothing else meets the tolerance (the answer then says replay is needed).
+    package var available = true
 
     package init(source: Source, detail: String = "", expectedError: ErrorBound, confidence: Double = 1,
-                 cost: Cost, meetsTolerance: Bool) {
+                 cost: Cost, meetsTolerance: Bool, boundsMagnitudeOnly: Bool = false) {
+        self.boundsMagnitudeOnly = boundsMagnitudeOnly
         self.source = source
         self.detail = detail
         self.expectedError = expectedError

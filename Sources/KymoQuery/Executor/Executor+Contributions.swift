@@ -172,6 +172,14 @@ extension Executor {
         let allT1 = ids.allSatisfy(catalog.isT1)
         let b = catalog.batchSize
         var candidates: [Candidate] = []
+        // The window ends anywhere in `ends`: at the crossing when known, over its interval when bounded.
+        let ends: ClosedRange<Int> = crossing.map { c in max(window.lowerBound, min(c.first, c.last ?? window.upperBound))...(c.last ?? window.upperBound) }
+            ?? window.upperBound...window.upperBound
+        // Each sketch's expected error is the bound the answer will state: the widest deviation
+        // from the stated value among all samples of the window (computed here, reused below).
+        func deviation(_ intervals: [(Int, SampleInterval)]) -> Double {
+            intervals.reduce(0) { max($0, $1.1.value - $1.1.lower, $1.1.upper - $1.1.value) }
+        }
         // Exact T1.
         candidates.append(Candidate(
             source: .exact, detail: allT1 ? "T1: \(ids.count) weight(s), \(window.count) steps" : "T1: weight not sampled",
@@ -180,25 +188,13 @@ extension Executor {
         candidates.append(Candidate(source: .factored, detail: "T3: not recorded", expectedError: .unknown,
                                     cost: Cost(seconds: 0, bytesRead: 0), meetsTolerance: false))
         // Contribution sample: every pair not kept has |c| < τ_t.
-        var sampleError: Double?
-        var sampleTaus: [Float] = []
-        for t in window {
-            guard let tau = try data.contributionThreshold(step: t) else { sampleTaus = []; break }
-            sampleTaus.append(tau)
-        }
-        if sampleTaus.count == window.count, !sampleTaus.isEmpty {
-            // A sample appears once per epoch: its bound is |ids| × τ of each of its steps.
-            var perEpoch: [Int: Float] = [:]
-            for (i, tau) in sampleTaus.enumerated() {
-                let e = catalog.epoch(ofStep: window.lowerBound + i)
-                perEpoch[e] = max(perEpoch[e] ?? 0, tau)
-            }
-            sampleError = Double(ids.count) * perEpoch.values.reduce(0) { $0 + Double($1) }
-        }
+        var haveSample = !window.isEmpty
+        for t in window { if try data.contributionThreshold(step: t) == nil { haveSample = false; break } }
         candidates.append(Candidate(
-            source: .sketch("contribution-sample"), detail: sampleError == nil ? "T2 sample: not recorded" : "T2 sample, τ per step, \(window.count) steps",
-            expectedError: sampleError.map { .absolute($0) } ?? .unknown,
+            source: .sketch("contribution-sample"), detail: !haveSample ? "T2 sample: not recorded" : "T2 sample, τ per step, \(window.count) steps",
+            expectedError: .unknown,
             cost: Self.readCost(bytes: window.count * 400 * 20), meetsTolerance: false))
+        let sampleIndex = candidates.count - 1
         // Per-neuron mass (count-min, Space-Saving): an upper bound on |c| for whole epochs only.
         let epochs = catalog.epoch(ofStep: window.lowerBound)...catalog.epoch(ofStep: window.upperBound)
         let wholeEpochs = window.lowerBound == catalog.steps(ofEpoch: epochs.lowerBound).lowerBound
@@ -206,37 +202,37 @@ extension Executor {
         var massSketches: [NeuronMassSketches] = []
         if wholeEpochs { for e in epochs { if let m = try data.neuronMass(epoch: e) { massSketches.append(m) } } }
         let haveMass = wholeEpochs && massSketches.count == epochs.count
-        let ssError: Double? = haveMass && massSketches.allSatisfy({ $0.spaceSaving != nil }) ? try Double(ids.count) * massSketches.reduce(0) { acc, m in
-            try acc + ids.map { Self.neuron(of: $0, catalog.layout) }.reduce(0.0) { max($0, try m.spaceSaving![$1].topK(1).first?.upperBound ?? 0) }
-        } : nil
-        // Count-min: the largest (over-)estimate among the window's samples.
-        var cmError: Double?
-        if haveMass && massSketches.allSatisfy({ $0.countMin != nil }) {
-            cmError = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: true)
-                .reduce(0) { max($0, $1.1.upper) }
+        let haveSS = haveMass && massSketches.allSatisfy { $0.spaceSaving != nil }
+        let haveCM = haveMass && massSketches.allSatisfy { $0.countMin != nil }
+        let cmIntervals = haveCM ? try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute) : nil
+        let cmError = cmIntervals.map(deviation)
+        // Space-Saving: Σ over epochs and weights of the neuron's largest count bounds what it
+        // states for any sample (O(ids)); its exact stated bound (O(samples · ids)) is computed
+        // only when that cap could make it the most accurate source.
+        var ssIntervals: [(Int, SampleInterval)]?
+        var ssError: Double?
+        var ssCapped = false
+        if haveSS {
+            var cap = 0.0
+            for m in massSketches {
+                for id in ids { cap += try m.spaceSaving![Self.neuron(of: id, catalog.layout)].topK(1).first?.upperBound ?? 0 }
+            }
+            cap *= (1 + 1e-6) * (absolute ? 0.5 : 1)
+            if cap < cmError ?? .infinity {
+                ssIntervals = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute)
+                ssError = ssIntervals.map(deviation)
+            } else {
+                ssError = cap
+                ssCapped = true
+            }
         }
-        candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "per-neuron mass: whole epochs only",
-                                    expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false))
-        candidates.append(Candidate(source: .sketch("count-min"), detail: haveMass ? "(sample, neuron) mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "(sample, neuron) mass: whole epochs only",
-                                    expectedError: cmError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 4_000_000), meetsTolerance: false))
-        let replayRange = window.lowerBound...max(window.upperBound, crossing?.last ?? window.upperBound)
-        candidates.append(Planner.replayCandidate(run: catalog, steps: replayRange, provider: replay))
-        let scale = sampleError.map { $0 * 4 }
-        let plan = Planner.plan(query: text, accuracy: accuracy, candidates: candidates, scale: scale)
-        guard let chosen = plan.chosen else { return (plan, nil, nil) }
-        let source = plan.candidates[chosen].source
-        // The window ends anywhere in `ends`: at the crossing when known, over its interval when bounded.
-        let ends: ClosedRange<Int> = crossing.map { c in max(window.lowerBound, min(c.first, c.last ?? window.upperBound))...(c.last ?? window.upperBound) }
-            ?? window.upperBound...window.upperBound
-        switch source {
-        case .exact:
-            return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
-        case .sketch("contribution-sample"):
+        // The sample's intervals, intersected with the count-min mass bound when there is one
+        // (both bounds hold, so their intersection does: it tightens samples whose pairs were
+        // mostly not kept).
+        var sampleIntervals: [(Int, SampleInterval)]?
+        if haveSample {
             var intervals = try sampledIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation)
-            if haveMass, massSketches.allSatisfy({ $0.countMin != nil }) {
-                // Both bounds hold, so their intersection does: the count-min mass bound
-                // tightens the samples whose pairs were mostly not kept.
-                let mass = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute)
+            if let mass = cmIntervals {
                 var bound: [Int: SampleInterval] = [:]
                 for (s, i) in mass { bound[s] = i }
                 intervals = intervals.map { s, i in
@@ -246,9 +242,31 @@ extension Executor {
                     return (s, SampleInterval(value: min(max(i.value, lower), upper), lower: lower, upper: upper))
                 }
             }
-            return (plan, intervals, source)
-        case .sketch("space-saving"), .sketch("count-min"):
-            return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: source == .sketch("count-min"), absolute: absolute), source)
+            sampleIntervals = intervals
+            candidates[sampleIndex].expectedError = .absolute(deviation(intervals))
+        }
+        candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only\(ssCapped ? "; error at most" : ""))" : "per-neuron mass: whole epochs only",
+                                    expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false,
+                                    boundsMagnitudeOnly: true))
+        candidates.append(Candidate(source: .sketch("count-min"), detail: haveMass ? "(sample, neuron) mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only)" : "(sample, neuron) mass: whole epochs only",
+                                    expectedError: cmError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 4_000_000), meetsTolerance: false,
+                                    boundsMagnitudeOnly: true))
+        let replayRange = window.lowerBound...max(window.upperBound, crossing?.last ?? window.upperBound)
+        candidates.append(Planner.replayCandidate(run: catalog, steps: replayRange, provider: replay))
+        let scale: Double? = sampleIntervals.map { i in 4 * i.reduce(0) { max($0, abs($1.1.value)) } }.flatMap { $0 > 0 ? $0 : nil }
+        let plan = Planner.plan(query: text, accuracy: accuracy, candidates: candidates, scale: scale)
+        guard let chosen = plan.chosen else { return (plan, nil, nil) }
+        let source = plan.candidates[chosen].source
+        switch source {
+        case .exact:
+            return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
+        case .sketch("contribution-sample"):
+            return (plan, sampleIntervals, source)
+        case .sketch("space-saving"):
+            if let ssIntervals { return (plan, ssIntervals, source) }
+            return (plan, try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute), source)
+        case .sketch("count-min"):
+            return (plan, cmIntervals, source)
         case .replay:
             guard let replay else { return (plan, nil, nil) }
             let exactData = try replay.replay(run: data, steps: replayRange, weights: ids)

@@ -22,7 +22,9 @@ extension ReplayProvider {
 
 /// Chooses among candidate sources: with `WITHIN`, the cheapest whose bound meets the tolerance at
 /// the requested confidence; with `EXACT`, the cheapest exact source or replay; with no tolerance,
-/// the most accurate recorded source (ties by cost), replay only when nothing recorded can answer.
+/// the most accurate recorded source — the smallest bound the executor will state; at equal bounds
+/// a source with an estimate before one that bounds |value| only, then by cost — replay only when
+/// nothing recorded can answer.
 package enum Planner {
     /// Default confidence for probabilistic bounds.
     package static let defaultConfidence = 0.95
@@ -77,7 +79,9 @@ package enum Planner {
             let recorded = meeting.filter { candidates[$0].source != .replay }
             chosen = recorded.min { a, b in
                 let (ea, eb) = (magnitude(candidates[a].expectedError, scale), magnitude(candidates[b].expectedError, scale))
-                return ea != eb ? ea < eb : candidates[a].cost.seconds < candidates[b].cost.seconds
+                if ea != eb { return ea < eb }
+                if candidates[a].boundsMagnitudeOnly != candidates[b].boundsMagnitudeOnly { return !candidates[a].boundsMagnitudeOnly }
+                return candidates[a].cost.seconds < candidates[b].cost.seconds
             }
             reason = "no tolerance given: the most accurate recorded source"
             if chosen == nil {
@@ -85,7 +89,10 @@ package enum Planner {
                 reason = "no recorded source can answer; replay is needed"
             }
         } else {
-            chosen = meeting.min { candidates[$0].cost.seconds < candidates[$1].cost.seconds }
+            chosen = meeting.min { a, b in
+                if candidates[a].available != candidates[b].available { return candidates[a].available }
+                return candidates[a].cost.seconds < candidates[b].cost.seconds
+            }
             reason = "cheapest source whose bound meets the tolerance"
             if let c = chosen, candidates[c].source == .replay {
                 reason = "no recorded source meets the tolerance; replay is needed"
@@ -108,9 +115,10 @@ package enum Planner {
     /// - Complexity: O(1).
     package static func replayCandidate(run: RunCatalog, steps: ClosedRange<Int>, provider: (any ReplayProvider)?) -> Candidate {
         let cost = provider?.cost(run: run, steps: steps)
-            ?? Cost(seconds: Double(steps.count + run.stepsPerEpoch / 2) * run.secondsPerStep,
-                    bytesRead: run.layout.count * 4 * 3)
-        return Candidate(source: .replay, detail: "steps \(steps.lowerBound)..\(steps.upperBound)" + (provider == nil ? " (not available yet)" : ""),
-                         expectedError: .absolute(0), confidence: 1, cost: cost, meetsTolerance: false)
+            ?? StoreReplayProvider.cost(run: run, steps: steps, dataLoaded: false)
+        var candidate = Candidate(source: .replay, detail: "steps \(steps.lowerBound)..\(steps.upperBound)" + (provider == nil ? " (not available yet)" : ""),
+                                  expectedError: .absolute(0), confidence: 1, cost: cost, meetsTolerance: false)
+        candidate.available = provider != nil
+        return candidate
     }
 }

@@ -1,5 +1,6 @@
 import KymoCore
 import KymoEngine
+import KymoReplay
 import KymoSketches
 
 /// A small run trained in memory and recorded *completely*: every sample's rank-one factors and
@@ -86,7 +87,7 @@ package final class ExactRunData: RunData, @unchecked Sendable {
             t1Ids: ExactRunData.t1Selection(count: layout.count, fraction: options.t1Fraction, seed: config.seed),
             thresholds: options.thresholds, probeEvery: options.probeEvery, trajectorySteps: [],
             checkpointSteps: Array(stride(from: 0, through: total, by: max(1, options.checkpointEvery))),
-            tiers: ["t0", "t1", "t2"], secondsPerStep: 6e-9 * Double(layout.count * config.batchSize) + 2e-5)
+            tiers: ["t0", "t1", "t2"], secondsPerStep: ReplayCostModel.secondsPerStep(widths: ReplayCostModel.widths(of: layout), batch: config.batchSize))
         weightsAfter.append(trainer.parameterValues)
         let recorder = FullRecorder()
         trainer.observer = recorder

@@ -100,13 +100,22 @@ package final class StoreReplayProvider: ReplayProvider {
     package init(lab: Lab) { self.lab = lab }
 
     /// Re-executing from the newest checkpoint at or before the first step through the last, at
-    /// the run's seconds per step, plus reading one checkpoint and loading the data set.
+    /// the run's seconds per step (the recorder's measured plain step, else `ReplayCostModel`),
+    /// plus restoring that checkpoint and, the first time for this run, loading its data set.
     /// - Complexity: O(log checkpoints).
     package func cost(run: RunCatalog, steps: ClosedRange<Int>) -> Cost {
+        Self.cost(run: run, steps: steps, dataLoaded: replayers[run.name] != nil)
+    }
+
+    /// The same, for a run whose data set is (not) already loaded.
+    /// - Complexity: O(log checkpoints).
+    package static func cost(run: RunCatalog, steps: ClosedRange<Int>, dataLoaded: Bool) -> Cost {
         let start = run.checkpointSteps.last { $0 <= steps.lowerBound - 1 } ?? 0
         let executed = steps.upperBound - start
         let stateBytes = run.layout.count * 4 * 3
-        return Cost(seconds: Double(executed) * run.secondsPerStep + Double(stateBytes) / 500e6 + 0.05, bytesRead: stateBytes)
+        let load = dataLoaded ? 0 : ReplayCostModel.dataLoadSeconds(samples: run.sampleCount, features: run.layout.layers.first?.inFeatures ?? 0)
+        return Cost(seconds: Double(executed) * run.secondsPerStep + ReplayCostModel.restoreSeconds(parameters: run.layout.count, stateFloats: 2) + load,
+                    bytesRead: stateBytes)
     }
 
     /// - Throws: `QueryError.invalid` wrapping the replay's error.

@@ -1,6 +1,7 @@
 import KymoCore
 import KymoEngine
 import KymoRecorder
+import KymoReplay
 import KymoSketches
 import KymoStore
 
@@ -55,7 +56,7 @@ package final class StoreRunData: RunData {
                 name: reader.name, layout: layout, batchSize: m.batchSize, sampleCount: m.samples, stepsPerEpoch: m.stepsPerEpoch,
                 plannedEpochs: m.epochs, steps: 0, isFinished: false, t1Ids: m.t1Ids, thresholds: m.thresholds,
                 probeEvery: m.probeEvery, trajectorySteps: [], checkpointSteps: [], tiers: reader.manifest.tiers,
-                secondsPerStep: plain ?? 6e-9 * Double(layout.count * m.batchSize))
+                secondsPerStep: ReplayCostModel.secondsPerStep(measured: plain, widths: ReplayCostModel.widths(of: layout), batch: m.batchSize))
         } else {
             recorder = nil
             func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
@@ -81,7 +82,8 @@ package final class StoreRunData: RunData {
                 t1Ids: list(StoreColumns.Key.t1Ids), thresholds: list(StoreColumns.Key.thresholds),
                 probeEvery: try int(StoreColumns.Key.probeEvery, 0), trajectorySteps: [], checkpointSteps: [],
                 tiers: reader.manifest.tiers,
-                secondsPerStep: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) } ?? 6e-9 * Double(layout.count * batch))
+                secondsPerStep: ReplayCostModel.secondsPerStep(measured: config[StoreColumns.Key.secondsPerStep].flatMap { Double($0) },
+                                                               widths: ReplayCostModel.widths(of: layout), batch: batch))
         }
         updateCatalog()
     }
@@ -185,7 +187,26 @@ package final class StoreRunData: RunData {
                            gradientNorm: try floats(StoreColumns.sampleGradientNorm, step: t))
     }
 
-    package func label(ofSample id: Int) -> Int? { nil }
+    /// The run's training-set labels, loaded on the first `label(ofSample:)` (only answers with a
+    /// label column or a label filter need them): the data set named by the run's config, split as
+    /// the run split it, its fingerprint checked (`StoreCheckpointSource.trainingSet(of:)`).
+    enum Labels { case notLoaded, loaded([Int32]), unavailable(String) }
+    private var labels = Labels.notLoaded
+
+    /// Why labels are not available (no checkpoint, data set missing or changed), once tried.
+    /// - Complexity: O(1).
+    package var labelProblem: String? { if case .unavailable(let why) = labels { return why } else { return nil } }
+
+    /// - Complexity: O(data size) on the first call (loads the data set), O(1) after.
+    package func label(ofSample id: Int) -> Int? {
+        if case .notLoaded = labels {
+            do { labels = .loaded(try StoreCheckpointSource.trainingSet(of: reader).labels) } catch {
+                labels = .unavailable("\(error)")
+            }
+        }
+        guard case .loaded(let all) = labels, all.indices.contains(id) else { return nil }
+        return Int(all[id])
+    }
 
     package func epochSums(epoch e: Int) throws -> EpochSums? {
         let row = e * catalog.stepsPerEpoch
