@@ -31,6 +31,22 @@ import Testing
         _ = try session.answer("TOP 3 WEIGHTS BY SUM ABS DELTA IN EPOCH 2", format: .table, explain: false)
     }
 
+    @Test func exactFlagIsTheExactClause() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        let run = ExactRunFixture.a
+        let recorder = try StandInRecorder(run: run, lab: lab, name: "a", commitEvery: 5)
+        try recorder.write(through: run.catalog.steps)
+        try recorder.finish()
+        let session = try QuerySession(labPath: dir.path + "/lab", defaultRun: "a")
+        let text = "TOP 3 WEIGHTS BY SUM ABS DELTA IN EPOCH 2"
+        let viaFlag = try session.answer(text, format: .table, explain: true, exact: true)
+        let viaClause = try session.answer(text + " EXACT", format: .table, explain: true)
+        let plain = try session.answer(text, format: .table, explain: true)
+        #expect(viaFlag == viaClause)
+        #expect(viaFlag != plain)  // the plan states the tolerance it was asked for
+    }
+
     @Test func unknownRunIsNamed() throws {
         let dir = try TemporaryDirectory()
         let lab = try Lab(path: dir.path + "/lab")

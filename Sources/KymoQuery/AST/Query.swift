@@ -16,12 +16,23 @@ package enum Query: Equatable, Sendable {
 
     /// The optional clauses of whichever statement this is.
     package var clauses: Clauses {
-        switch self {
-        case .topSamples(let q): return q.clauses
-        case .topWeights(let q): return q.clauses
-        case .lastSamples(let q): return q.clauses
-        case .compare(let q): return q.clauses
-        case .select(let q): return q.clauses
+        get {
+            switch self {
+            case .topSamples(let q): return q.clauses
+            case .topWeights(let q): return q.clauses
+            case .lastSamples(let q): return q.clauses
+            case .compare(let q): return q.clauses
+            case .select(let q): return q.clauses
+            }
+        }
+        set {
+            switch self {
+            case .topSamples(var q): q.clauses = newValue; self = .topSamples(q)
+            case .topWeights(var q): q.clauses = newValue; self = .topWeights(q)
+            case .lastSamples(var q): q.clauses = newValue; self = .lastSamples(q)
+            case .compare(var q): q.clauses = newValue; self = .compare(q)
+            case .select(var q): q.clauses = newValue; self = .select(q)
+            }
         }
     }
 }

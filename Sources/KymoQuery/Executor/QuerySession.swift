@@ -31,8 +31,10 @@ package final class QuerySession {
     /// Parses and answers `text`; the rendered answer, preceded by the plans when `explain`.
     /// - Throws: `QueryError` (render it with `rendered(in: text)`), data errors.
     /// - Complexity: that of the query (see `Executor`).
-    package func answer(_ text: String, format: Format, explain: Bool) throws -> String {
-        let query = try Parser.parse(text)
+    /// - Parameter exact: as if the query said `EXACT` (the CLI's `--exact`).
+    package func answer(_ text: String, format: Format, explain: Bool, exact: Bool = false) throws -> String {
+        var query = try Parser.parse(text)
+        if exact { query.clauses.accuracy = .exact }
         let execution = try Executor(runs: runs, replay: replay).execute(query)
         var out = ""
         if explain { out += execution.plans.map { $0.explained() }.joined(separator: "\n\n") + "\n\n" }

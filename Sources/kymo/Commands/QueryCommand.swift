@@ -18,6 +18,7 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print the answer as JSON.") var json = false
     @Flag(help: "Print the answer as CSV.") var csv = false
     @Flag(help: "Print the plan before the answer.") var explain = false
+    @Flag(help: "Answer exactly, as if the query said EXACT (exact tiers or a bit-exact replay).") var exact = false
     @Flag(help: "Re-run at each new commit until the runs finish.") var follow = false
     @Option(help: "Seconds between polls with --follow.") var interval: Double = 1
     @Flag(help: .hidden) var writeDemoLab = false
@@ -35,10 +36,10 @@ struct QueryCommand: ParsableCommand {
         do {
             let session = try QuerySession(labPath: lab, defaultRun: words.count == 2 ? words[0] : nil)
             let format: QuerySession.Format = json ? .json : csv ? .csv : .table
-            print(try session.answer(text, format: format, explain: explain))
+            print(try session.answer(text, format: format, explain: explain, exact: exact))
             while follow && !session.allFinished {
                 Thread.sleep(forTimeInterval: interval)
-                if try session.refresh() { print(try session.answer(text, format: format, explain: explain)) }
+                if try session.refresh() { print(try session.answer(text, format: format, explain: explain, exact: exact)) }
             }
         } catch let error as QueryError {
             FileHandle.standardError.write(Data((error.rendered(in: text) + "\n").utf8))
