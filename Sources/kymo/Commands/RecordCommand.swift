@@ -149,15 +149,12 @@ struct RecordReporter {
             let done = step.step % trainer.stepsPerEpoch + 1
             let total = trainer.stepsPerEpoch
             if terminal && (done % 10 == 0 || done == total) {
-                let filled = 30 * done / max(total, 1)
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                print("\repoch \(step.epoch + 1)/\(trainer.config.epochs) [\(bar)] \(done)/\(total) loss \(String(format: "%.4f", step.loss))", terminator: "")
-                fflush(nil)
+                printProgress(epoch: step.epoch, epochs: trainer.config.epochs, done: done, total: total, loss: step.loss)
             }
             if done == total {
                 if terminal { print("\r\u{1B}[2K", terminator: "") }
                 if !json {
-                    print("epoch \(step.epoch + 1)/\(trainer.config.epochs) loss \(String(format: "%.4f", lossSum / Double(max(count, 1)))) lr \(step.learningRate) \(String(format: "%.2f", (clock.now - epochStart).secondsDouble))s")
+                    print("epoch \(step.epoch + 1)/\(trainer.config.epochs) loss \(String(format: "%.4f", lossSum / Double(max(count, 1)))) lr \(step.learningRate) \(String(format: "%.2f", (clock.now - epochStart).seconds))s")
                 }
                 epochStart = clock.now
                 lossSum = 0; count = 0
@@ -165,7 +162,7 @@ struct RecordReporter {
         }
         if terminal { print("") }
         let summary = try recording.finish(interrupted: interrupted)
-        let seconds = (clock.now - start).secondsDouble
+        let seconds = (clock.now - start).seconds
         if json {
             var bytes: [String: Int] = [:]
             for (tier, b) in summary.bytesByTier { bytes[tier] = b }
@@ -191,11 +188,4 @@ struct RecordReporter {
     }
 
     private func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }
-}
-
-extension Duration {
-    fileprivate var secondsDouble: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }

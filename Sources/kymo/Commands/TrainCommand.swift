@@ -70,11 +70,7 @@ struct TrainReporter {
                 summary = try session.runEpoch { step in
                 done += 1
                 if terminal && (done % 10 == 0 || done == total) {
-                    let width = 30
-                    let filled = width * done / max(total, 1)
-                    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-                    print("\repoch \(step.epoch + 1)/\(trainer.config.epochs) [\(bar)] \(done)/\(total) loss \(format(step.loss))", terminator: "")
-                    fflush(nil)
+                    printProgress(epoch: step.epoch, epochs: trainer.config.epochs, done: done, total: total, loss: step.loss)
                 }
                 }
             } catch {
@@ -105,11 +101,4 @@ struct TrainReporter {
     }
 
     private func format(_ x: Float) -> String { String(format: "%.4f", x) }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }
