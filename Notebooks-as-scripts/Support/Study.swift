@@ -38,6 +38,7 @@ import KymoStore
     }
 
     /// Prints `name: message` to standard error and exits with 1.
+    /// - Complexity: O(message length).
     package func fail(_ message: String) -> Never {
         fflush(nil)
         FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
@@ -61,11 +62,13 @@ import KymoStore
     }
 
     /// Seconds since `start` (by default since the study started).
+    /// - Complexity: O(1).
     package func elapsed(since start: ContinuousClock.Instant? = nil) -> Double {
         seconds(clock.now - (start ?? started))
     }
 
     /// The study's lab folder.
+    /// - Complexity: O(1).
     package var labPath: String { "\(outDir)/lab" }
 
     /// A query session over the study's lab.
@@ -90,12 +93,17 @@ extension QuerySession {
 }
 
 /// `x` with `digits` decimals.
+/// - Complexity: O(digits).
 package func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
 /// `s` right-aligned in `n` columns.
+/// - Complexity: O(n).
 package func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 /// `s` left-aligned in `n` columns.
+/// - Complexity: O(n).
 package func padRight(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 /// A duration in seconds.
+/// - Complexity: O(1).
 package func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 /// `x` in scientific notation with 3 decimals.
+/// - Complexity: O(1).
 package func e(_ x: Double) -> String { String(format: "%.3e", x) }
