@@ -84,10 +84,11 @@ let package = Package(
         ),
 
         // MARK: - Studies (Notebooks-as-scripts/<study>/main.swift; CI builds them)
+        .target(name: "StudySupport", dependencies: ["KymoReport"], path: "Notebooks-as-scripts/Support", swiftSettings: targetCPU),
     ] + ["ordering", "explosion", "dead-weights", "influence"].map { study in
         .executableTarget(
             name: "study-\(study)",
-            dependencies: ["KymoReport"],
+            dependencies: ["KymoReport", "StudySupport"],
             path: "Notebooks-as-scripts/\(study)",
             swiftSettings: targetCPU
         )

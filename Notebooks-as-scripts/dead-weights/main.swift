@@ -17,50 +17,30 @@ import KymoRecorder
 import KymoReplay
 import KymoReport
 import KymoStore
+import StudySupport
 
-var outDir = "out/dead-weights"
 var weightCount = 4
 var k = 8
 var epochs = 20
 var weightDecay: Float = 0
-do {
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    while let a = args.next() {
-        switch a {
-        case "--out": outDir = args.next() ?? outDir
-        case "--weights": weightCount = Int(args.next() ?? "") ?? weightCount
-        case "--k": k = Int(args.next() ?? "") ?? k
-        case "--weight-decay": weightDecay = Float(args.next() ?? "") ?? weightDecay
-        case "--epochs": epochs = Int(args.next() ?? "") ?? epochs
-        default:
-            print("usage: study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E] [--weight-decay λ]")
-            exit(a == "--help" ? 0 : 2)
-        }
+let study = Study(name: "study-dead-weights", outDir: "out/dead-weights", usage: "usage: study-dead-weights [--out DIR] [--weights N] [--k K] [--epochs E] [--weight-decay λ]") { flag, next in
+    switch flag {
+    case "--weights": weightCount = Int(next() ?? "") ?? weightCount
+    case "--k": k = Int(next() ?? "") ?? k
+    case "--weight-decay": weightDecay = Float(next() ?? "") ?? weightDecay
+    case "--epochs": epochs = Int(next() ?? "") ?? epochs
+    default: return false
     }
+    return true
 }
+let outDir = study.outDir
 
-@MainActor func fail(_ message: String) -> Never {
-    fflush(nil)
-    FileHandle.standardError.write(Data("study-dead-weights: \(message)\n".utf8))
-    exit(1)
-}
-func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-func e(_ x: Double) -> String { String(format: "%+.3e", x) }
-func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-func padRight(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-@MainActor func write(_ chart: Chart, _ name: String) {
-    let path = "\(outDir)/\(name)"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(chart.rendered().utf8))
-    print("wrote \(path)")
-}
-let clock = ContinuousClock()
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-let started = clock.now
+/// Signed scientific notation.
+func se(_ x: Double) -> String { String(format: "%+.3e", x) }
 
 // MARK: - Record
 
-try? FileManager.default.removeItem(atPath: outDir)
-try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+try study.freshOutput()
 var config = TrainingConfig(model: try ModelSpec(layers: "64,32,10"))
 config.data = "digits"
 config.optimizer.kind = .momentum
@@ -71,7 +51,7 @@ config.batchSize = 32
 config.epochs = epochs
 config.seed = 1
 let session = try TrainingSession(config: config)
-let lab = try Lab(path: "\(outDir)/lab")
+let lab = try Lab(path: study.labPath)
 var options = RecordingOptions()
 options.budget = .bytesPerEpoch(16_000_000)
 options.budgetText = "16MB"
@@ -84,7 +64,7 @@ let summary = try recording.finish(interrupted: false)
 let layout = recording.trainer.layout
 let plan = recording.plan
 print("digits: \(recording.trainer.training.count) training samples; MLP 64-32-10, momentum 0.9, lr 0.05, weight decay \(weightDecay), B 32, \(epochs) epochs = \(summary.steps) steps")
-print("recorded in \(f(seconds(clock.now - started), 1)) s: T1 \(plan.t1Count) weights, trajectories \(plan.trajectoryBits)-bit every \(plan.trajectoryStride) steps, \(plan.sampledContributionsPerStep) sampled contributions per step, \(summary.totalBytes / 1000) kB")
+print("recorded in \(f(study.elapsed(), 1)) s: T1 \(plan.t1Count) weights, trajectories \(plan.trajectoryBits)-bit every \(plan.trajectoryStride) steps, \(plan.sampledContributionsPerStep) sampled contributions per step, \(summary.totalBytes / 1000) kB")
 
 // MARK: - Which weights went through zero
 
@@ -94,13 +74,12 @@ let flipped = fc2.weightRange.filter { !t1.contains($0) && initial[$0] * final[$
 let candidates = flipped.sorted { abs(initial[$0]) != abs(initial[$1]) ? abs(initial[$0]) > abs(initial[$1]) : $0 < $1 }.prefix(weightCount * 3)
 print("\(flipped.count) of fc2's \(fc2.weightCount) weights changed sign between the initial and the final checkpoint (\(fc2.weightRange.filter { initial[$0] * final[$0] <= 0 }.count) with T1's)")
 
-let source = try StoreCheckpointSource(lab: Lab(existing: "\(outDir)/lab"), run: runName)
-let replayer = try SegmentReplayer(source: source)
+let replayer = try study.replayer(run: runName)
 var request = ReplayRequest(steps: 0..<summary.steps)
 request.zeroCrossings = candidates.map { ZeroCrossingQuery(parameter: $0, k: k) }
-let replayStart = clock.now
+let replayStart = study.clock.now
 let replay = try replayer.replay(request)
-print("replayed steps 1...\(summary.steps) in \(f(seconds(clock.now - replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at \(replay.verifiedCheckpoints.count) checkpoints)")
+print("replayed steps 1...\(summary.steps) in \(f(study.elapsed(since: replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at \(replay.verifiedCheckpoints.count) checkpoints)")
 let crossings = replay.zeroCrossings.filter { $0.step != nil }.prefix(weightCount)
 // A second replay for the exact weight values by step of the chosen weights.
 var trajectoryRequest = ReplayRequest(steps: 0..<summary.steps)
@@ -110,7 +89,7 @@ let trajectories = try replayer.replay(trajectoryRequest)
 // MARK: - Sketch answer vs replay, per weight
 
 var query: QuerySession?
-do { query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName) } catch {
+do { query = try study.querySession(defaultRun: runName) } catch {
     print("\nkymo query cannot open the lab: \(error) — the sketch column below stays empty")
 }
 var observations = [BoundedObservation]()
@@ -125,13 +104,13 @@ for crossing in crossings {
     var exact: [Int: Double] = [:]
     for (s, c) in zip(crossing.samples, crossing.contributions) { exact[s, default: 0] += Double(c) * toward }
     let exactTop = exact.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k)
-    print("\n\(name): w₀ = \(e(w0)); exact crossing at step \(crossing.step! + 1): \(e(Double(crossing.valueBefore ?? .nan))) → \(e(Double(crossing.valueAfter ?? .nan))); \(exact.count) samples contributed")
+    print("\n\(name): w₀ = \(se(w0)); exact crossing at step \(crossing.step! + 1): \(se(Double(crossing.valueBefore ?? .nan))) → \(se(Double(crossing.valueAfter ?? .nan))); \(exact.count) samples contributed")
     let text = "TOP \(k) SAMPLES BY CONTRIBUTION FOR WEIGHT \(name) UNTIL ZERO"
     var sketchRows: [(sample: Int, label: Int?, estimate: Estimate)] = []
     var notes: [String] = []
     if let query {
         do {
-            let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
+            let execution = try query.execute(text)
             let columns = execution.answer.columns.map(\.name)
             let si = columns.firstIndex(of: "sample"), li = columns.firstIndex(of: "label"), ci = columns.firstIndex { $0.contains("contribution") }
             for row in execution.answer.rows {
@@ -153,22 +132,22 @@ for crossing in crossings {
         var left = padRight("", 72), truthText = "", inBounds = ""
         if r < sketchRows.count {
             let row = sketchRows[r]
-            left = "\(pad("\(row.sample)", 6))  \(e(row.estimate.value)) [\(e(row.estimate.lower)), \(e(row.estimate.upper))]  \(padRight("\(row.estimate.source)", 22))"
+            left = "\(pad("\(row.sample)", 6))  \(se(row.estimate.value)) [\(se(row.estimate.lower)), \(se(row.estimate.upper))]  \(padRight("\(row.estimate.source)", 22))"
             let truth = exact[row.sample] ?? 0
-            truthText = e(truth)
+            truthText = se(truth)
             let ok = row.estimate.covers(truth)
             inBounds = ok ? "yes" : "NO"
             compared += 1; if ok { covered += 1 }
             observations.append(BoundedObservation(estimate: row.estimate.value, lower: row.estimate.lower, upper: row.estimate.upper, truth: truth, confidence: row.estimate.confidence))
         }
-        let right = r < exactTop.count ? "\(pad("\(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].key)", 6))  \(e(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].value))" : padRight("", 20)
+        let right = r < exactTop.count ? "\(pad("\(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].key)", 6))  \(se(exactTop[exactTop.index(exactTop.startIndex, offsetBy: r)].value))" : padRight("", 20)
         print("  \(pad("\(r + 1)", 4)) | \(left) | \(right) | \(pad(truthText, 11)) | \(inBounds)")
     }
     // The same question with EXACT: the planner must answer from replay (the weight is not in T1).
     if let query {
         let exactText = text + " EXACT"
         do {
-            let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(exactText)).answer
+            let answer = try query.execute(exactText).answer
             let columns = answer.columns.map(\.name)
             var rows: [(Int, Estimate)] = []
             if let si = columns.firstIndex(of: "sample"), let ci = columns.firstIndex(where: { $0.contains("contribution") }) {
@@ -176,8 +155,8 @@ for crossing in crossings {
             }
             let same = rows.map(\.0) == exactTop.map(\.key)
             let maxDiff = rows.map { abs($0.1.value - (exact[$0.0] ?? 0)) }.max() ?? 0
-            print("  kymo query '\(exactText)': \(rows.map { "\($0.0) (\(e($0.1.value)), \($0.1.source))" }.joined(separator: ", "))")
-            print("    same samples in the same order as the direct replay: \(same ? "yes" : "NO"); largest difference of a value \(e(maxDiff))" + (answer.notes.isEmpty ? "" : "; " + answer.notes.joined(separator: "; ")))
+            print("  kymo query '\(exactText)': \(rows.map { "\($0.0) (\(se($0.1.value)), \($0.1.source))" }.joined(separator: ", "))")
+            print("    same samples in the same order as the direct replay: \(same ? "yes" : "NO"); largest difference of a value \(se(maxDiff))" + (answer.notes.isEmpty ? "" : "; " + answer.notes.joined(separator: "; ")))
         } catch let error as QueryError {
             print("  kymo query '\(exactText)' failed: " + error.rendered(in: exactText).split(separator: "\n").joined(separator: " "))
         } catch {
@@ -211,7 +190,7 @@ for crossing in crossings {
 }
 if compared > 0 {
     print("\nsketch bounds covered the exact replay value for \(covered) of \(compared) listed samples; top-\(k) sets overlapped in \(overlap) of \(overlapTotal)")
-    write(.scatter(BoundScatter(title: "UNTIL ZERO: sketch vs replay", observations: observations, xLabel: "exact contribution towards zero (replay)")), "sketch-vs-replay.svg")
+    study.write(.scatter(BoundScatter(title: "UNTIL ZERO: sketch vs replay", observations: observations, xLabel: "exact contribution towards zero (replay)")), "sketch-vs-replay.svg")
 }
-if !charts.isEmpty { write(.grid(SmallMultiples(charts, columns: 2)), "paths-to-zero.svg") }
-print("study-dead-weights: \(f(seconds(clock.now - started), 1)) s")
+if !charts.isEmpty { study.write(.grid(SmallMultiples(charts, columns: 2)), "paths-to-zero.svg") }
+print("study-dead-weights: \(f(study.elapsed(), 1)) s")

@@ -19,8 +19,8 @@ import KymoRecorder
 import KymoReplay
 import KymoReport
 import KymoStore
+import StudySupport
 
-var outDir = "out/explosion"
 var mnistDir = "../shared/data/mnist"
 var learningRate: Float = 0.05
 var k = 16
@@ -28,46 +28,24 @@ var schedule = "step:60:2"
 var activation = "relu"
 var momentum: Float = 0.9
 var layers = "784,256,128,10"
-do {
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    while let a = args.next() {
-        switch a {
-        case "--out": outDir = args.next() ?? outDir
-        case "--mnist": mnistDir = args.next() ?? mnistDir
-        case "--lr": learningRate = Float(args.next() ?? "") ?? learningRate
-        case "--k": k = Int(args.next() ?? "") ?? k
-        case "--schedule": schedule = args.next() ?? schedule
-        case "--activation": activation = args.next() ?? activation
-        case "--layers": layers = args.next() ?? layers
-        case "--momentum": momentum = Float(args.next() ?? "") ?? momentum
-        default:
-            print("usage: study-explosion [--out DIR] [--lr X] [--k K] [--mnist DIR]")
-            exit(a == "--help" ? 0 : 2)
-        }
+let study = Study(name: "study-explosion", outDir: "out/explosion", usage: "usage: study-explosion [--out DIR] [--lr X] [--k K] [--mnist DIR]") { flag, next in
+    switch flag {
+    case "--mnist": mnistDir = next() ?? mnistDir
+    case "--lr": learningRate = Float(next() ?? "") ?? learningRate
+    case "--k": k = Int(next() ?? "") ?? k
+    case "--schedule": schedule = next() ?? schedule
+    case "--activation": activation = next() ?? activation
+    case "--layers": layers = next() ?? layers
+    case "--momentum": momentum = Float(next() ?? "") ?? momentum
+    default: return false
     }
+    return true
 }
-
-@MainActor func fail(_ message: String) -> Never {
-    fflush(nil)
-    FileHandle.standardError.write(Data("study-explosion: \(message)\n".utf8))
-    exit(1)
-}
-func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-func e(_ x: Double) -> String { String(format: "%.3e", x) }
-func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-@MainActor func write(_ chart: Chart, _ name: String) {
-    let path = "\(outDir)/\(name)"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(chart.rendered().utf8))
-    print("wrote \(path)")
-}
-let clock = ContinuousClock()
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-let started = clock.now
+let outDir = study.outDir
 
 // MARK: - Record a run until it diverges
 
-try? FileManager.default.removeItem(atPath: outDir)
-try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+try study.freshOutput()
 let mnistAbsolute = URL(fileURLWithPath: mnistDir).standardizedFileURL.path
 var config = TrainingConfig(model: try ModelSpec(layers: layers, activation: Activation(rawValue: activation) ?? .tanh))
 config.data = "idx:\(mnistAbsolute)"
@@ -80,7 +58,7 @@ config.epochs = 1
 config.seed = 1
 config.probeFraction = 0.1
 let session = try TrainingSession(config: config)
-let lab = try Lab(path: "\(outDir)/lab")
+let lab = try Lab(path: study.labPath)
 var options = RecordingOptions()
 options.budget = .bytesPerEpoch(64_000_000)
 options.budgetText = "64MB"
@@ -103,26 +81,25 @@ do {
 }
 if divergedAt == nil { print("the loss stayed finite for the whole epoch") }
 print("batch loss every 50 steps: " + stride(from: 0, to: losses.count, by: 50).map { f(Double(losses[$0]), 3) }.joined(separator: " "))
-print("recorded \(losses.count) good steps in \(f(seconds(clock.now - started), 1)) s")
+print("recorded \(losses.count) good steps in \(f(study.elapsed(), 1)) s")
 
 // MARK: - Replay (exact): |g| > θ counted at every step for a grid of θ
 
-let reader = try Lab(existing: "\(outDir)/lab").openRun(runName)
+let reader = try Lab(existing: study.labPath).openRun(runName)
 let goodSteps = reader.committedSteps.upperBound
 let recorded = recording.manifest.thresholds
 let grid: [Float] = [1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1, 2e-1, 5e-1, 1]
 // The output layer: the one whose gradients keep growing when the run blows up (ReLU units of the
 // hidden layers die and their gradients vanish).
 let layer = session.trainer.layout.layers.last!
-let source = try StoreCheckpointSource(lab: Lab(existing: "\(outDir)/lab"), run: runName)
-let replayer = try SegmentReplayer(source: source)
+let replayer = try study.replayer(run: runName)
 var request = ReplayRequest(steps: 0..<goodSteps)
 request.gradientThresholds = recorded
 request.gradientIDs = Array(layer.range)
 request.losses = true
-let replayStart = clock.now
+let replayStart = study.clock.now
 let replay = try replayer.replay(request)
-print("\nreplayed steps 1...\(goodSteps) in \(f(seconds(clock.now - replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at steps \(replay.verifiedCheckpoints))")
+print("\nreplayed steps 1...\(goodSteps) in \(f(study.elapsed(since: replayStart), 2)) s (\(replay.segments.count) segments; checkpoint hashes reproduced at steps \(replay.verifiedCheckpoints))")
 let p = Double(session.trainer.layout.count)
 // T0's exact counts at the recorded thresholds against the replay's.
 var above = [[UInt32]]()
@@ -150,9 +127,9 @@ let quiet = max(1, goodSteps - 50)
 let chosen = grid.indices.first { i in
     (0..<quiet).allSatisfy { fraction(i, $0) <= 0.10 } && (quiet..<goodSteps).contains { fraction(i, $0) > 0.10 }
 }
-guard let thetaIndex = chosen else { fail("no θ of the grid is quiet for 100 steps and then exceeds 10 %: the run did not blow up") }
+guard let thetaIndex = chosen else { study.fail("no θ of the grid is quiet for 100 steps and then exceeds 10 %: the run did not blow up") }
 let theta = grid[thetaIndex]
-guard let eventStep = (0..<goodSteps).first(where: { fraction(thetaIndex, $0) > 0.10 }) else { fail("no event") }
+guard let eventStep = (0..<goodSteps).first(where: { fraction(thetaIndex, $0) > 0.10 }) else { study.fail("no event") }
 print("\nθ = \(e(Double(theta))): more than 10 % of \(layer.name)'s parameters have |g| > θ first at step \(eventStep + 1) (replay, exact)\(divergedAt.map { "; the loss became non-finite at step \($0 + 1)" } ?? "")")
 
 // MARK: - The query (T0 and its |g| sketches, no replay)
@@ -160,10 +137,10 @@ print("\nθ = \(e(Double(theta))): more than 10 % of \(layer.name)'s parameters 
 let text = "LAST \(k) SAMPLES BEFORE FRACTION ABS GRADIENT > \(theta) IN \(layer.name) EXCEEDS 10%"
 var querySamples: [Int] = []
 do {
-    let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
-    let t0 = clock.now
-    let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
-    print("(answered in \(f(seconds(clock.now - t0), 2)) s)")
+    let query = try study.querySession(defaultRun: runName)
+    let t0 = study.clock.now
+    let execution = try query.execute(text)
+    print("(answered in \(f(study.elapsed(since: t0), 2)) s)")
     if let si = execution.answer.columns.firstIndex(where: { $0.name == "sample" }) {
         for row in execution.answer.rows { if case .integer(let x) = row[si] { querySamples.append(x) } }
     }
@@ -219,14 +196,14 @@ let fractionChart = LineChart(title: "Fraction of \(layer.name) with |g| > θ, b
                                             Annotation(.y, at: 0.10, label: "10 %"),
                                            ] + (divergedAt.map { [Annotation(.x, at: Double($0 + 1), label: "loss non-finite")] } ?? []),
                               includeZero: true, width: 640)
-write(.line(fractionChart), "fraction-above.svg")
+study.write(.line(fractionChart), "fraction-above.svg")
 var gnorms = [Double]()
 if case .float32(let v) = try reader.read(column: "t0/gnorm", steps: 0..<goodSteps) { gnorms = v.map(Double.init) }
 let lossChart = LineChart(title: "Batch loss and ‖g‖₂ (T0)", xLabel: "step", yLabel: "value", series: [
     Series(name: "batch loss", steps: steps, values: losses.prefix(goodSteps).map(Double.init)),
     Series(name: "‖g‖₂", steps: steps, values: gnorms, dashed: true),
 ], annotations: [Annotation(.x, at: Double(eventStep + 1), label: "event")], yScale: .log, width: 640)
-write(.line(lossChart), "loss.svg")
-write(.images(ImageGrid(title: "The last \(k) samples up to the event step (most recent first)", images: images, columns: 8)), "last-samples.svg")
-write(.grid(SmallMultiples([.line(fractionChart), .line(lossChart)], columns: 1)), "explosion.svg")
-print("study-explosion: \(f(seconds(clock.now - started), 1)) s")
+study.write(.line(lossChart), "loss.svg")
+study.write(.images(ImageGrid(title: "The last \(k) samples up to the event step (most recent first)", images: images, columns: 8)), "last-samples.svg")
+study.write(.grid(SmallMultiples([.line(fractionChart), .line(lossChart)], columns: 1)), "explosion.svg")
+print("study-explosion: \(f(study.elapsed(), 1)) s")

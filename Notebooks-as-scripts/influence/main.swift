@@ -18,47 +18,25 @@ import KymoRecorder
 import KymoReplay
 import KymoReport
 import KymoStore
+import StudySupport
 
-var outDir = "out/influence"
 var mnistDir = "../shared/data/mnist"
 var k = 24
 var epoch = 2
-do {
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    while let a = args.next() {
-        switch a {
-        case "--out": outDir = args.next() ?? outDir
-        case "--mnist": mnistDir = args.next() ?? mnistDir
-        case "--k": k = Int(args.next() ?? "") ?? k
-        case "--epoch": epoch = Int(args.next() ?? "") ?? epoch
-        default:
-            print("usage: study-influence [--out DIR] [--k K] [--epoch E (1-based)] [--mnist DIR]")
-            exit(a == "--help" ? 0 : 2)
-        }
+let study = Study(name: "study-influence", outDir: "out/influence", usage: "usage: study-influence [--out DIR] [--k K] [--epoch E (1-based)] [--mnist DIR]") { flag, next in
+    switch flag {
+    case "--mnist": mnistDir = next() ?? mnistDir
+    case "--k": k = Int(next() ?? "") ?? k
+    case "--epoch": epoch = Int(next() ?? "") ?? epoch
+    default: return false
     }
+    return true
 }
-
-@MainActor func fail(_ message: String) -> Never {
-    fflush(nil)
-    FileHandle.standardError.write(Data("study-influence: \(message)\n".utf8))
-    exit(1)
-}
-func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-func e(_ x: Double) -> String { String(format: "%.3e", x) }
-func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-@MainActor func write(_ chart: Chart, _ name: String) {
-    let path = "\(outDir)/\(name)"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(chart.rendered().utf8))
-    print("wrote \(path)")
-}
-let clock = ContinuousClock()
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-let started = clock.now
+let outDir = study.outDir
 
 // MARK: - Record
 
-try? FileManager.default.removeItem(atPath: outDir)
-try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+try study.freshOutput()
 let mnistAbsolute = URL(fileURLWithPath: mnistDir).standardizedFileURL.path
 var config = TrainingConfig(model: try ModelSpec(layers: "784,32,10"))
 config.data = "idx:\(mnistAbsolute)"
@@ -69,7 +47,7 @@ config.batchSize = 64
 config.epochs = max(epoch, 2)
 config.seed = 1
 let session = try TrainingSession(config: config)
-let lab = try Lab(path: "\(outDir)/lab")
+let lab = try Lab(path: study.labPath)
 var options = RecordingOptions()
 options.budget = .bytesPerEpoch(32_000_000)
 options.budgetText = "32MB"
@@ -79,7 +57,7 @@ while !recording.trainer.isFinished { _ = try recording.step() }
 let summary = try recording.finish(interrupted: false)
 let layout = recording.trainer.layout
 let training = recording.trainer.training
-print("MNIST: \(training.count) training images; MLP 784-32-10, momentum 0.9, lr 0.05, B 64, \(config.epochs) epochs = \(summary.steps) steps; recorded in \(f(seconds(clock.now - started), 1)) s (\(summary.totalBytes / 1000) kB)")
+print("MNIST: \(training.count) training images; MLP 784-32-10, momentum 0.9, lr 0.05, B 64, \(config.epochs) epochs = \(summary.steps) steps; recorded in \(f(study.elapsed(), 1)) s (\(summary.totalBytes / 1000) kB)")
 
 let layer = layout.layers[1]
 let layerName = layer.name
@@ -90,8 +68,8 @@ print("layer \(layerName): \(layer.outFeatures)×\(layer.inFeatures) weights + \
 let text = "TOP \(k) SAMPLES BY ABS CONTRIBUTION FOR WEIGHTS \(layerName)[*,*] IN EPOCH \(epoch)"
 var sketch: [(sample: Int, estimate: Estimate)] = []
 do {
-    let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
-    let execution = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text))
+    let query = try study.querySession(defaultRun: runName)
+    let execution = try query.execute(text)
     print("\nkymo query '\(text)' --explain:")
     print(execution.plans.map { $0.explained() }.joined(separator: "\n"))
     print(AnswerRenderer.table(execution.answer))
@@ -109,11 +87,10 @@ do {
 
 // MARK: - The exact answer, by replay
 
-let source = try StoreCheckpointSource(lab: Lab(existing: "\(outDir)/lab"), run: runName)
-let replayer = try SegmentReplayer(source: source)
+let replayer = try study.replayer(run: runName)
 var request = ReplayRequest(steps: try replayer.steps(ofEpoch: epoch - 1))
 request.contributionIDs = Array(layer.weightRange)
-let replayStart = clock.now
+let replayStart = study.clock.now
 let replay = try replayer.replay(request)
 let table = replay.contributions
 var push = [Double](repeating: 0, count: training.count)
@@ -125,7 +102,7 @@ for row in 0..<table.rowCount {
     push[table.samples[row]] += sum
     seen[table.samples[row]] += 1
 }
-print("\nreplayed epoch \(epoch) (steps \(request.steps.lowerBound + 1)...\(request.steps.upperBound)) with every c(s,w,t) of \(layerName)'s \(layer.weightCount) weights in \(f(seconds(clock.now - replayStart), 2)) s: \(table.rowCount) (step, sample) rows")
+print("\nreplayed epoch \(epoch) (steps \(request.steps.lowerBound + 1)...\(request.steps.upperBound)) with every c(s,w,t) of \(layerName)'s \(layer.weightCount) weights in \(f(study.elapsed(since: replayStart), 2)) s: \(table.rowCount) (step, sample) rows")
 let ranked = push.indices.filter { seen[$0] > 0 }.sorted { push[$0] != push[$1] ? push[$0] > push[$1] : $0 < $1 }
 let totalPush = ranked.reduce(0.0) { $0 + push[$1] }
 let topShare = ranked.prefix(k).reduce(0.0) { $0 + push[$1] } / totalPush
@@ -157,9 +134,9 @@ if !sketch.isEmpty {
 // The same question with EXACT: the planner must replay the epoch through the query.
 do {
     let exactText = text + " EXACT"
-    let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: runName)
-    let t0 = clock.now
-    let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(exactText)).answer
+    let query = try study.querySession(defaultRun: runName)
+    let t0 = study.clock.now
+    let answer = try query.execute(exactText).answer
     let columns = answer.columns.map(\.name)
     var rows: [(Int, Estimate)] = []
     if let si = columns.firstIndex(of: "sample"), let ci = columns.firstIndex(where: { $0.contains("contribution") }) {
@@ -167,7 +144,7 @@ do {
     }
     let same = rows.map(\.0) == Array(ranked.prefix(k))
     let maxRel = rows.map { abs($0.1.value - push[$0.0]) / push[$0.0] }.max() ?? 0
-    print("\nkymo query '\(exactText)' (\(f(seconds(clock.now - t0), 2)) s): sources \(Set(rows.map { "\($0.1.source)" }).sorted()); same samples in the same order as the study's replay: \(same ? "yes" : "NO"); largest relative difference \(e(maxRel))")
+    print("\nkymo query '\(exactText)' (\(f(study.elapsed(since: t0), 2)) s): sources \(Set(rows.map { "\($0.1.source)" }).sorted()); same samples in the same order as the study's replay: \(same ? "yes" : "NO"); largest relative difference \(e(maxRel))")
 } catch let error as QueryError {
     print("\nkymo query EXACT failed: " + error.rendered(in: text + " EXACT"))
 } catch {
@@ -186,13 +163,13 @@ let sketchRank = Dictionary(uniqueKeysWithValues: sketch.enumerated().map { ($1.
 let topImages = ranked.prefix(k).enumerated().map { r, s in
     image(s, ["#\(r + 1) id \(s) label \(training.labels[s])", "Σ|c| \(e(push[s]))", sketchRank[s].map { "sketch rank \($0)" } ?? (sketch.isEmpty ? "" : "not in sketch top \(k)")])
 }
-write(.images(ImageGrid(title: "The \(k) samples that moved \(layerName) most in epoch \(epoch) (exact, replay)", images: topImages, columns: 8, cellSize: 84)), "top-samples.svg")
+study.write(.images(ImageGrid(title: "The \(k) samples that moved \(layerName) most in epoch \(epoch) (exact, replay)", images: topImages, columns: 8, cellSize: 84)), "top-samples.svg")
 let tail = ranked.suffix(8).map { s in image(s, ["id \(s) label \(training.labels[s])", "Σ|c| \(e(push[s]))"]) }
-write(.images(ImageGrid(title: "The 8 that moved it least", images: tail, columns: 8, cellSize: 84)), "least-samples.svg")
+study.write(.images(ImageGrid(title: "The 8 that moved it least", images: tail, columns: 8, cellSize: 84)), "least-samples.svg")
 if !sketch.isEmpty {
     let sketchImages = sketch.map { s, est in image(s, ["id \(s) label \(training.labels[s])", "≈ \(e(est.value))", "exact \(e(push[s]))"]) }
-    write(.images(ImageGrid(title: "The sketches' top \(k) (kymo query)", images: sketchImages, columns: 8, cellSize: 84)), "sketch-top-samples.svg")
+    study.write(.images(ImageGrid(title: "The sketches' top \(k) (kymo query)", images: sketchImages, columns: 8, cellSize: 84)), "sketch-top-samples.svg")
 }
 let logs = ranked.map { log10(max(push[$0], 1e-30)) }
-write(.bars(BarChart.histogram(title: "log10 Σ|c| per sample on \(layerName), epoch \(epoch)", xLabel: "log10 Σ|c(s,w,t)|", values: logs, bins: 40)), "push-histogram.svg")
-print("study-influence: \(f(seconds(clock.now - started), 1)) s")
+study.write(.bars(BarChart.histogram(title: "log10 Σ|c| per sample on \(layerName), epoch \(epoch)", xLabel: "log10 Σ|c(s,w,t)|", values: logs, bins: 40)), "push-histogram.svg")
+print("study-influence: \(f(study.elapsed(), 1)) s")

@@ -25,60 +25,36 @@ import KymoQuery
 import KymoRecorder
 import KymoReport
 import KymoStore
+import StudySupport
 
 // MARK: - Arguments
 
-var outDir = "out/ordering"
 var mnistDir = "../shared/data/mnist"
 var epochs = 3
 var evalEvery = 25
 var forkStep = 100
-do {
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    while let a = args.next() {
-        switch a {
-        case "--out": outDir = args.next() ?? outDir
-        case "--mnist": mnistDir = args.next() ?? mnistDir
-        case "--epochs": epochs = Int(args.next() ?? "") ?? epochs
-        case "--fork-step": forkStep = Int(args.next() ?? "") ?? forkStep
-        case "--eval-every": evalEvery = Int(args.next() ?? "") ?? evalEvery
-        default:
-            print("usage: study-ordering [--out DIR] [--epochs N] [--eval-every STEPS] [--fork-step K] [--mnist DIR]")
-            exit(a == "--help" ? 0 : 2)
-        }
+let study = Study(name: "study-ordering", outDir: "out/ordering", usage: "usage: study-ordering [--out DIR] [--epochs N] [--eval-every STEPS] [--fork-step K] [--mnist DIR]") { flag, next in
+    switch flag {
+    case "--mnist": mnistDir = next() ?? mnistDir
+    case "--epochs": epochs = Int(next() ?? "") ?? epochs
+    case "--fork-step": forkStep = Int(next() ?? "") ?? forkStep
+    case "--eval-every": evalEvery = Int(next() ?? "") ?? evalEvery
+    default: return false
     }
+    return true
 }
-
-@MainActor func fail(_ message: String) -> Never {
-    fflush(nil)
-    FileHandle.standardError.write(Data("study-ordering: \(message)\n".utf8))
-    exit(1)
-}
-
-@MainActor func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
-@MainActor func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-
-@MainActor func write(_ chart: Chart, _ name: String) {
-    let path = "\(outDir)/\(name)"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(chart.rendered().utf8))
-    print("wrote \(path)")
-}
-
-let clock = ContinuousClock()
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-let started = clock.now
+let outDir = study.outDir
 
 // MARK: - Data: the training set via idx:, the test set via a directory of links
 
-try? FileManager.default.removeItem(atPath: outDir)
-try FileManager.default.createDirectory(atPath: "\(outDir)/t10k", withIntermediateDirectories: true)
+try study.freshOutput(subdirectory: "t10k")
 let mnistAbsolute = URL(fileURLWithPath: mnistDir).standardizedFileURL.path
 for (link, target) in [("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"),
                        ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")] {
     try FileManager.default.createSymbolicLink(atPath: "\(outDir)/t10k/\(link)", withDestinationPath: "\(mnistAbsolute)/\(target)")
 }
 let test: Dataset
-do { test = try DataSource(parsing: "idx:\(outDir)/t10k").load(seed: 1) } catch { fail("MNIST test set: \(error)") }
+do { test = try DataSource(parsing: "idx:\(outDir)/t10k").load(seed: 1) } catch { study.fail("MNIST test set: \(error)") }
 
 // MARK: - The two runs
 
@@ -104,7 +80,7 @@ let samePosition = zip(orderA, orderB).filter { $0 == $1 }.count
 print("MNIST: \(sessionA.trainer.training.count) training images, \(test.count) test images; MLP 784-128-10, momentum 0.9, lr 0.05, B 128, \(epochs) epochs, \(sessionA.trainer.stepsPerEpoch) steps/epoch")
 print("same initial weights (P = \(sessionA.trainer.layout.count)); epoch-1 orders agree at \(samePosition) of \(orderA.count) positions")
 
-let lab = try Lab(path: "\(outDir)/lab")
+let lab = try Lab(path: study.labPath)
 var options = RecordingOptions()
 options.budget = .bytesPerEpoch(48_000_000)
 options.budgetText = "48MB"
@@ -124,7 +100,7 @@ func evaluate(_ r: Recording, _ step: Int) throws -> Probe {
     return Probe(step: step, loss: l, accuracy: a)
 }
 probesA.append(try evaluate(recA, 0)); probesB.append(try evaluate(recB, 0))
-let t0 = clock.now
+let t0 = study.clock.now
 // Frankle et al. also fork *later*: run C is run A's state after `forkStep` steps with the
 // data-order seed set to 3, trained in process only (not recorded). Resumed mid-epoch, C visits
 // the rest of epoch 1 in seed 3's permutation from the same position, so a few samples of that
@@ -160,7 +136,7 @@ for (r, name) in [(recA, "order-a"), (recB, "order-b")] {
     let summary = try r.finish(interrupted: false)
     print("recorded \(name): \(summary.steps) steps, \(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots (\(r.plan.trajectoryBits)-bit every \(r.plan.trajectoryStride) steps), \(summary.totalBytes / 1000) kB")
 }
-print("both runs trained and recorded in \(f(seconds(clock.now - t0), 1)) s")
+print("both runs trained and recorded in \(f(study.elapsed(since: t0), 1)) s")
 
 // MARK: - Progress and distance from the store, through the query language
 
@@ -169,18 +145,18 @@ struct Point { var step: Int; var distance: Estimate }
 var finalDistance: Estimate?
 var queryFailure: String?
 do {
-    let query = try QuerySession(labPath: "\(outDir)/lab", defaultRun: "order-a")
+    let query = try study.querySession(defaultRun: "order-a")
     func estimate(_ c: Cell) -> Estimate? { if case .estimate(let e) = c { return e } else { return nil } }
-    guard let catA = query.runs.run("order-a")?.catalog, let catB = query.runs.run("order-b")?.catalog else { fail("runs missing") }
+    guard let catA = query.runs.run("order-a")?.catalog, let catB = query.runs.run("order-b")?.catalog else { study.fail("runs missing") }
     // At most ~150 points: every trajectory step both runs recorded, thinned evenly.
     let common = catA.trajectorySteps.filter { $0 >= 1 && catB.trajectorySteps.contains($0) }
     let every = max(1, common.count / 150)
     for (i, n) in common.enumerated() where i % every == 0 || i == common.count - 1 {
-        let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse("COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(n) SHOW WEIGHT DISTANCE")).answer
+        let answer = try query.execute("COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(n) SHOW WEIGHT DISTANCE").answer
         if answer.rows.count == 2, let d = estimate(answer.rows[1][2]) { points.append(Point(step: n, distance: d)) }
     }
     let text = "COMPARE RUNS \"order-a\", \"order-b\" AT STEP \(catA.steps) SHOW LOSS, WEIGHT DISTANCE EXACT"
-    let answer = try Executor(runs: query.runs, replay: query.replay).execute(try Parser.parse(text)).answer
+    let answer = try query.execute(text).answer
     print("\nkymo query '\(text)':\n" + AnswerRenderer.table(answer))
     finalDistance = estimate(answer.rows[1][3])
 } catch {
@@ -264,22 +240,22 @@ let distanceChart = LineChart(title: "Weight distance to run A by step (same ini
     Series(name: "query lower bound", steps: points.map(\.step), values: points.map(\.distance.lower), faint: true),
     Series(name: "query upper bound", steps: points.map(\.step), values: points.map(\.distance.upper), faint: true),
 ], includeZero: true, width: 760, height: 320)
-write(.line(distanceChart), "weight-distance.svg")
+study.write(.line(distanceChart), "weight-distance.svg")
 let accuracyChart = LineChart(title: "Test accuracy (MNIST t10k)", xLabel: "step", yLabel: "accuracy", series: [
     Series(name: "order A (seed 1)", steps: probesA.map(\.step), values: probesA.map { Double($0.accuracy) }),
     Series(name: "order B (seed 2)", steps: probesB.map(\.step), values: probesB.map { Double($0.accuracy) }, dashed: true),
 ])
-write(.line(accuracyChart), "test-accuracy.svg")
+study.write(.line(accuracyChart), "test-accuracy.svg")
 let steps = Array(1...total)
 let lossChart = LineChart(title: "Batch loss (T0, mean of 10 steps)", xLabel: "step", yLabel: "loss", series: [
     Series(name: "order A", steps: steps, values: smoothA),
     Series(name: "order B", steps: steps, values: smoothB, dashed: true),
 ], yScale: .log)
-write(.line(lossChart), "batch-loss.svg")
+study.write(.line(lossChart), "batch-loss.svg")
 let pathChart = LineChart(title: "Test error along w(α) = (1−α)·w_A + α·w_other", xLabel: "α", yLabel: "test error (%)", series: [
     Series(name: "A–B (fork at 0)", x: path.map(\.alpha), y: path.map { 100 * (1 - $0.accuracy) }),
     Series(name: "A–C (fork at \(forkStep))", x: pathC.map(\.alpha), y: pathC.map { 100 * (1 - $0.accuracy) }, dashed: true),
 ], includeZero: true)
-write(.line(pathChart), "interpolation.svg")
-write(.grid(SmallMultiples([.line(lossChart), .line(accuracyChart), .line(distanceChart), .line(pathChart)], columns: 2)), "ordering.svg")
-print("study-ordering: \(f(seconds(clock.now - started), 1)) s")
+study.write(.line(pathChart), "interpolation.svg")
+study.write(.grid(SmallMultiples([.line(lossChart), .line(accuracyChart), .line(distanceChart), .line(pathChart)], columns: 2)), "ordering.svg")
+print("study-ordering: \(f(study.elapsed(), 1)) s")

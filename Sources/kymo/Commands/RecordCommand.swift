@@ -21,36 +21,7 @@ struct RecordCommand: ParsableCommand {
     var lab: String
     @Option(name: .customLong("run"), help: "Run name (default: run-<seed>-<data>).")
     var runName: String?
-    @Option(help: "Data source: digits, synthetic[:COUNT[:FEATURES[:CLASSES]]], idx:DIR, csv:PATH, npy:X.npy,Y.npy.")
-    var data: String?
-    @Option(help: "Layer widths, input first (default: FEATURES,32,CLASSES).")
-    var layers: String?
-    @Option(help: "Hidden activation: relu or tanh.")
-    var activation: Activation?
-    @Option(help: "Dropout probability after each hidden layer.")
-    var dropout: Float?
-    @Option(help: "sgd, momentum, nesterov, adam or adamw.")
-    var optimizer: OptimizerKind?
-    @Option(help: "Base learning rate.")
-    var lr: Float?
-    @Option(help: "Momentum μ (momentum, nesterov).")
-    var momentum: Float?
-    @Option(name: .customLong("weight-decay"), help: "Weight decay λ.")
-    var weightDecay: Float?
-    @Option(help: "constant, step:EVERY:GAMMA, cosine[:MIN], warmup:N[+SCHEDULE].")
-    var schedule: String?
-    @Option(help: "Batch size (default 64).")
-    var batch: Int?
-    @Option(help: "Epochs (default 10).")
-    var epochs: Int?
-    @Option(help: "Run seed (default 1).")
-    var seed: UInt64?
-    @Option(help: "GEMM threads; results are identical for any value.")
-    var threads: Int?
-    @Option(name: .customLong("probe-fraction"), help: "Fraction held out as the probe set (default 0.1).")
-    var probeFraction: Double?
-    @Option(help: "JSON config file (see docs/README-engine.md).")
-    var config: String?
+    @OptionGroup var training: TrainingOptions<RecordHelp>
     @Option(help: "Recording budget: bytes per epoch (400MB) or a share of the per-sample gradient tensor (0.2%; the default, raised to 16MB per epoch for small runs).")
     var budget: String?
     @Option(help: "Tiers: a comma list of t0,t1,t2 (T0 is always on).")
@@ -63,7 +34,7 @@ struct RecordCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try training.check(resume: nil)
         if probeEvery < 0 { throw ValidationError("--probe-every must be ≥ 0") }
         if stepTimeLimit != "auto" && stepTimeLimit != "none" && (Double(stepTimeLimit) ?? -1) <= 0 {
             throw ValidationError("--step-time-limit must be auto, none, or a positive number of milliseconds")
@@ -99,7 +70,7 @@ struct RecordCommand: ParsableCommand {
         source.resume()
         defer { source.cancel(); signal(SIGINT, SIG_DFL) }
         do {
-            let session = try TrainingSession(config: try makeConfig(), inferLayers: !layersGiven())
+            let session = try training.makeSession()
             let config = session.trainer.config
             let name = runName ?? "run-\(config.seed)-\(config.data.filter { $0.isLetter || $0.isNumber })"
             let labHandle = try Lab(path: lab)
@@ -112,43 +83,6 @@ struct RecordCommand: ParsableCommand {
         } catch let error as StoreError {
             fail("\(error)")
         }
-    }
-
-    // The same precedence as kymo train: options over the --config file over the defaults.
-    private func layersGiven() -> Bool {
-        if layers != nil { return true }
-        guard let config, let data = FileManager.default.contents(atPath: config),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return object["layers"] != nil
-    }
-
-    private func makeConfig() throws(EngineError) -> TrainingConfig {
-        var result = TrainingConfig(model: try ModelSpec(layers: "64,32,10"))
-        if let config {
-            guard let bytes = FileManager.default.contents(atPath: config) else {
-                throw .io(path: config, message: "cannot read the config file")
-            }
-            do { result = try JSONDecoder().decode(TrainingConfig.self, from: bytes) } catch {
-                throw .invalidSpec("\(config): \(error)")
-            }
-        }
-        if let data { result.data = data }
-        if layers != nil || activation != nil || dropout != nil {
-            result.model = try ModelSpec(layers: layers ?? result.model.layersText,
-                                         activation: activation ?? result.model.activation,
-                                         dropout: dropout ?? result.model.dropout)
-        }
-        if let optimizer { result.optimizer.kind = optimizer }
-        if let lr { result.optimizer.learningRate = lr }
-        if let momentum { result.optimizer.momentum = momentum }
-        if let weightDecay { result.optimizer.weightDecay = weightDecay }
-        if let schedule { result.schedule = try LearningRateSchedule(parsing: schedule) }
-        if let batch { result.batchSize = batch }
-        if let epochs { result.epochs = epochs }
-        if let seed { result.seed = seed }
-        if let threads { result.threads = threads }
-        if let probeFraction { result.probeFraction = probeFraction }
-        return result
     }
 
     private func fail(_ message: String) -> Never {
@@ -215,15 +149,12 @@ struct RecordReporter {
             let done = step.step % trainer.stepsPerEpoch + 1
             let total = trainer.stepsPerEpoch
             if terminal && (done % 10 == 0 || done == total) {
-                let filled = 30 * done / max(total, 1)
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                print("\repoch \(step.epoch + 1)/\(trainer.config.epochs) [\(bar)] \(done)/\(total) loss \(String(format: "%.4f", step.loss))", terminator: "")
-                fflush(nil)
+                printProgress(epoch: step.epoch, epochs: trainer.config.epochs, done: done, total: total, loss: step.loss)
             }
             if done == total {
                 if terminal { print("\r\u{1B}[2K", terminator: "") }
                 if !json {
-                    print("epoch \(step.epoch + 1)/\(trainer.config.epochs) loss \(String(format: "%.4f", lossSum / Double(max(count, 1)))) lr \(step.learningRate) \(String(format: "%.2f", (clock.now - epochStart).secondsDouble))s")
+                    print("epoch \(step.epoch + 1)/\(trainer.config.epochs) loss \(String(format: "%.4f", lossSum / Double(max(count, 1)))) lr \(step.learningRate) \(String(format: "%.2f", (clock.now - epochStart).seconds))s")
                 }
                 epochStart = clock.now
                 lossSum = 0; count = 0
@@ -231,7 +162,7 @@ struct RecordReporter {
         }
         if terminal { print("") }
         let summary = try recording.finish(interrupted: interrupted)
-        let seconds = (clock.now - start).secondsDouble
+        let seconds = (clock.now - start).seconds
         if json {
             var bytes: [String: Int] = [:]
             for (tier, b) in summary.bytesByTier { bytes[tier] = b }
@@ -257,11 +188,4 @@ struct RecordReporter {
     }
 
     private func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }
-}
-
-extension Duration {
-    fileprivate var secondsDouble: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }
