@@ -154,9 +154,8 @@ do {
 }
 
 // The event step's own batch counts: its samples produced the gradient that crossed (the
-// convention of `kymo query`'s LAST … BEFORE; `ReplayResult.samples(before:)` excludes the batch
-// of the step it is given, hence eventStep + 1).
-let last = replay.samples(before: eventStep + 1, k: k)
+// convention of `kymo query`'s LAST … BEFORE, which `lastSamples(atOrBefore:)` shares).
+let last = replay.lastSamples(atOrBefore: eventStep, k: k)
 let lossByStep = Dictionary(uniqueKeysWithValues: replay.losses.map { ($0.step, $0) })
 let training = replayer.training
 print("\nThe last \(k) samples up to step \(eventStep + 1) (its batch included), most recent first (losses from replay, ‖g_s‖ from T0):")

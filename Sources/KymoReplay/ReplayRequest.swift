@@ -258,12 +258,4 @@ extension ReplayResult {
         }
         return out
     }
-
-    /// The old convention (step `step`'s own batch excluded): `lastSamples(atOrBefore: step − 1, k:)`.
-    /// Kept only until the explosion study switches over.
-    /// - Complexity: O(k + steps).
-    @available(*, deprecated, renamed: "lastSamples(atOrBefore:k:)", message: "excludes the step's own batch; the query's convention includes it")
-    package func samples(before step: Int, k: Int) -> [(step: Int, sample: Int)] {
-        lastSamples(atOrBefore: step - 1, k: k)
-    }
 }
