@@ -50,9 +50,14 @@ import Testing
         #expect(t0only.t1Count == 0 && t0only.trajectoryStride == 0 && t0only.countMinWidth == 0)
         #expect(t0only.bytes(ofTier: "T1") == 0 && t0only.bytes(ofTier: "T2") == 0)
         let withT3 = try RecordingPlan(budget: .bytesPerEpoch(2_000_000_000), shape: .seedScale, tiers: [.t1, .t2, .t3])
-        // T3 stores (512+256 hidden inputs + 778 deltas) halves per sample: fc1's input is the data.
-        #expect(withT3.bytes(ofTier: "T3") == 2 * (512 + 256 + 778) * 100_000)
+        // T3 stores (512+256 hidden inputs + 778 deltas) halves per sample: fc1's input is the data;
+        // plus a Float32 scale per sample for each stored row (3 δ, 2 a) and one k per step.
+        let steps = (100_000 + 63) / 64
+        #expect(withT3.bytes(ofTier: "T3") == (2 * (512 + 256 + 778) + 4 * 5) * 100_000 + 4 * steps)
         #expect(withT3.totalBytesPerEpoch <= 2_000_000_000)
+        // Factors of one epoch in three: a third of the bytes per epoch, on average.
+        let oneOfThree = try RecordingPlan(budget: .bytesPerEpoch(2_000_000_000), shape: .seedScale, tiers: [.t1, .t2, .t3], factorEpochs: 1)
+        #expect(oneOfThree.bytes(ofTier: "T3") == (2 * (512 + 256 + 778) + 4 * 5) * 100_000 / 3 + 4 * steps)
     }
 
     @Test func parsesTiersFlag() throws {

@@ -165,20 +165,26 @@ import KymoCore
         #expect(kindError?.description.contains("'kind'") == true, "\(String(describing: kindError))")
     }
 
-    /// Format version 2 records the row hashing; version-1 buffers (per-row seeds) and an
-    /// unknown or misfitting scheme are refused, naming the field.
+    /// Format version 3 records the row hashing and the block size; version-1 buffers (per-row
+    /// seeds), version-2 buffers (no block size) and an unknown or misfitting scheme are refused,
+    /// naming the field.
     @Test func formatVersionAndRowHashingAreChecked() throws {
         let bytes = try CountMinSketch(width: 64, depth: 3, seed: 1).serialized()
-        #expect(bytes[4] == 2 && bytes[5] == 0)
+        #expect(bytes[4] == 3 && bytes[5] == 0)
         func resealed(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
             var b = Array(bytes.dropLast(8))
             edit(&b)
             let checksum = b.withUnsafeBytes { XXH3.hash($0, seed: 0) }
             return b + withUnsafeBytes(of: checksum.littleEndian) { Array($0) }
         }
-        let v1 = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[4] = 1 }) }
-        #expect(v1?.description.contains("'version'") == true && v1?.description.contains("version 1") == true,
-                "\(String(describing: v1))")
+        for old: UInt8 in [1, 2] {
+            let refused = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[4] = old }) }
+            #expect(refused?.description.contains("'version'") == true && refused?.description.contains("version \(old)") == true,
+                    "\(String(describing: refused))")
+        }
+        // Block size 0 or above the width is refused, naming the field.
+        let badBlock = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[33] = 65; $0[34] = 0 }) }
+        #expect(badBlock?.description.contains("'blockSize'") == true, "\(String(describing: badBlock))")
         let unknown = sketchError { _ = try CountMinSketch(deserializing: resealed { $0[32] = 9 }) }
         #expect(unknown?.description.contains("'rowHashing'") == true, "\(String(describing: unknown))")
         let doubled = try CountMinSketch(width: 50, depth: 3, seed: 1).serialized()
@@ -189,6 +195,49 @@ import KymoCore
         sliced += withUnsafeBytes(of: checksum.littleEndian) { Array($0) }
         let misfit = sketchError { _ = try CountMinSketch(deserializing: sliced) }
         #expect(misfit?.description.contains("'rowHashing'") == true, "\(String(describing: misfit))")
+    }
+
+    /// Block keys: `add(major:firstMinor:weights:)` equals one `update` per key; keys of one major
+    /// never collide; the estimates keep the count-min guarantee (never below the truth, and within
+    /// e·M/width for at least the stated share); merge and serialization keep the block size.
+    @Test(arguments: [(1 << 10, 4), (1000, 3)])
+    func blockKeysMatchSingleUpdatesAndKeepTheBound(width: Int, depth: Int) throws {
+        let block = 300
+        var runs = try CountMinSketch(width: width, depth: depth, seed: 5, blockSize: block)
+        var single = runs
+        var truth: [UInt64: Float] = [:]
+        var rng = CounterRNG(key: 77)
+        for _ in 0..<400 {
+            let major = rng.next(below: 5000)
+            let first = Int(rng.next(below: UInt64(block - 40)))
+            let count = 1 + Int(rng.next(below: 40))
+            let weights = (0..<count).map { _ in rng.nextFloat() < 0.3 ? 0 : rng.nextFloat() }
+            weights.withUnsafeBufferPointer { runs.add(major: major, firstMinor: first, weights: $0) }
+            for (i, w) in weights.enumerated() {
+                let key = major * UInt64(block) + UInt64(first + i)
+                single.update(key, weight: w)
+                truth[key, default: 0] += w
+            }
+        }
+        #expect(runs == single)
+        // Same major, distinct minors: distinct cells in every row.
+        for row in 0..<depth {
+            let cells = Set((0..<block).map { runs.cells(UInt64(12 * block + $0))[row] })
+            #expect(cells.count == block)
+        }
+        var within = 0
+        for (key, f) in truth.sorted(by: { $0.key < $1.key }) {
+            #expect(runs.estimate(of: key) >= f)
+            if Double(runs.estimate(of: key)) - Double(f) <= runs.errorBound { within += 1 }
+        }
+        #expect(Double(within) >= runs.confidence * Double(truth.count) * 0.98)
+        let decoded = try CountMinSketch(deserializing: runs.serialized())
+        #expect(decoded == runs && decoded.blockSize == block)
+        var merged = runs
+        try merged.merge(decoded)
+        #expect(merged.estimate(of: 7) == 2 * runs.estimate(of: 7))
+        #expect(throws: SketchError.self) { try merged.merge(try CountMinSketch(width: width, depth: depth, seed: 5)) }
+        #expect(throws: SketchError.self) { _ = try CountMinSketch(width: 100, depth: 2, seed: 1, blockSize: 101) }
     }
 
     @Test func errorsNameFieldAndOffset() throws {

@@ -204,7 +204,7 @@ extension Trainer {
         var stored = config
         stored.threads = 1
         return TrainerState(
-            config: stored, datasetFingerprint: training.fingerprint, datasetCount: training.count,
+            config: stored, datasetFingerprint: trainingFingerprint, datasetCount: training.count,
             completedSteps: completedSteps, epoch: epoch, position: position,
             dataOrderRNG: dataOrderKey, dropoutRNG: CounterRNG(key: config.seed).stream(RandomStream.dropout),
             parameters: parameterValues, optimizerState: (0..<slots.count).map { optimizerSlot($0) })

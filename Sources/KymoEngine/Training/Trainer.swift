@@ -41,6 +41,10 @@ package final class Trainer {
     /// Position in the epoch's data order of the next step's first sample.
     package private(set) var position: Int = 0
 
+    /// `training.fingerprint`, hashed once (every checkpoint records it; hashing a seed-scale data
+    /// set takes tens of milliseconds).
+    package private(set) lazy var trainingFingerprint: UInt64 = training.fingerprint
+
     package var stepsPerEpoch: Int { (training.count + config.batchSize - 1) / config.batchSize }
     package var totalSteps: Int { stepsPerEpoch * config.epochs }
     /// True once `config.epochs` epochs are done.

@@ -171,7 +171,7 @@ package struct RecordingPlan: Equatable, Sendable {
     /// - Complexity: O(layers).
     package init(budget: RecordingBudget, shape: RunShape, tiers: RecordedTiers = .default,
                  thresholdCount: Int = 8, histogramMantissaBits: Int = 6, checkpointsPerEpoch: Int = 2,
-                 recorderNanosecondsPerStepLimit: Double? = nil, costs: CostModel = .measured) throws {
+                 recorderNanosecondsPerStepLimit: Double? = nil, costs: CostModel = .measured, factorEpochs: Int? = nil) throws {
         guard shape.parameterCount > 0, shape.samples > 0, shape.batchSize > 0, shape.epochs > 0 else {
             throw RecorderError.invalidConfiguration(field: "shape", message: "empty model or data")
         }
@@ -192,10 +192,12 @@ package struct RecordingPlan: Equatable, Sendable {
         guard t0 <= budgetBytes else { throw RecorderError.budgetTooSmall(bytesPerEpoch: budgetBytes, requiredForT0: t0) }
         var rest = budgetBytes - t0
         if tiers.contains(.t3) {
-            // Optional factors in Float16 for the epochs chosen; fc1's input is the data set itself
+            // Optional factors in Float16 for the epochs chosen (averaged over the run's epochs),
+            // with a Float32 scale per sample, layer and factor; fc1's input is the data set itself
             // and is not stored. Reserved first: the other tiers shrink to make room.
             let floats = shape.factorFloatsPerSample - (shape.layers.first?.inputs ?? 0)
-            let t3 = 2 * floats * n
+            let chosen = min(max(factorEpochs ?? shape.epochs, 0), shape.epochs)
+            let t3 = (2 * floats + 4 * (2 * shape.layers.count - 1)) * n * chosen / max(shape.epochs, 1) + 4 * steps
             guard t3 <= rest else {
                 throw RecorderError.invalidConfiguration(field: "tiers", message: "T3 needs \(t3) bytes per epoch, only \(rest) remain after T0")
             }

@@ -2,15 +2,10 @@
 package struct StepGradientSummary: Equatable, Sendable {
     /// Exact count of |g| > θ_k for each record-time threshold.
     package var aboveCounts: [Int]
-    /// ‖g‖₂² of the batch gradient, summed in a fixed order (8 lanes per chunk, chunks in order).
-    package var gradientNormSquared: Double
-    /// ‖Δw‖₂² of the update, same order.
-    package var updateNormSquared: Double
 }
 
 /// T0's per-step work over all P parameters, fused: the epoch accumulators, the |g| histogram
-/// (reset here: it is the step's), the exact counts at the record-time thresholds and the two
-/// global norms, chunk by chunk (16 KiB of each vector) so each chunk is read from memory once.
+/// (reset here: it is the step's) and the exact counts at the record-time thresholds, chunk by chunk (16 KiB of each vector) so each chunk is read from memory once.
 ///
 /// Threshold counts (`|g| > θ`) come from the histogram for free when every θ is snapped
 /// (`MagnitudeHistogram.snap`: just below a bucket boundary); otherwise a `ThresholdCounter` pass
@@ -43,21 +38,17 @@ package struct StepGradientPass: Sendable {
                      accumulators: inout EpochAccumulators, histogram: inout MagnitudeHistogram) throws -> StepGradientSummary {
         histogram.reset()
         var counts = [Int](repeating: 0, count: thresholds.count)
-        var gg = 0.0, uu = 0.0
         try accumulators.addChunked(update: update, gradient: gradient, chunk: Self.chunk) { start, end in
             let g = UnsafeBufferPointer(rebasing: gradient[start..<end])
-            let u = UnsafeBufferPointer(rebasing: update[start..<end])
             if let counter {
                 let c = counter.counts(g)
                 for k in counts.indices { counts[k] += c[k] }
             }
             histogram.add(g)
-            gg += Double(SampleFactorStatistics.sumOfSquares(g))
-            uu += Double(SampleFactorStatistics.sumOfSquares(u))
         }
         if counter == nil {
             for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(above: theta)!) }
         }
-        return StepGradientSummary(aboveCounts: counts, gradientNormSquared: gg, updateNormSquared: uu)
+        return StepGradientSummary(aboveCounts: counts)
     }
 }

@@ -200,7 +200,7 @@ package final class StepRecorder: @unchecked Sendable {
             step: slot.step, epoch: slot.epoch, batch: b, learningRate: slot.learningRate, loss: slot.loss,
             accuracy: slot.accuracy, sampleIDs: Array(slot.sampleIDs[0..<b]), sampleLoss: Array(slot.sampleLoss[0..<b]),
             sampleCorrect: Array(slot.sampleCorrect[0..<b]), sampleGradientNorm: normsSquared.map { $0.squareRoot() },
-            gradientNorm: Float(summary.gradientNormSquared.squareRoot()), updateNorm: Float(summary.updateNormSquared.squareRoot()),
+            gradientNorm: slot.gradientNorm, updateNorm: slot.updateNorm,
             aboveCounts: summary.aboveCounts, histogram: histogram,
             t1Values: slot.t1Values, t1Updates: t1Ids.map { slot.updateBuffer[$0] }, t1State: slot.t1State,
             t1Contributions: t1Contributions, sampled: sampled, tau: tau)

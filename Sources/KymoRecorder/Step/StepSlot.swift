@@ -20,6 +20,10 @@ package final class StepSlot: @unchecked Sendable {
     package var learningRate: Float = 0
     package var loss: Float = 0
     package var accuracy: Float = 0
+    /// ‖g‖₂ and ‖Δw‖₂ of the step, as the engine computed them (`StepSummary`); T0 records these
+    /// rather than summing P squares a second time.
+    package var gradientNorm: Float = 0
+    package var updateNorm: Float = 0
     /// The contribution scale k of the step (SGD/momentum: −η/B; Nesterov −η(1+μ)/B).
     package var contributionScale: Float = 0
     /// Adam/AdamW: k_w for every parameter (P, layout order), which then replaces

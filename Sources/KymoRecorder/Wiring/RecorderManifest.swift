@@ -18,6 +18,8 @@ package struct RecorderManifest: Codable, Equatable, Sendable {
     /// Version of this section's layout and of the recorder's columns.
     package var recorderFormatVersion = 1
     package var tiers: [String]
+    /// T3's epochs, 0-based ascending (nil in runs recorded before T3 existed, and without T3).
+    package var factorEpochs: [Int]?
     /// `--budget` as given, and in bytes per epoch.
     package var budget: String
     package var budgetBytesPerEpoch: Int
@@ -92,11 +94,12 @@ package struct RecorderManifest: Codable, Equatable, Sendable {
         }
     }
 
-    init(tiers: [String], budget: String, plan: RecordingPlan, t1Ids: [Int], stateFloats: Int, thresholds: [Float],
+    init(tiers: [String], factorEpochs: [Int], budget: String, plan: RecordingPlan, t1Ids: [Int], stateFloats: Int, thresholds: [Float],
          histogram: MagnitudeHistogram, layers: [Layer], shape: RunShape, optimizer: (String, Float, Float, Float, Float, Float),
          countMinSeed: UInt64, spaceSavingSeed: UInt64, probeEvery: Int, commitSeconds: Double, checkpointShare: Double,
          limit: Double?, plainStep: Double?, trajectoryBlockSize: Int) {
         self.tiers = tiers
+        self.factorEpochs = factorEpochs.isEmpty ? nil : factorEpochs
         self.budget = budget
         budgetBytesPerEpoch = plan.budgetBytesPerEpoch
         t1Count = plan.t1Count

@@ -70,6 +70,8 @@ package final class RecorderObserver: StepObserver {
             slot.learningRate = trace.summary.learningRate
             slot.loss = trace.summary.loss
             slot.accuracy = trace.summary.accuracy
+            slot.gradientNorm = trace.summary.gradientNorm
+            slot.updateNorm = trace.summary.updateNorm
             if let k = trace.uniformContributionScale {
                 slot.contributionScale = k
                 slot.perParameterScales = nil

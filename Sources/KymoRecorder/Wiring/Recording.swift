@@ -23,6 +23,8 @@ package struct RecordingOptions: Sendable {
     package var commitEverySteps = 0
     /// ε of the Flor-style checkpoint schedule.
     package var checkpointShare = 0.05
+    /// T3's epochs (0-based; nil: every epoch), used when `tiers` contains T3.
+    package var factorEpochs: [Int]?
     /// Pipeline slots (bounds how far training runs ahead of the recorder).
     package var slots = 6
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
@@ -108,10 +110,12 @@ package final class Recording {
             budget = .bytesPerEpoch(floor)
         }
         let plan = try RecordingPlan(budget: budget, shape: shape, tiers: options.tiers, thresholdCount: options.thresholds.count,
-                                     recorderNanosecondsPerStepLimit: limit)
+                                     recorderNanosecondsPerStepLimit: limit,
+                                     factorEpochs: options.tiers.contains(.t3) ? (options.factorEpochs.map { Set($0).count } ?? config.epochs) : 0)
         self.plan = plan
-        guard !options.tiers.contains(.t3) else {
-            throw RecorderError.invalidConfiguration(field: "tiers", message: "T3 (factored per-sample gradients) is not recorded yet")
+        let factorEpochs = options.tiers.contains(.t3) ? Set(options.factorEpochs ?? Array(0..<config.epochs)) : []
+        if let bad = factorEpochs.sorted().first(where: { $0 < 0 || $0 >= config.epochs }) {
+            throw RecorderError.invalidConfiguration(field: "factor-epochs", message: "epoch \(bad + 1) is not in 1...\(config.epochs)")
         }
         let histogram = try MagnitudeHistogram(mantissaBits: plan.histogramMantissaBits)
         let thresholds = options.thresholds.sorted().map { MagnitudeHistogram.snap($0, mantissaBits: plan.histogramMantissaBits) }
@@ -136,7 +140,9 @@ package final class Recording {
         let names = engineLayout.layers.map(\.name)
         let probeEvery = options.probeEvery
         let manifest = RecorderManifest(
-            tiers: ["t0"] + (options.tiers.contains(.t1) ? ["t1"] : []) + (options.tiers.contains(.t2) ? ["t2"] : []),
+            tiers: ["t0"] + (options.tiers.contains(.t1) ? ["t1"] : []) + (options.tiers.contains(.t2) ? ["t2"] : [])
+                + (options.tiers.contains(.t3) ? ["t3"] : []),
+            factorEpochs: factorEpochs.sorted(),
             budget: options.budgetText, plan: plan, t1Ids: t1Ids, stateFloats: stateFloats, thresholds: thresholds,
             histogram: histogram,
             layers: layout.layers.indices.map {
@@ -155,14 +161,15 @@ package final class Recording {
             config: Self.configEntries(config), seeds: ["run": runSeed, "countMin": countMinSeed, "spaceSaving": spaceSavingSeed,
                                                          "t1": runSeed ^ WeightSelection.domain],
             modelSpec: "\(config.model.layersText) \(config.model.activation.rawValue) dropout \(config.model.dropout)",
-            datasetFingerprint: String(trainer.training.fingerprint, radix: 16),
+            datasetFingerprint: String(trainer.trainingFingerprint, radix: 16),
             toolchain: Self.toolchain, tiers: manifest.tiers)
         runManifest.config[RecorderManifest.configKey] = manifest.jsonText()
         let writer = try lab.createRun(runName, manifest: runManifest)
         self.writer = writer
         let sink = try StoreSink(writer: writer, layout: layout, layerNames: names, tiers: options.tiers, plan: plan, t1Ids: t1Ids,
                                  stateFloats: stateFloats, quanta: quanta, countMinSeed: countMinSeed, spaceSavingSeed: spaceSavingSeed,
-                                 commitSeconds: options.commitSeconds, commitEverySteps: options.commitEverySteps)
+                                 commitSeconds: options.commitSeconds, commitEverySteps: options.commitEverySteps,
+                                 factorEpochs: factorEpochs)
         self.sink = sink
         // Initial checkpoint (replay of step 0 starts here), committed before any step.
         let start = trainer.state

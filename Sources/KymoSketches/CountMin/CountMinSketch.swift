@@ -16,6 +16,16 @@ import KymoCore
 /// - `.doubleHashing` (any other shape): Kirsch–Mitzenmacher, h₁ = h, h₂ = SplitMix64(h) | 1, row i
 ///   takes column ⌊((h₁ + i·h₂) mod 2⁶⁴) · width / 2⁶⁴⌋.
 ///
+/// **Block keys.** With `blockSize` s > 1 a key is read as `major·s + minor` (minor < s ≤ width):
+/// the rows hash only `major` as above, and the key's column in row i is
+/// `(column_i(major) + minor) mod width`. The keys of one major then occupy s consecutive
+/// counters (cyclically) in every row, so `add(major:firstMinor:weights:)` adds a whole run of
+/// them with vector adds and one hash per row run (the recorder's (sample, neuron) masses: one
+/// run per sample and layer). The accuracy argument below is unchanged: two keys with different
+/// majors collide in a row with probability 1/width (the majors' columns are uniform and
+/// independent, so their difference is uniform mod width), and two keys with the same major never
+/// collide (their minors differ by less than width). s = 1 is the plain sketch.
+///
 /// The estimate of a key is the minimum of its `depth` counters. With conservative update a
 /// counter is only raised to `estimate + weight`, which never hurts and usually tightens the
 /// estimate.
@@ -55,8 +65,8 @@ import KymoCore
 /// update up to float addition order; for conservative update it stays an upper bound with the
 /// same error bound, since each counter is at most the plain one).
 ///
-/// **Serialization.** Envelope kind 1, format version 2 (docs/format/sketches.md; version 1 hashed
-/// each row with its own seed and is refused with a message saying so). Body:
+/// **Serialization.** Envelope kind 1, format version 3 (docs/format/sketches.md; versions 1 and 2,
+/// without block keys, are refused with a message saying so). Body:
 ///
 /// | offset | size | field |
 /// | --- | --- | --- |
@@ -64,10 +74,11 @@ import KymoCore
 /// | 20 | 4 | depth (UInt32) |
 /// | 24 | 8 | seed |
 /// | 32 | 1 | rowHashing (1 bit slices, 2 double hashing) |
-/// | 33 | 1 | conservative (0/1) |
-/// | 34 | 8 | totalWeight (Double) |
-/// | 42 | 8 | counters.count (= width·depth) |
-/// | 50 | 4·width·depth | counters (Float, row-major) |
+/// | 33 | 4 | blockSize (UInt32, ≥ 1, ≤ width; version 3) |
+/// | 37 | 1 | conservative (0/1) |
+/// | 38 | 8 | totalWeight (Double) |
+/// | 46 | 8 | counters.count (= width·depth) |
+/// | 54 | 4·width·depth | counters (Float, row-major) |
 ///
 /// **Background.** G. Cormode, S. Muthukrishnan, "An improved data stream summary: the count-min
 /// sketch and its applications", J. Algorithms 55(1), 2005; conservative update: C. Estan,
@@ -101,29 +112,35 @@ public struct CountMinSketch: Sendable, Equatable {
     public let seed: UInt64
     public let conservative: Bool
     public let rowHashing: RowHashing
+    /// Keys are `major·blockSize + minor` (see **Block keys**); 1 for plain keys.
+    public let blockSize: Int
     /// Row-major `depth × width` counters.
     package private(set) var counters: [Float]
     /// The seed of the one key hash.
     let hashSeed: UInt64
     /// b = log2(width) and 2^b − 1 for `.bitSlices` (unused otherwise).
     private let sliceBits: UInt64, sliceMask: UInt64
-    /// `depth == 4 && !conservative && rowHashing == .bitSlices`: the unrolled path.
+    /// `depth == 4 && !conservative && rowHashing == .bitSlices && blockSize == 1`: the unrolled path.
     private let fourSlices: Bool
     /// Total weight M of every update.
     public private(set) var totalWeight: Double = 0
 
     /// A sketch with the preferred row hashing for its shape.
     /// - Complexity: O(width · depth).
-    public init(width: Int, depth: Int, seed: UInt64, conservative: Bool = false) throws(SketchError) {
+    public init(width: Int, depth: Int, seed: UInt64, conservative: Bool = false, blockSize: Int = 1) throws(SketchError) {
         try self.init(width: width, depth: depth, seed: seed, conservative: conservative,
-                      rowHashing: .preferred(width: width, depth: depth))
+                      rowHashing: .preferred(width: width, depth: depth), blockSize: blockSize)
     }
 
     /// A sketch with an explicit row hashing (`.bitSlices` only where it fits the shape).
     /// - Complexity: O(width · depth).
-    package init(width: Int, depth: Int, seed: UInt64, conservative: Bool, rowHashing: RowHashing) throws(SketchError) {
+    package init(width: Int, depth: Int, seed: UInt64, conservative: Bool, rowHashing: RowHashing,
+                 blockSize: Int = 1) throws(SketchError) {
         guard width >= 1, width <= 1 << 30, depth >= 1, depth <= 16, width * depth <= 1 << 31 else {
             throw .invalidArgument(sketch: "CountMinSketch", message: "width \(width) × depth \(depth) out of range")
+        }
+        guard blockSize >= 1, blockSize <= width else {
+            throw .invalidArgument(sketch: "CountMinSketch", message: "block size \(blockSize) must be in 1...width (\(width))")
         }
         guard rowHashing != .bitSlices || RowHashing.bitSlicesFit(width: width, depth: depth) else {
             throw .invalidArgument(sketch: "CountMinSketch", message:
@@ -134,11 +151,12 @@ public struct CountMinSketch: Sendable, Equatable {
         self.seed = seed
         self.conservative = conservative
         self.rowHashing = rowHashing
+        self.blockSize = blockSize
         counters = [Float](repeating: 0, count: width * depth)
         hashSeed = SketchHash.rowSeed(seed, row: 0)
         sliceBits = UInt64(width.trailingZeroBitCount)
         sliceMask = UInt64(width) &- 1
-        fourSlices = depth == 4 && !conservative && rowHashing == .bitSlices
+        fourSlices = depth == 4 && !conservative && rowHashing == .bitSlices && blockSize == 1
     }
 
     /// ⌈e/ε⌉: the width for which the additive error is at most ε·M.
@@ -156,32 +174,46 @@ public struct CountMinSketch: Sendable, Equatable {
     /// The columns of one key: computes its one hash, then yields `row·width + column` per row.
     struct Cells {
         let h1: UInt64, h2: UInt64, rowHashing: RowHashing, width: Int, bits: UInt64, mask: UInt64
+        /// The key's minor (0 with plain keys): added to every row's column of the major.
+        let minor: Int
+        let blockSize: UInt64
 
         @inline(__always)
-        init(_ key: UInt64, seed: UInt64, rowHashing: RowHashing, width: Int, bits: UInt64, mask: UInt64) {
-            h1 = SketchHash.hash(key, seed: seed)
+        init(_ key: UInt64, seed: UInt64, rowHashing: RowHashing, width: Int, bits: UInt64, mask: UInt64,
+             blockSize: UInt64 = 1) {
+            let major = blockSize == 1 ? key : key / blockSize
+            minor = blockSize == 1 ? 0 : Int(truncatingIfNeeded: key % blockSize)
+            h1 = SketchHash.hash(major, seed: seed)
             h2 = rowHashing == .doubleHashing ? CounterRNG.mix(h1) | 1 : 0
-            (self.rowHashing, self.width, self.bits, self.mask) = (rowHashing, width, bits, mask)
+            (self.rowHashing, self.width, self.bits, self.mask, self.blockSize) = (rowHashing, width, bits, mask, blockSize)
         }
 
         /// The cells of another key in the same sketch.
         @inline(__always)
         func rehashed(_ key: UInt64, seed: UInt64) -> Cells {
-            Cells(key, seed: seed, rowHashing: rowHashing, width: width, bits: bits, mask: mask)
+            Cells(key, seed: seed, rowHashing: rowHashing, width: width, bits: bits, mask: mask, blockSize: blockSize)
+        }
+
+        /// The major's column in `row` (before the minor is added).
+        @inline(__always)
+        func majorColumn(_ row: Int) -> Int {
+            rowHashing == .bitSlices
+                ? Int(truncatingIfNeeded: (h1 &>> (UInt64(truncatingIfNeeded: row) &* bits)) & mask)
+                : SketchHash.reduce(h1 &+ UInt64(truncatingIfNeeded: row) &* h2, UInt64(width))
         }
 
         @inline(__always)
         subscript(row: Int) -> Int {
-            let column = rowHashing == .bitSlices
-                ? Int(truncatingIfNeeded: (h1 &>> (UInt64(truncatingIfNeeded: row) &* bits)) & mask)
-                : SketchHash.reduce(h1 &+ UInt64(truncatingIfNeeded: row) &* h2, UInt64(width))
+            var column = majorColumn(row) &+ minor
+            if column >= width { column &-= width }
             return row &* width &+ column
         }
     }
 
     @inline(__always)
     func cells(_ key: UInt64) -> Cells {
-        Cells(key, seed: hashSeed, rowHashing: rowHashing, width: width, bits: sliceBits, mask: sliceMask)
+        Cells(key, seed: hashSeed, rowHashing: rowHashing, width: width, bits: sliceBits, mask: sliceMask,
+              blockSize: UInt64(blockSize))
     }
 
     /// The unrolled `fourSlices` path: one hash, four independent read-modify-writes.
@@ -263,6 +295,57 @@ public struct CountMinSketch: Sendable, Equatable {
         totalWeight = total
     }
 
+    /// Adds `weights[i]` (each ≥ 0) to the key `major·blockSize + firstMinor + i` for every i: one
+    /// hash of `major`, then per row a run of consecutive counters (wrapping at most once), added
+    /// with vector adds. The same counters as one `update` per key, in the same order of
+    /// additions (plain update only).
+    /// - Complexity: O(depth · weights.count), one hash.
+    public mutating func add(major: UInt64, firstMinor: Int, weights: UnsafeBufferPointer<Float>) {
+        let n = weights.count
+        precondition(!conservative, "block runs need plain update")
+        precondition(firstMinor >= 0 && firstMinor + n <= blockSize, "minors \(firstMinor)..<\(firstMinor + n) outside the block size \(blockSize)")
+        guard n > 0, let w = weights.baseAddress else { return }
+        var total = totalWeight
+        var minimum: Float = 0
+        for i in 0..<n {
+            minimum = Swift.min(minimum, w[i])
+            total += Double(w[i])
+        }
+        precondition(!(minimum < 0), "Count-Min weights must be non-negative")
+        totalWeight = total
+        let cells = Cells(major &* UInt64(blockSize), seed: hashSeed, rowHashing: rowHashing, width: width,
+                          bits: sliceBits, mask: sliceMask, blockSize: UInt64(blockSize))
+        let (width, depth) = (self.width, self.depth)
+        counters.withUnsafeMutableBufferPointer { c in
+            let base = c.baseAddress!
+            for row in 0..<depth {
+                var start = cells.majorColumn(row) &+ firstMinor
+                if start >= width { start &-= width }
+                let first = Swift.min(n, width &- start)
+                Self.addRun(base + (row &* width &+ start), w, first)
+                if first < n { Self.addRun(base + row &* width, w + first, n &- first) }
+            }
+        }
+    }
+
+    /// `target[i] += source[i]` for i < n (8 lanes at a time; element-wise, so the bits are those
+    /// of the scalar loop).
+    @inline(__always)
+    private static func addRun(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ n: Int) {
+        var i = 0
+        let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
+        while i &+ 8 <= n {
+            let sum = t.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+                + s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            t.storeBytes(of: sum, toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n {
+            target[i] += source[i]
+            i &+= 1
+        }
+    }
+
     /// The minimum of the key's counters: never below the truth.
     /// - Complexity: O(depth).
     public func estimate(of key: UInt64) -> Float {
@@ -298,9 +381,9 @@ public struct CountMinSketch: Sendable, Equatable {
     /// - Complexity: O(width · depth).
     public mutating func merge(_ other: CountMinSketch) throws(SketchError) {
         guard width == other.width, depth == other.depth, seed == other.seed, conservative == other.conservative,
-              rowHashing == other.rowHashing else {
+              rowHashing == other.rowHashing, blockSize == other.blockSize else {
             throw .incompatible(sketch: "CountMinSketch", message:
-                "width \(width)/\(other.width), depth \(depth)/\(other.depth), seed \(seed)/\(other.seed), conservative \(conservative)/\(other.conservative), row hashing \(rowHashing)/\(other.rowHashing) must all agree")
+                "width \(width)/\(other.width), depth \(depth)/\(other.depth), seed \(seed)/\(other.seed), conservative \(conservative)/\(other.conservative), row hashing \(rowHashing)/\(other.rowHashing), block size \(blockSize)/\(other.blockSize) must all agree")
         }
         totalWeight += other.totalWeight
         other.counters.withUnsafeBufferPointer { o in
@@ -320,6 +403,7 @@ extension CountMinSketch {
         writer.write(UInt32(depth))
         writer.write(seed)
         writer.write(rowHashing.rawValue)
+        writer.write(UInt32(blockSize))
         writer.write(conservative)
         writer.write(totalWeight)
         writer.write(array: counters)
@@ -331,7 +415,7 @@ extension CountMinSketch {
     /// - Complexity: O(n).
     public init(deserializing bytes: [UInt8]) throws(SketchError) {
         var reader = try SketchEnvelope.open(bytes, expecting: .countMin)
-        let (width, depth, seed, rowHashing, conservative, total, counters) = try SketchEnvelope.decode { () throws(CoreError) in
+        let (width, depth, seed, rowHashing, blockSize, conservative, total, counters) = try SketchEnvelope.decode { () throws(CoreError) in
             let at = reader.offset
             let width = Int(try reader.read(UInt32.self, "width"))
             let depth = Int(try reader.read(UInt32.self, "depth"))
@@ -347,6 +431,10 @@ extension CountMinSketch {
             try reader.check(rowHashing != .bitSlices || RowHashing.bitSlicesFit(width: width, depth: depth),
                              field: "rowHashing", at: hashingAt,
                              "bit-slice row hashing does not fit width \(width) × depth \(depth)")
+            let blockAt = reader.offset
+            let blockSize = Int(try reader.read(UInt32.self, "blockSize"))
+            try reader.check(blockSize >= 1 && blockSize <= width, field: "blockSize", at: blockAt,
+                             "block size \(blockSize) outside 1...\(width)")
             let conservative = try reader.readBool("conservative")
             let totalAt = reader.offset
             let total = try reader.readDouble("totalWeight")
@@ -356,9 +444,10 @@ extension CountMinSketch {
             try reader.check(counters.count == width * depth, field: "counters", at: countersAt,
                              "\(counters.count) counters, expected \(width * depth)")
             try reader.expectEnd()
-            return (width, depth, seed, rowHashing, conservative, total, counters)
+            return (width, depth, seed, rowHashing, blockSize, conservative, total, counters)
         }
-        try self.init(width: width, depth: depth, seed: seed, conservative: conservative, rowHashing: rowHashing)
+        try self.init(width: width, depth: depth, seed: seed, conservative: conservative, rowHashing: rowHashing,
+                      blockSize: blockSize)
         self.totalWeight = total
         self.counters = counters
     }

@@ -10,12 +10,12 @@ public enum SketchKind: UInt16, Sendable, CaseIterable {
     case magnitudeQuantiles = 6
     case quantizedTrajectory = 7
 
-    /// The format version this build writes (envelope offset 4). Count-min is at 2: version 1
-    /// hashed every row under its own seed; version 2 hashes a key once and records the row
-    /// hashing scheme. Every other kind is at 1.
+    /// The format version this build writes (envelope offset 4). Count-min is at 3: version 1
+    /// hashed every row under its own seed; version 2 hashed a key once and recorded the row
+    /// hashing scheme; version 3 adds the key block size. Every other kind is at 1.
     var formatVersion: UInt16 {
         switch self {
-        case .countMin: 2
+        case .countMin: 3
         default: 1
         }
     }

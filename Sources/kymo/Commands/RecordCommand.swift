@@ -24,8 +24,10 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup var training: TrainingOptions<RecordHelp>
     @Option(help: "Recording budget: bytes per epoch (400MB) or a share of the per-sample gradient tensor (0.2%; the default, raised to 16MB per epoch for small runs).")
     var budget: String?
-    @Option(help: "Tiers: a comma list of t0,t1,t2 (T0 is always on).")
+    @Option(help: "Tiers: a comma list of t0,t1,t2,t3 (T0 is always on; T3, the per-sample factors in Float16, is optional).")
     var tiers: String = "t0,t1,t2"
+    @Option(name: .customLong("factor-epochs"), help: "T3's epochs: a comma list of 1-based epochs, ranges a..b allowed (default: every epoch).")
+    var factorEpochs: String?
     @Option(name: .customLong("probe-every"), help: "Probe evaluation every N steps (default: at each epoch's end).")
     var probeEvery: Int = 0
     @Option(name: .customLong("step-time-limit"), help: "Recorder time per step: auto (0.85 × a measured plain step), none, or milliseconds.")
@@ -41,8 +43,28 @@ struct RecordCommand: ParsableCommand {
         }
         do {
             if let budget { _ = try RecordingBudget(parsing: budget) }
-            _ = try RecordedTiers(parsing: tiers)
-        } catch { throw ValidationError("\(error)") }
+            let parsed = try RecordedTiers(parsing: tiers)
+            if let factorEpochs {
+                guard parsed.contains(.t3) else { throw ValidationError("--factor-epochs needs T3: add t3 to --tiers") }
+                _ = try Self.epochs(parsing: factorEpochs)
+            }
+        } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
+    }
+
+    /// "1,3,5..7" → [0, 2, 4, 5, 6] (0-based, ascending, unique).
+    static func epochs(parsing text: String) throws -> [Int] {
+        var epochs = Set<Int>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: ".", omittingEmptySubsequences: true)
+            let range = part.contains("..") ? bounds : [part]
+            guard (1...2).contains(range.count), part.filter({ $0 == "." }).count == (part.contains("..") ? 2 : 0),
+                  let first = Int(range[0].trimmingCharacters(in: .whitespaces)),
+                  let last = Int(range[range.count - 1].trimmingCharacters(in: .whitespaces)), first >= 1, last >= first else {
+                throw ValidationError("--factor-epochs: '\(part)' is not an epoch (1, 2, …) or a range a..b")
+            }
+            for e in first...last { epochs.insert(e - 1) }
+        }
+        return epochs.sorted()
     }
 
     func run() throws {
@@ -57,7 +79,8 @@ struct RecordCommand: ParsableCommand {
                 options.budgetText = "0.2% (at least 16MB per epoch)"
             }
             options.tiers = try RecordedTiers(parsing: tiers)
-        } catch { throw ValidationError("\(error)") }
+            options.factorEpochs = try factorEpochs.map(Self.epochs(parsing:))
+        } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
         switch stepTimeLimit {
         case "auto": options.measureStepTime = true
         case "none": break
