@@ -41,7 +41,7 @@ package struct RecordingSummary: Sendable {
     package var steps: Int
     package var checkpoints: Int
     package var snapshots: Int
-    /// Stored bytes per tier ("T0", "T1", "T2", "checkpoints").
+    /// Stored bytes per tier ("T0", "T1", "T2", "T3", "checkpoints").
     package var bytesByTier: [(tier: String, bytes: Int)]
     package var totalBytes: Int
     package var plan: RecordingPlan
@@ -281,7 +281,7 @@ package final class Recording {
             tiers[tier, default: 0] += chunk.length
             total += chunk.length
         }
-        let order = ["T0", "T1", "T2", "checkpoints"]
+        let order = ["T0", "T1", "T2", "T3", "checkpoints"]
         return RecordingSummary(
             run: runName, directory: writer.directory, steps: trainer.completedSteps, checkpoints: reader.checkpointSteps().count,
             snapshots: sink.snapshotsWritten,
