@@ -1,3 +1,4 @@
+import KymoCore
 import Testing
 @testable import KymoRecorder
 
@@ -23,6 +24,32 @@ import Testing
         #expect(acc.maxAbsGradient.map(\.bitPattern) == refMax.map(\.bitPattern))
         acc.reset()
         #expect(acc.steps == 0 && acc.sumUpdate.allSatisfy { $0 == 0 } && acc.maxAbsGradient.allSatisfy { $0 == 0 })
+    }
+
+    /// Two steps in one pass give the bits of two single passes (and the same callbacks).
+    @Test func pairPassEqualsTwoSinglePasses() throws {
+        let p = 9001
+        var single = EpochAccumulators(parameterCount: p), paired = single
+        var rng = CounterRNG(key: 9)
+        for _ in 0..<3 {
+            let u = (0..<2).map { _ in (0..<p).map { _ in (rng.nextFloat() - 0.5) * 1e-3 } }
+            let g = (0..<2).map { _ in (0..<p).map { _ in (rng.nextFloat() - 0.5) * 3e-2 } }
+            for k in 0..<2 {
+                try u[k].withUnsafeBufferPointer { ub in try g[k].withUnsafeBufferPointer { try single.add(update: ub, gradient: $0) } }
+            }
+            var chunks: [Int] = []
+            try u[0].withUnsafeBufferPointer { u0 in try u[1].withUnsafeBufferPointer { u1 in
+                try g[0].withUnsafeBufferPointer { g0 in try g[1].withUnsafeBufferPointer { g1 in
+                    try paired.addPairChunked(updates: (u0, u1), gradients: (g0, g1), chunk: 4096) { start, end in chunks.append(end - start) }
+                } }
+            } }
+            #expect(chunks == [4096, 4096, 809])
+        }
+        #expect(paired.steps == single.steps && paired.steps == 6)
+        #expect(paired.sumAbsUpdate.map(\.bitPattern) == single.sumAbsUpdate.map(\.bitPattern))
+        #expect(paired.sumUpdate.map(\.bitPattern) == single.sumUpdate.map(\.bitPattern))
+        #expect(paired.sumSquaredGradient.map(\.bitPattern) == single.sumSquaredGradient.map(\.bitPattern))
+        #expect(paired.maxAbsGradient.map(\.bitPattern) == single.maxAbsGradient.map(\.bitPattern))
     }
 
     @Test func rejectsWrongLength() {

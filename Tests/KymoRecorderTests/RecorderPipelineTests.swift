@@ -30,6 +30,30 @@ struct Boom: Error, CustomStringConvertible { var description: String { "boom" }
         #expect(throws: RecorderError.pipelineClosed) { try pipeline.acquire() }
     }
 
+    /// With `joinsNext`, slots come two at a time in order (the worker waits for the partner),
+    /// except one that does not join (every 5th here) and a lone last one at `finish()`; with
+    /// two slots in the pool nothing deadlocks.
+    @Test(arguments: [2, 4]) func pairsConsecutiveSlotsWhereAllowed(capacity: Int) throws {
+        let batches = Mutex<[[Int]]>([])
+        let pipeline = RecorderPipeline(slots: (0..<capacity).map { _ in TestSlot() },
+                                        joinsNext: { $0.values[0] % 5 != 4 }) { batch, first in
+            #expect(batch.map { $0.values[0] } == Array(first..<(first + batch.count)))
+            batches.withLock { $0.append(batch.map { $0.values[0] }) }
+        }
+        for step in 0..<23 {
+            let slot = try pipeline.acquire()
+            slot.values = [step]
+            try pipeline.submit(slot)
+        }
+        try pipeline.finish()
+        let seen = batches.withLock { $0 }
+        #expect(seen.flatMap { $0 } == Array(0..<23))
+        #expect(seen.allSatisfy { $0.count == 1 || ($0.count == 2 && $0[0] % 5 != 4) })
+        // Every slot that may join is joined, but the last (nothing follows it).
+        #expect(seen.filter { $0.count == 1 }.map { $0[0] } == [4, 9, 14, 19, 22])
+        #expect(pipeline.processed == 23)
+    }
+
     @Test func backPressureBoundsHowFarTrainingRunsAhead() throws {
         let capacity = 2
         let gate = Atomic<Int>(0) // worker may process sequence < gate

@@ -51,4 +51,34 @@ package struct StepGradientPass: Sendable {
         }
         return StepGradientSummary(aboveCounts: counts)
     }
+
+    /// `run` for two consecutive steps in one pass over the accumulators (`addPairChunked`), each
+    /// step with its own histogram: the same results as two `run` calls.
+    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
+    /// - Complexity: O(P).
+    package func runPair(updates: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
+                         gradients: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
+                         accumulators: inout EpochAccumulators,
+                         histograms: inout (MagnitudeHistogram, MagnitudeHistogram)) throws -> (StepGradientSummary, StepGradientSummary) {
+        histograms.0.reset()
+        histograms.1.reset()
+        var counts = ([Int](repeating: 0, count: thresholds.count), [Int](repeating: 0, count: thresholds.count))
+        try accumulators.addPairChunked(updates: updates, gradients: gradients, chunk: Self.chunk) { start, end in
+            let a = UnsafeBufferPointer(rebasing: gradients.0[start..<end])
+            let b = UnsafeBufferPointer(rebasing: gradients.1[start..<end])
+            if let counter {
+                let ca = counter.counts(a), cb = counter.counts(b)
+                for k in counts.0.indices { counts.0[k] += ca[k]; counts.1[k] += cb[k] }
+            }
+            histograms.0.add(a)
+            histograms.1.add(b)
+        }
+        if counter == nil {
+            for (k, theta) in thresholds.enumerated() {
+                counts.0[k] = Int(histograms.0.count(above: theta)!)
+                counts.1[k] = Int(histograms.1.count(above: theta)!)
+            }
+        }
+        return (StepGradientSummary(aboveCounts: counts.0), StepGradientSummary(aboveCounts: counts.1))
+    }
 }

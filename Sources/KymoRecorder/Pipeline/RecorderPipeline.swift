@@ -28,9 +28,27 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///   - process: called on the recorder thread for each submitted slot, with its sequence
     ///     number (0, 1, 2, …), in order.
     /// - Complexity: O(slots).
-    package init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+    package convenience init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+        self.init(slots: slots, joinsNext: { _ in false }) { batch, first in
+            for (i, slot) in batch.enumerated() { try process(slot, first + i) }
+        }
+    }
+
+    /// Starts the recorder thread, handing it two consecutive slots at once where allowed: when
+    /// `joinsNext(a)` is true, the worker waits for the slot submitted after `a` (unless the
+    /// pipeline is closing) and processes both in one call (the recorder reads the two steps'
+    /// P-sized vectors in one pass). Order and results are those of one slot at a time.
+    /// - Parameters:
+    ///   - joinsNext: whether a slot may be processed together with the next one (called under
+    ///     the lock: keep it O(1)); ignored with fewer than 2 slots, where waiting could deadlock.
+    ///   - process: called with one or two slots in submission order and the first one's sequence
+    ///     number.
+    /// - Complexity: O(slots).
+    package init(slots: [Slot], joinsNext: @escaping @Sendable (Slot) -> Bool,
+                 process: @escaping @Sendable ([Slot], Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
-        let core = Core(slots: slots, process: process)
+        let pairing = slots.count >= 2
+        let core = Core(slots: slots, joinsNext: { pairing && joinsNext($0) }, process: process)
         self.core = core
         // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
         let thread = Thread { core.workerLoop() }
@@ -113,10 +131,12 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var workerExited = false
         var error: (sequence: Int, error: any Error)?
         var processedCount = 0
-        let process: @Sendable (Slot, Int) throws -> Void
+        let joinsNext: @Sendable (Slot) -> Bool
+        let process: @Sendable ([Slot], Int) throws -> Void
 
-        init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
+        init(slots: [Slot], joinsNext: @escaping @Sendable (Slot) -> Bool, process: @escaping @Sendable ([Slot], Int) throws -> Void) {
             free = slots
+            self.joinsNext = joinsNext
             self.process = process
         }
 
@@ -135,29 +155,44 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
 
         func workerLoop() {
             while true {
-                let next: (sequence: Int, slot: Slot)? = lock.withLock {
-                    while queueHead == queue.count && !closed && error == nil { lock.wait() }
-                    if error != nil || queueHead == queue.count { return nil }
-                    let item = queue[queueHead]
-                    queueHead += 1
-                    if queueHead == queue.count {
-                        queue.removeAll(keepingCapacity: true)
-                        queueHead = 0
+                // One slot, or two when the first joins the next (waiting for it unless closing).
+                let next: (sequence: Int, slots: [Slot])? = lock.withLock {
+                    while true {
+                        if error != nil { return nil }
+                        let available = queue.count - queueHead
+                        if available == 0 {
+                            if closed { return nil }
+                            lock.wait()
+                            continue
+                        }
+                        let first = queue[queueHead]
+                        let pair = joinsNext(first.slot)
+                        if pair && available < 2 && !closed {
+                            lock.wait()
+                            continue
+                        }
+                        let taken = pair && available >= 2 ? 2 : 1
+                        let batch = (0..<taken).map { queue[queueHead + $0].slot }
+                        queueHead += taken
+                        if queueHead == queue.count {
+                            queue.removeAll(keepingCapacity: true)
+                            queueHead = 0
+                        }
+                        return (first.sequence, batch)
                     }
-                    return item
                 }
-                guard let (sequence, slot) = next else { break }
+                guard let (sequence, batch) = next else { break }
                 do {
-                    try process(slot, sequence)
+                    try process(batch, sequence)
                     lock.withLock {
-                        processedCount += 1
-                        free.append(slot)
+                        processedCount += batch.count
+                        free.append(contentsOf: batch)
                         lock.broadcast()
                     }
                 } catch {
                     lock.withLock {
                         self.error = (sequence, error)
-                        free.append(slot)
+                        free.append(contentsOf: batch)
                         lock.broadcast()
                     }
                     break

@@ -66,6 +66,8 @@ package final class StepRecorder: @unchecked Sendable {
     private let pass: StepGradientPass
     private var accumulators: EpochAccumulators
     private var histogram: MagnitudeHistogram
+    /// The two steps' histograms of a pair (`process(_:)` with two slots).
+    private var histograms: (MagnitudeHistogram, MagnitudeHistogram)
     private var sampler: ContributionSampler
     /// T1 positions per layer, with their index in `t1Ids`.
     private let t1ByLayer: [[(index: Int, position: DenseLayout.Position)]]
@@ -89,6 +91,7 @@ package final class StepRecorder: @unchecked Sendable {
         self.samplesPerStep = samplesPerStep
         self.runSeed = runSeed
         self.histogram = histogram
+        histograms = (histogram, histogram)
         pass = try StepGradientPass(thresholds: thresholds, histogram: histogram)
         accumulators = EpochAccumulators(parameterCount: layout.parameterCount)
         sampler = ContributionSampler()
@@ -124,9 +127,38 @@ package final class StepRecorder: @unchecked Sendable {
     /// - Throws: shape errors, and whatever the sink throws.
     /// - Complexity: O(P + B·Σ(in + out) + n₁·B + m) expected.
     package func process(_ slot: StepSlot) throws {
-        let b = slot.batch
         let summary = try pass.run(update: slot.updateBuffer, gradient: slot.gradientBuffer,
                                    accumulators: &accumulators, histogram: &histogram)
+        try finish(slot, summary: summary, histogram: histogram)
+    }
+
+    /// Whether a slot may be processed together with the next step's (`process(_:)` with two
+    /// slots): any step but an epoch's last, whose epoch sums must close before the next step.
+    /// - Complexity: O(1).
+    package static func joinsNext(_ slot: StepSlot) -> Bool { !slot.endsEpoch }
+
+    /// Processes one slot, or two consecutive ones (the first not ending an epoch) with one pass
+    /// over the epoch accumulators for both; the sink sees exactly what two single calls give.
+    /// - Throws: shape errors, and whatever the sink throws.
+    /// - Complexity: O(P + Σ_slots (B·Σ(in + out) + n₁·B + m)) expected.
+    package func process(_ slots: [StepSlot]) throws {
+        guard slots.count == 2 else {
+            for slot in slots { try process(slot) }
+            return
+        }
+        let (first, second) = (slots[0], slots[1])
+        precondition(Self.joinsNext(first) && second.step == first.step + 1,
+                     "steps \(first.step) and \(second.step) cannot be processed together")
+        let (a, b) = try pass.runPair(updates: (first.updateBuffer, second.updateBuffer),
+                                      gradients: (first.gradientBuffer, second.gradientBuffer),
+                                      accumulators: &accumulators, histograms: &histograms)
+        try finish(first, summary: a, histogram: histograms.0)
+        try finish(second, summary: b, histogram: histograms.1)
+    }
+
+    /// Everything of a step after the P-sized pass.
+    private func finish(_ slot: StepSlot, summary: StepGradientSummary, histogram: MagnitudeHistogram) throws {
+        let b = slot.batch
         // Per-sample norms and neuron masses; Σ|c| for τ.
         var normsSquared = [Float](repeating: 0, count: b)
         var summaries: [LayerFactorSummary] = []

@@ -181,9 +181,11 @@ package final class Recording {
         let slots = (0..<max(1, options.slots)).map { _ in
             StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
         }
-        pipeline = RecorderPipeline(slots: slots) { slot, _ in
-            try stepRecorder.process(slot)
-            try sink.stepProcessed(slot.step)
+        // Two steps at a time where the epoch allows (one pass over the P-sized accumulators
+        // for both); the output is that of one step at a time.
+        pipeline = RecorderPipeline(slots: slots, joinsNext: StepRecorder.joinsNext) { batch, _ in
+            try stepRecorder.process(batch)
+            for slot in batch { try sink.stepProcessed(slot.step) }
         }
         observer = RecorderObserver(pipeline: pipeline, t1Ids: t1Ids, stateFloats: stateFloats, trainingCount: trainer.training.count,
                                     stride: trajectoryOn ? plan.trajectoryStride : 0)
