@@ -39,6 +39,10 @@ func recorderEndToEnd() throws {
         return
     }
     let rounds = Int(env["KYMO_RECORDER_ROUNDS"] ?? "") ?? 3
+    guard rounds > 0 else {
+        print("end-to-end: skipped (KYMO_RECORDER_ROUNDS=\(rounds))")
+        return
+    }
     let epochs = Int(env["KYMO_RECORDER_EPOCHS"] ?? "") ?? 3
     let common = ["--data", "synthetic:100000:784:10", "--layers", "784,512,256,10", "--batch", "64",
                   "--optimizer", "momentum", "--lr", "0.01", "--epochs", "\(epochs)", "--probe-fraction", "0", "--seed", "1"]

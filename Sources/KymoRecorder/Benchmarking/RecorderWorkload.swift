@@ -31,6 +31,10 @@ public struct RecorderWorkload {
         func normalish() -> Float { (rng.nextFloat() + rng.nextFloat() + rng.nextFloat() - 1.5) }
         let gradient = Box((0..<p).map { _ in rng.next(below: 10) < 2 ? 0 : normalish() * 1e-3 })
         let update = Box((0..<p).map { _ in normalish() * 1e-4 })
+        // A second step's vectors for the two-step pass.
+        let gradient2 = Box((0..<p).map { _ in rng.next(below: 10) < 2 ? 0 : normalish() * 1e-3 })
+        let update2 = Box((0..<p).map { _ in normalish() * 1e-4 })
+        let histogramPair = Box((try! MagnitudeHistogram(), try! MagnitudeHistogram()))
         let sink = Box([Float](repeating: 0, count: p))
         var layers: [(a: [Float], d: [Float], inputs: Int, outputs: Int)] = []
         for (l, dense) in shape.layers.enumerated() {
@@ -107,6 +111,13 @@ public struct RecorderWorkload {
         slot.update = update.value
         for (l, layer) in layers.enumerated() { slot.activations[l] = layer.a; slot.deltas[l] = layer.d }
         for s in 0..<b { slot.sampleIDs[s] = UInt32(s) }
+        let slot2 = StepSlot(layout: layout, maxBatch: b, t1Count: t1.count, stateFloats: 1)
+        slot2.batch = b
+        slot2.contributionScale = scale
+        slot2.gradient = gradient2.value
+        slot2.update = update2.value
+        for (l, layer) in layers.enumerated() { slot2.activations[l] = layer.a; slot2.deltas[l] = layer.d }
+        for s in 0..<b { slot2.sampleIDs[s] = UInt32(b + s) }
         let steps = Box(0)
 
         return [
@@ -133,6 +144,13 @@ public struct RecorderWorkload {
                     gradient.value.withUnsafeBufferPointer { g in try! accumulators.value.add(update: u, gradient: g) }
                 }
             },
+            RecorderWorkload(name: "epoch accumulators, two steps in one pass", unitsPerCall: 2 * p, unit: "param·step") {
+                update.value.withUnsafeBufferPointer { u1 in update2.value.withUnsafeBufferPointer { u2 in
+                    gradient.value.withUnsafeBufferPointer { g1 in gradient2.value.withUnsafeBufferPointer { g2 in
+                        try! accumulators.value.addPairChunked(updates: (u1, u2), gradients: (g1, g2), chunk: StepGradientPass.chunk) { _, _ in }
+                    } }
+                } }
+            },
             RecorderWorkload(name: "exact counts above 8 thresholds", unitsPerCall: p, unit: "param") {
                 let c = gradient.value.withUnsafeBufferPointer { counter.counts($0) }
                 precondition(c.count == 8)
@@ -146,6 +164,14 @@ public struct RecorderWorkload {
                         _ = try! snappedPass.run(update: u, gradient: g, accumulators: &accumulators.value, histogram: &histogram.value)
                     }
                 }
+            },
+            RecorderWorkload(name: "T0 pass, two steps in one pass (snapped)", unitsPerCall: 2 * p, unit: "param·step") {
+                update.value.withUnsafeBufferPointer { u1 in update2.value.withUnsafeBufferPointer { u2 in
+                    gradient.value.withUnsafeBufferPointer { g1 in gradient2.value.withUnsafeBufferPointer { g2 in
+                        _ = try! snappedPass.runPair(updates: (u1, u2), gradients: (g1, g2), accumulators: &accumulators.value,
+                                                     histograms: &histogramPair.value)
+                    } }
+                } }
             },
             RecorderWorkload(name: "T0 pass, 8 arbitrary thresholds (extra compare)", unitsPerCall: p, unit: "param") {
                 update.value.withUnsafeBufferPointer { u in
@@ -170,6 +196,12 @@ public struct RecorderWorkload {
                 slot.step = steps.value
                 steps.value += 1
                 try! stepRecorder.process(slot)
+            },
+            RecorderWorkload(name: "StepRecorder.process: two steps in one call, per step", unitsPerCall: 2, unit: "step") {
+                slot.step = steps.value
+                slot2.step = steps.value + 1
+                steps.value += 2
+                try! stepRecorder.process([slot, slot2])
             },
         ]
     }

@@ -49,18 +49,13 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
 
     private var buffers: [String: Int] = [:]
     private var bufferList: [Buffer] = []
-    private var countMin: CountMinSketch?
+    /// The epoch's count-min and per-neuron Space-Saving of (sample, neuron) masses (T2).
+    private var massSketches: NeuronMassSketches?
     /// T3 (`--tiers …,t3`): the factors of the chosen epochs.
     private let factorTier: FactorTierWriter?
-    private var perNeuron: [SpaceSavingSketch] = []
     private var weightHitters: SpaceSavingSketch?
     private var neuronOffsets: [Int]
     private var neurons: Int
-    private var keyScratch: [UInt64] = []
-    /// `perNeuron[n].admissionThreshold`, kept current by `neuronMasses`.
-    private var admissionThresholds: [Double] = []
-    /// Per-neuron rejected mass of the step being fed (zero between steps).
-    private var rejectedThisStep: [Double] = []
     private var trajectories: [QuantizedTrajectory?]
     private var trajectorySteps: (first: Int, last: Int)?
     private var lastCommit = ContinuousClock.now
@@ -102,115 +97,22 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     }
 
     private func resetEpochSketches() throws {
-        countMin = try CountMinSketch(width: plan.countMinWidth, depth: plan.countMinDepth, seed: countMinSeed,
-                                      blockSize: neurons <= plan.countMinWidth ? max(1, neurons) : 1)
-        perNeuron = try (0..<neurons).map { _ in try SpaceSavingSketch(capacity: plan.spaceSavingPerNeuron, seed: spaceSavingSeed) }
-        admissionThresholds = Array(repeating: 0, count: neurons)
-        rejectedThisStep = Array(repeating: 0, count: neurons)
+        massSketches = try NeuronMassSketches(neurons: neurons, countMinWidth: plan.countMinWidth, countMinDepth: plan.countMinDepth,
+                                              countMinSeed: countMinSeed, spaceSavingCapacity: plan.spaceSavingPerNeuron,
+                                              spaceSavingSeed: spaceSavingSeed)
     }
 
     // MARK: RecorderSink
 
-    /// - Complexity: O(B·out·depth) count-min counter additions (vector adds: one block run per
-    ///   sample, see `CountMinSketch.add(major:firstMinor:weights:)`) plus O(B·out) Space-Saving
-    ///   offers (most rejected in O(1) by the cached admission test).
+    /// - Complexity: O(B·out·depth) count-min counter additions (vectorized) plus O(B·out)
+    ///   compares against the Space-Saving admission thresholds (`NeuronMassSketches.add`).
     package func neuronMasses(step: Int, epoch: Int, layer: Int, sampleIDs: ArraySlice<UInt32>, masses: [Float]) throws {
-        guard tiers.contains(.t2), var cm = countMin else { return }
-        let out = layout.layers[layer].outputs
-        let base = neuronOffsets[layer]
-        let b = sampleIDs.count
-        precondition(masses.count == b * out, "masses hold \(masses.count) floats, expected \(b) × \(out)")
-        // Work on locals (moved out, so no copy-on-write): class properties in the loops would
-        // pay dynamic exclusivity checks. Keys are (sample, neuron) = sample·neurons + neuron.
-        var keys = keyScratch, sketches = perNeuron, thresholds = admissionThresholds, rejected = rejectedThisStep
-        countMin = nil; keyScratch = []; perNeuron = []; admissionThresholds = []; rejectedThisStep = []
-        defer {
-            countMin = cm; keyScratch = keys; perNeuron = sketches
-            admissionThresholds = thresholds; rejectedThisStep = rejected
-        }
-        keys.removeAll(keepingCapacity: true)
-        for id in sampleIDs { keys.append(UInt64(id)) }
-        masses.withUnsafeBufferPointer { m in
-            let rows = m.baseAddress!
-            // Count-min: each sample's `out` masses are one run of consecutive minors. Zero masses
-            // (a ReLU unit that was off for the sample: δ = 0) add nothing.
-            if cm.blockSize > 1 {
-                for i in 0..<b {
-                    cm.add(major: keys[i], firstMinor: base, weights: UnsafeBufferPointer(start: rows + i * out, count: out))
-                }
-            } else {
-                // More neurons than count-min columns: plain keys, one hashed update each.
-                let n = UInt64(neurons)
-                for i in 0..<b {
-                    for r in 0..<out where rows[i * out + r] > 0 {
-                        cm.update(keys[i] &* n &+ UInt64(base + r), weight: rows[i * out + r])
-                    }
-                }
-            }
-            // Space-Saving per neuron, row by row (sample order within each neuron's sketch, as
-            // one `offer` per pair would give). The admission test runs here against a cached
-            // copy of each sketch's `admissionThreshold` (refreshed after every admitted update),
-            // so a rejected mass costs a compare and an add; the step's rejected mass of each
-            // neuron goes to its sketch once (`reject(weight:)`), summed in sample order.
-            thresholds.withUnsafeMutableBufferPointer { thr in
-                rejected.withUnsafeMutableBufferPointer { rej in
-                    sketches.withUnsafeMutableBufferPointer { sk in
-                        for i in 0..<b {
-                            Self.offerRow(rows + i * out, count: out, key: keys[i], firstNeuron: base,
-                                          sketches: sk, thresholds: thr, rejected: rej)
-                        }
-                        for n in base..<(base + out) where rej[n] > 0 {
-                            sk[n].reject(weight: rej[n])
-                            rej[n] = 0
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// One sample's masses for neurons `firstNeuron ..< firstNeuron + count`: a positive mass below
-    /// the neuron's cached threshold is added to `rejected`, any other positive mass updates the
-    /// neuron's sketch (and refreshes its threshold). Eight neurons at a time, without branches
-    /// on the (mostly rejected) masses; each neuron sees its masses in sample order.
-    /// - Complexity: O(count) plus O(log k) per admitted mass.
-    private static func offerRow(_ row: UnsafePointer<Float>, count: Int, key: UInt64, firstNeuron: Int,
-                                 sketches sk: UnsafeMutableBufferPointer<SpaceSavingSketch>,
-                                 thresholds thr: UnsafeMutableBufferPointer<Double>,
-                                 rejected rej: UnsafeMutableBufferPointer<Double>) {
-        let thresholds = UnsafeMutableRawPointer(thr.baseAddress! + firstNeuron)
-        let rejectedMass = UnsafeMutableRawPointer(rej.baseAddress! + firstNeuron)
-        let masses = UnsafeRawPointer(row)
-        var r = 0
-        while r + 8 <= count {
-            let w = SIMD8<Double>(masses.loadUnaligned(fromByteOffset: r * 4, as: SIMD8<Float>.self))
-            let t = thresholds.loadUnaligned(fromByteOffset: r * 8, as: SIMD8<Double>.self)
-            let positive = w .> 0
-            let below = w .< t
-            let sum = rejectedMass.loadUnaligned(fromByteOffset: r * 8, as: SIMD8<Double>.self)
-                + w.replacing(with: 0, where: .!(positive .& below))
-            rejectedMass.storeBytes(of: sum, toByteOffset: r * 8, as: SIMD8<Double>.self)
-            let admitted = positive .& .!below
-            if any(admitted) {
-                for lane in 0..<8 where admitted[lane] {
-                    let n = firstNeuron + r + lane
-                    sk[n].update(key, weight: w[lane])
-                    thr[n] = sk[n].admissionThreshold
-                }
-            }
-            r += 8
-        }
-        while r < count {
-            let w = Double(row[r]), n = firstNeuron + r
-            if w > 0 {
-                if w < thr[n] {
-                    rej[n] += w
-                } else {
-                    sk[n].update(key, weight: w)
-                    thr[n] = sk[n].admissionThreshold
-                }
-            }
-            r += 1
+        guard tiers.contains(.t2), var sketches = massSketches else { return }
+        // Moved out and back (no copy-on-write of the sketches' storage).
+        massSketches = nil
+        defer { massSketches = sketches }
+        masses.withUnsafeBufferPointer {
+            sketches.add(sampleIDs: sampleIDs, firstNeuron: neuronOffsets[layer], outputs: layout.layers[layer].outputs, masses: $0)
         }
     }
 
@@ -261,16 +163,16 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         try writer.append(column: "t0/epoch/sum", steps: steps, .float32(accumulators.sumUpdate))
         try writer.append(column: "t0/epoch/sumsq", steps: steps, .float32(accumulators.sumSquaredGradient))
         try writer.append(column: "t0/epoch/maxabs", steps: steps, .float32(accumulators.maxAbsGradient))
-        guard tiers.contains(.t2), let cm = countMin else { return }
-        var w = ByteWriter(capacity: 16 + perNeuron.count * 64)
-        w.write(UInt32(perNeuron.count))
-        for s in perNeuron {
+        guard tiers.contains(.t2), let sketches = massSketches else { return }
+        var w = ByteWriter(capacity: 16 + sketches.spaceSaving.count * 64)
+        w.write(UInt32(sketches.spaceSaving.count))
+        for s in sketches.spaceSaving {
             let bytes = s.serialized()
             w.write(UInt64(bytes.count))
             w.write(raw: bytes)
         }
         try writer.putBlob(column: "t2/ss", steps: steps, bytes: w.bytes)
-        try writer.putBlob(column: "t2/cm", steps: steps, bytes: cm.serialized())
+        try writer.putBlob(column: "t2/cm", steps: steps, bytes: sketches.countMin.serialized())
         accumulators.sumAbsUpdate.withUnsafeBufferPointer { s in
             for id in s.indices where s[id] > 0 { weightHitters!.offer(UInt64(id), weight: Double(s[id])) }
         }
