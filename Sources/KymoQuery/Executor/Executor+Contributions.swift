@@ -185,8 +185,7 @@ extension Executor {
             source: .exact, detail: allT1 ? "T1: \(ids.count) weight(s), \(window.count) steps" : "T1: weight not sampled",
             expectedError: allT1 ? .absolute(0) : .unknown,
             cost: Self.readCost(bytes: allT1 ? window.count * (catalog.t1Ids.count * (b + 2) * 4) : 0), meetsTolerance: false))
-        candidates.append(Candidate(source: .factored, detail: "T3: not recorded", expectedError: .unknown,
-                                    cost: Cost(seconds: 0, bytesRead: 0), meetsTolerance: false))
+        candidates.append(Self.factoredCandidate(ids, catalog: catalog, first: window.lowerBound, last: max(window.upperBound, ends.upperBound)))
         // Contribution sample: every pair not kept has |c| < τ_t.
         var haveSample = !window.isEmpty
         for t in window { if try data.contributionThreshold(step: t) == nil { haveSample = false; break } }
@@ -260,6 +259,8 @@ extension Executor {
         switch source {
         case .exact:
             return (plan, try exactIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .exact)
+        case .factored:
+            return (plan, try factoredIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation), .factored)
         case .sketch("contribution-sample"):
             return (plan, sampleIntervals, source)
         case .sketch("space-saving"):

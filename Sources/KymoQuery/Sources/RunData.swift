@@ -30,6 +30,8 @@ package struct RunCatalog: Sendable {
     package var tiers: [String]
     /// Seconds one training step takes, for replay cost estimates (measured or estimated).
     package var secondsPerStep: Double
+    /// Epochs (1-based, ascending) whose T3 factors are recorded.
+    package var factorEpochs: [Int] = []
 
     /// Epochs with at least one committed step.
     package var epochs: Int { (steps + stepsPerEpoch - 1) / stepsPerEpoch }
@@ -269,9 +271,29 @@ package protocol RunData: AnyObject {
     /// Exact weights after `step` when `step` is in `catalog.checkpointSteps`.
     /// - Complexity: O(P).
     func checkpointWeights(step: Int) throws -> [Float]?
+    /// T3: layer `layer`'s per-sample factors at each step of `steps`, decoded, when recorded.
+    /// - Complexity: O(steps·B·(in + out)) plus the chunks' decoding.
+    func factors(layer: Int, steps: ClosedRange<Int>) throws -> [StepFactors]?
+}
+
+/// One step's T3 factors of one dense layer, decoded (docs/RECORDING.md, "T3"): sample s's
+/// δ_s[row] is `deltas[s·out + row]` within `FactorEncoding.bound(decoded:scale: deltaScales[s])`,
+/// and a_s[col] is `inputs[s·in + col]` within the bound for `inputScales[s]` — exact (no scales)
+/// for the first layer, whose inputs are the data set's values.
+package struct StepFactors: Sendable {
+    package var deltas: [Float]
+    package var deltaScales: [Float]
+    package var inputs: [Float]
+    package var inputScales: [Float]?
+    /// The step's uniform contribution scale k (NaN: per-parameter, not in T3).
+    package var scale: Float
 }
 
 extension RunData {
+    /// Default: no T3 factors.
+    /// - Complexity: O(1).
+    package func factors(layer: Int, steps: ClosedRange<Int>) throws -> [StepFactors]? { nil }
+
     /// Default: all four sums, then the one asked for.
     /// - Complexity: that of `epochSums(epoch:)`.
     package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {

@@ -56,7 +56,8 @@ package final class StoreRunData: RunData {
                 name: reader.name, layout: layout, batchSize: m.batchSize, sampleCount: m.samples, stepsPerEpoch: m.stepsPerEpoch,
                 plannedEpochs: m.epochs, steps: 0, isFinished: false, t1Ids: m.t1Ids, thresholds: m.thresholds,
                 probeEvery: m.probeEvery, trajectorySteps: [], checkpointSteps: [], tiers: reader.manifest.tiers,
-                secondsPerStep: ReplayCostModel.secondsPerStep(measured: plain, widths: ReplayCostModel.widths(of: layout), batch: m.batchSize))
+                secondsPerStep: ReplayCostModel.secondsPerStep(measured: plain, widths: ReplayCostModel.widths(of: layout), batch: m.batchSize),
+                factorEpochs: (m.factorEpochs ?? []).map { $0 + 1 })
         } else {
             recorder = nil
             func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
@@ -192,6 +193,9 @@ package final class StoreRunData: RunData {
     /// the run split it, its fingerprint checked (`StoreCheckpointSource.trainingSet(of:)`).
     enum Labels { case notLoaded, loaded([Int32]), unavailable(String) }
     private var labels = Labels.notLoaded
+    /// The training set, loaded when T3 factors of the first layer are read (its inputs are the
+    /// data set's values): see `factors(layer:steps:)`.
+    var factorInputs: Dataset?
 
     /// Why labels are not available (no checkpoint, data set missing or changed), once tried.
     /// - Complexity: O(1).

@@ -50,7 +50,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     private var buffers: [String: Int] = [:]
     private var bufferList: [Buffer] = []
     /// The epoch's count-min and per-neuron Space-Saving of (sample, neuron) masses (T2).
-    private var massSketches: NeuronMassSketches?
+    private var massSketches: EpochMassSketches?
     /// T3 (`--tiers …,t3`): the factors of the chosen epochs.
     private let factorTier: FactorTierWriter?
     private var weightHitters: SpaceSavingSketch?
@@ -97,7 +97,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     }
 
     private func resetEpochSketches() throws {
-        massSketches = try NeuronMassSketches(neurons: neurons, countMinWidth: plan.countMinWidth, countMinDepth: plan.countMinDepth,
+        massSketches = try EpochMassSketches(neurons: neurons, countMinWidth: plan.countMinWidth, countMinDepth: plan.countMinDepth,
                                               countMinSeed: countMinSeed, spaceSavingCapacity: plan.spaceSavingPerNeuron,
                                               spaceSavingSeed: spaceSavingSeed)
     }
@@ -105,7 +105,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     // MARK: RecorderSink
 
     /// - Complexity: O(B·out·depth) count-min counter additions (vectorized) plus O(B·out)
-    ///   compares against the Space-Saving admission thresholds (`NeuronMassSketches.add`).
+    ///   compares against the Space-Saving admission thresholds (`EpochMassSketches.add`).
     package func neuronMasses(step: Int, epoch: Int, layer: Int, sampleIDs: ArraySlice<UInt32>, masses: [Float]) throws {
         guard tiers.contains(.t2), var sketches = massSketches else { return }
         // Moved out and back (no copy-on-write of the sketches' storage).

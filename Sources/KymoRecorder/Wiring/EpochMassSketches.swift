@@ -11,7 +11,7 @@ import KymoSketches
 /// mass of a neuron is added to its M and R once (summed in sample order, in Double).
 ///
 /// Used by one thread (the recorder thread).
-package struct NeuronMassSketches {
+package struct EpochMassSketches {
     package private(set) var countMin: CountMinSketch
     package private(set) var spaceSaving: [SpaceSavingSketch]
     /// Total neurons (Σ out): the key stride.
