@@ -45,7 +45,6 @@ package final class FactorTierWriter {
     private var rows = 0
     private var rowEpoch = -1
     private var rowBatch = 0
-    package private(set) var stepsWritten = 0
 
     /// - Complexity: O(layers).
     package init(writer: RunWriter, layout: DenseLayout, layerNames: [String], epochs: Set<Int>, stepsPerChunk: Int = 16) {
@@ -91,7 +90,6 @@ package final class FactorTierWriter {
         }
         stepScales.append(slot.perParameterScales == nil ? slot.contributionScale : .nan)
         rows += 1
-        stepsWritten += 1
         if rows == stepsPerChunk { try flush() }
     }
 
