@@ -31,6 +31,20 @@ public final class TrainingBenchmark {
         for _ in 0..<count { trainer.repeatFactorCollection() }
     }
 
+    /// Runs `count` steps on a copy of this run's configuration and returns, per Dense layer,
+    /// the fraction of exactly zero entries of δ (the per-sample output gradients) and of the
+    /// layer's input a, averaged over the steps: how much of each product the zero-skipping
+    /// kernels can leave out.
+    /// - Complexity: O(count · B · P).
+    public func zeroFractions(steps count: Int) throws -> (delta: [Double], input: [Double]) {
+        let counter = ZeroCountingObserver()
+        let twin = try Trainer(config: trainer.config, training: trainer.training)
+        twin.observer = counter
+        for _ in 0..<count { try twin.step() }
+        let total = Double(max(counter.steps, 1))
+        return (counter.deltaZeros.map { $0 / total }, counter.inputZeros.map { $0 / total })
+    }
+
     /// Runs `count` steps; returns the last loss.
     /// - Complexity: O(count · B · P).
     @discardableResult
@@ -47,5 +61,24 @@ private final class FactorTouchingObserver: StepObserver {
     func observe(_ trace: StepTrace) {
         for layer in trace.layers { sink += layer.inputs[0] + layer.outputGradients[0] }
         sink += trace.sampleGradientNorms[0] + trace.parametersBefore[0]
+    }
+}
+
+/// Sums, per layer, the fraction of exact zeros in δ and a of every step.
+private final class ZeroCountingObserver: StepObserver {
+    var steps = 0
+    var deltaZeros: [Double] = []
+    var inputZeros: [Double] = []
+    var parametersBeforeIds: [Int]? { [] }
+    func observe(_ trace: StepTrace) {
+        if deltaZeros.isEmpty {
+            deltaZeros = Array(repeating: 0, count: trace.layers.count)
+            inputZeros = deltaZeros
+        }
+        for (l, layer) in trace.layers.enumerated() {
+            deltaZeros[l] += Double(layer.outputGradients.count { $0 == 0 }) / Double(layer.outputGradients.count)
+            inputZeros[l] += Double(layer.inputs.count { $0 == 0 }) / Double(layer.inputs.count)
+        }
+        steps += 1
     }
 }
