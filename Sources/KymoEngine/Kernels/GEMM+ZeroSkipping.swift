@@ -1,9 +1,8 @@
 import Dispatch
 
 // The zero-skipping product: the same C as `GEMM.multiply`, bit for bit, doing only the
-// multiply-adds whose op(A) factor is not zero. After a ReLU about half of the activations and of
-// the backpropagated δ are exact zeros, so a layer's weight gradient δᵀ·a, its forward product
-// a·Wᵀ and its input gradient δ·W can skip about half of their terms.
+// multiply-adds whose op(A) factor is not zero. After a ReLU about half of the backpropagated δ
+// are exact zeros, so a hidden layer's weight gradient δᵀ·a can skip about half of its terms.
 
 extension GEMM {
     /// `C (m×n) = scale·([C +] op(A)·op(B))`, skipping every term whose op(A) factor is ±0;
@@ -22,16 +21,20 @@ extension GEMM {
     ///   (or a NaN, for the payload's sake) is recomputed with the full chain over all k.
     /// Each element's chain still runs in ascending p on one thread; rows are split over threads.
     ///
-    /// **Implementation.** A bit mask per output row marks the p whose op(A) factor is nonzero (or
-    /// whose op(B) row is not finite). Each row is then computed in column blocks of up to 96: up to
-    /// twelve `SIMD8<Float>` accumulators, and for every set bit (ascending, by trailing-zero count)
-    /// one broadcast of op(A)[i,p] and one FMA per accumulator with op(B)[p, block]. op(B) is read in
-    /// place when it is not transposed and the block's width is a multiple of 8; otherwise the
-    /// block is packed (`packPanelsB`, zero-padded). With k = 64 (a weight gradient) the block of
-    /// op(B) stays in L1 while all rows run over it. When more than `maximumDensity` of op(A) is
-    /// nonzero, or n < 16, the dense `multiply` runs instead (same bits, faster there).
+    /// **Implementation.** op(A) is copied row-major when transposed; a bit mask per output row
+    /// marks the p whose op(A) factor is nonzero (or whose op(B) row is not finite). C is computed
+    /// in column blocks of up to 64: the block of op(B) is packed contiguously (`packPanelsB`,
+    /// zero-padded; in place, a power-of-two row stride put all its rows in two cache sets), then
+    /// every row runs over it with up to eight `SIMD8<Float>` accumulators, doing for each set bit
+    /// (ascending, by trailing-zero count) one broadcast of op(A)[i,p] and one FMA per accumulator.
+    /// Each FMA loads its op(B) vector (no register reuse across rows, unlike the dense 6×16
+    /// kernel), so the block must stay in L1: with k = 64 (a weight gradient, k = B) it is 16 KB
+    /// and skipping half the terms measured 1.2× faster than the dense kernel; with k = 256…512
+    /// (a forward or input-gradient product) it is not, and the dense kernel wins. When more than
+    /// `maximumDensity` of op(A) is nonzero, or n < 16, the dense `multiply` runs instead (same
+    /// bits). Use it where k is small.
     /// - Complexity: O(m·k + k·n) to build the masks and check op(B), plus O(nnz(op(A))·n) for the
-    ///   products (O(m·n·k) in the dense fallback); O(m·⌈k/64⌉ + k·96) scratch.
+    ///   products (O(m·n·k) in the dense fallback); O(m·k + k·64) scratch floats, allocated per call.
     public static func multiplySkippingZeros(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
@@ -40,22 +43,28 @@ extension GEMM {
         accumulate: Bool = false, scale: Float = 1,
         threads: Int = 1
     ) {
+        let small = m * n * k < ZeroSkipping.minimumWork
         multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                               b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                               accumulate: accumulate, scale: scale, threads: threads,
-                              maximumDensity: ZeroSkipping.maximumDensity)
+                              maximumDensity: small ? -1 : ZeroSkipping.maximumDensity)
     }
 
     /// Tuning of the zero-skipping product; none of it changes a bit.
     enum ZeroSkipping {
-        /// Above this fraction of nonzero op(A) entries the dense kernel is faster.
-        static let maximumDensity = 0.7
-        /// Accumulator vectors per row block (12 × 8 = 96 columns).
-        static let maximumVectors = 12
+        /// Above this fraction of nonzero op(A) entries the dense kernel is faster (at k = 64 the
+        /// skipping kernel does about 0.62 of the dense kernel's FMAs per second).
+        static let maximumDensity = 0.6
+        /// Below this many multiply-adds (m·n·k) the dense kernel runs: the masks, copies and
+        /// allocations would cost more than the skipped terms save.
+        static let minimumWork = 1 << 16
+        /// Accumulator vectors per row block (8 × 8 = 64 columns; 96 measured slower: the block of
+        /// op(B) then no longer stays in L1 beside the streamed rows of op(A) and C).
+        static let maximumVectors = 8
     }
 
-    /// `multiplySkippingZeros` with an explicit density limit: the test hook that forces the
-    /// skipping path (`maximumDensity: 1`) or the dense one (`0`... below any density).
+    /// `multiplySkippingZeros` with an explicit density limit and no size limit: the test hook
+    /// that forces the skipping path (`maximumDensity: 1`) or the dense one (`-1`).
     /// - Complexity: as `multiplySkippingZeros`.
     static func multiplySkippingZeros(
         m: Int, n: Int, k: Int,
@@ -68,6 +77,12 @@ extension GEMM {
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
                      "GEMM: leading dimension shorter than a row")
         if m == 0 || n == 0 { return }
+        if maximumDensity < 0 {
+            multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                     b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+                     accumulate: accumulate, scale: scale, threads: threads)
+            return
+        }
         let words = (k + 63) / 64
         let masks = UnsafeMutablePointer<UInt64>.allocate(capacity: max(m * words, 1))
         defer { masks.deallocate() }
@@ -184,40 +199,32 @@ extension GEMM {
         }
     }
 
-    /// Rows `rows` of C on the calling thread, in column blocks of at most 96.
+    /// Rows `rows` of C on the calling thread, in column blocks of at most 64.
     /// - Complexity: O(nnz(op(A) rows)·n) plus the packing of op(B) when needed.
     static func skippingRows(rows: Range<Int>, n: Int, k: Int, _ o: Operands, _ shared: SkippingRows,
                              accumulate: Bool, scale: Float) {
         let maxVectors = ZeroSkipping.maximumVectors
         let totalVectors = (n + 7) / 8
         let blocks = (totalVectors + maxVectors - 1) / maxVectors
-        // Pack buffer: one block of op(B), k × (96 rounded to whole 16-column panels).
+        // Pack buffer: one block of op(B), k × (up to 64 columns, whole 16-column panels).
         let packCount = max(k * maxVectors * 8, 1)
         let pack = UnsafeMutableRawPointer.allocate(byteCount: packCount * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: packCount)
         defer { pack.deallocate() }
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * ZeroSkipping.maximumVectors * 8)
         defer { scratch.deallocate() }
-        let (aRow, aDepth) = o.transposeA ? (1, o.lda) : (o.lda, 1)
         var firstVector = 0
         for block in 0..<blocks {
-            // Blocks of nearly equal width (98 vectors become 9 blocks of 10 or 11).
+            // Blocks of nearly equal width (98 vectors become 13 blocks of 7 or 8).
             let vectors = totalVectors / blocks + (block < totalVectors % blocks ? 1 : 0)
             let j0 = firstVector * 8
             let width = min(vectors * 8, n - j0)
             firstVector += vectors
-            let packed = o.transposeB || width % 8 != 0
-            let bBase: UnsafePointer<Float>, bDepth: Int, bPanel: Int
-            if packed {
-                packPanelsB(o, p0: 0, kb: k, j0: j0, nb: width, into: pack)
-                (bBase, bDepth, bPanel) = (UnsafePointer(pack), nr, nr * k)
-            } else {
-                (bBase, bDepth, bPanel) = (o.b + j0, o.ldb, nr)
-            }
-            let row = SkippingRow(aDepth: aDepth, b: bBase, bDepth: bDepth, bPanel: bPanel, k: k,
+            packPanelsB(o, p0: 0, kb: k, j0: j0, nb: width, into: pack)
+            let row = SkippingRow(aDepth: 1, b: UnsafePointer(pack), bDepth: nr, bPanel: nr * k, k: k,
                                   words: shared.words, width: width, accumulate: accumulate, scale: scale)
             for i in rows {
-                row.run(vectors: vectors, a: o.a + i * aRow, mask: shared.masks + i * shared.words,
+                row.run(vectors: vectors, a: o.a + i * o.lda, mask: shared.masks + i * shared.words,
                         c: o.c + i * o.cRow + j0, scratch: scratch)
             }
         }
@@ -239,14 +246,10 @@ extension GEMM {
         var scale: Float
 
         /// Computes the block of one row: `c` holds the chain's start (when accumulating) and
-        /// receives the result. `scratch` holds 192 floats.
+        /// receives the result. `scratch` holds 2 × 64 floats.
         func run(vectors: Int, a: UnsafePointer<Float>, mask: UnsafePointer<UInt64>, c: UnsafeMutablePointer<Float>,
                  scratch: UnsafeMutablePointer<Float>) {
             switch vectors {
-            case 12: GEMM.skippingKernel(Vectors12.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 11: GEMM.skippingKernel(Vectors11.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 10: GEMM.skippingKernel(Vectors10.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 9: GEMM.skippingKernel(Vectors9.self, self, a: a, mask: mask, c: c, scratch: scratch)
             case 8: GEMM.skippingKernel(Vectors8.self, self, a: a, mask: mask, c: c, scratch: scratch)
             case 7: GEMM.skippingKernel(Vectors7.self, self, a: a, mask: mask, c: c, scratch: scratch)
             case 6: GEMM.skippingKernel(Vectors6.self, self, a: a, mask: mask, c: c, scratch: scratch)
@@ -293,8 +296,7 @@ extension GEMM {
             if row.accumulate { start.update(from: c, count: row.width) }
             startRaw = UnsafeRawPointer(start)
         }
-        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
-        var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
         if row.accumulate {
             c0 = startRaw.loadUnaligned(as: V.self)
             if vectors > 1 { c1 = startRaw.loadUnaligned(fromByteOffset: 32, as: V.self) }
@@ -304,10 +306,6 @@ extension GEMM {
             if vectors > 5 { c5 = startRaw.loadUnaligned(fromByteOffset: 160, as: V.self) }
             if vectors > 6 { c6 = startRaw.loadUnaligned(fromByteOffset: 192, as: V.self) }
             if vectors > 7 { c7 = startRaw.loadUnaligned(fromByteOffset: 224, as: V.self) }
-            if vectors > 8 { c8 = startRaw.loadUnaligned(fromByteOffset: 256, as: V.self) }
-            if vectors > 9 { c9 = startRaw.loadUnaligned(fromByteOffset: 288, as: V.self) }
-            if vectors > 10 { c10 = startRaw.loadUnaligned(fromByteOffset: 320, as: V.self) }
-            if vectors > 11 { c11 = startRaw.loadUnaligned(fromByteOffset: 352, as: V.self) }
         }
         let panel = row.bPanel * 4, depth = row.bDepth * 4, aDepth = row.aDepth
         let base = UnsafeRawPointer(row.b)
@@ -326,10 +324,6 @@ extension GEMM {
                 if vectors > 5 { c5.addProduct(x, r.loadUnaligned(fromByteOffset: 2 * panel + 32, as: V.self)) }
                 if vectors > 6 { c6.addProduct(x, r.loadUnaligned(fromByteOffset: 3 * panel, as: V.self)) }
                 if vectors > 7 { c7.addProduct(x, r.loadUnaligned(fromByteOffset: 3 * panel + 32, as: V.self)) }
-                if vectors > 8 { c8.addProduct(x, r.loadUnaligned(fromByteOffset: 4 * panel, as: V.self)) }
-                if vectors > 9 { c9.addProduct(x, r.loadUnaligned(fromByteOffset: 4 * panel + 32, as: V.self)) }
-                if vectors > 10 { c10.addProduct(x, r.loadUnaligned(fromByteOffset: 5 * panel, as: V.self)) }
-                if vectors > 11 { c11.addProduct(x, r.loadUnaligned(fromByteOffset: 5 * panel + 32, as: V.self)) }
             }
         }
         // Results that may differ from the dense chain: −0 (and NaN, for its payload).
@@ -342,15 +336,11 @@ extension GEMM {
         if vectors > 5 { bad .|= unsafeBitCast(c5, to: SIMD8<UInt32>.self) .== negativeZero .| c5 .!= c5 }
         if vectors > 6 { bad .|= unsafeBitCast(c6, to: SIMD8<UInt32>.self) .== negativeZero .| c6 .!= c6 }
         if vectors > 7 { bad .|= unsafeBitCast(c7, to: SIMD8<UInt32>.self) .== negativeZero .| c7 .!= c7 }
-        if vectors > 8 { bad .|= unsafeBitCast(c8, to: SIMD8<UInt32>.self) .== negativeZero .| c8 .!= c8 }
-        if vectors > 9 { bad .|= unsafeBitCast(c9, to: SIMD8<UInt32>.self) .== negativeZero .| c9 .!= c9 }
-        if vectors > 10 { bad .|= unsafeBitCast(c10, to: SIMD8<UInt32>.self) .== negativeZero .| c10 .!= c10 }
-        if vectors > 11 { bad .|= unsafeBitCast(c11, to: SIMD8<UInt32>.self) .== negativeZero .| c11 .!= c11 }
         let direct = full && !any(bad)
         if direct && row.scale != 1 {
             let s = V(repeating: row.scale)
             c0 *= s; c1 *= s; c2 *= s; c3 *= s; c4 *= s; c5 *= s
-            c6 *= s; c7 *= s; c8 *= s; c9 *= s; c10 *= s; c11 *= s
+            c6 *= s; c7 *= s
         }
         let out = UnsafeMutableRawPointer(direct ? c : tile)
         out.storeBytes(of: c0, as: V.self)
@@ -361,10 +351,6 @@ extension GEMM {
         if vectors > 5 { out.storeBytes(of: c5, toByteOffset: 160, as: V.self) }
         if vectors > 6 { out.storeBytes(of: c6, toByteOffset: 192, as: V.self) }
         if vectors > 7 { out.storeBytes(of: c7, toByteOffset: 224, as: V.self) }
-        if vectors > 8 { out.storeBytes(of: c8, toByteOffset: 256, as: V.self) }
-        if vectors > 9 { out.storeBytes(of: c9, toByteOffset: 288, as: V.self) }
-        if vectors > 10 { out.storeBytes(of: c10, toByteOffset: 320, as: V.self) }
-        if vectors > 11 { out.storeBytes(of: c11, toByteOffset: 352, as: V.self) }
         if !direct { row.finish(tile: tile, start: UnsafePointer(full ? c : start), a: a, c: c) }
     }
 }
@@ -380,7 +366,3 @@ enum Vectors5: VectorCount { static var value: Int { 5 } }
 enum Vectors6: VectorCount { static var value: Int { 6 } }
 enum Vectors7: VectorCount { static var value: Int { 7 } }
 enum Vectors8: VectorCount { static var value: Int { 8 } }
-enum Vectors9: VectorCount { static var value: Int { 9 } }
-enum Vectors10: VectorCount { static var value: Int { 10 } }
-enum Vectors11: VectorCount { static var value: Int { 11 } }
-enum Vectors12: VectorCount { static var value: Int { 12 } }

@@ -53,8 +53,11 @@ package enum VectorMath {
         /// - Complexity: O(1).
         @inline(__always)
         package mutating func add(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>) {
-            let d0 = SIMD8<Double>(v0)
-            let d1 = SIMD8<Double>(v1)
+            // Lane by lane (the generic SIMD conversion is not inlined; this becomes vcvtps2pd).
+            let d0 = SIMD8<Double>(Double(v0[0]), Double(v0[1]), Double(v0[2]), Double(v0[3]),
+                                   Double(v0[4]), Double(v0[5]), Double(v0[6]), Double(v0[7]))
+            let d1 = SIMD8<Double>(Double(v1[0]), Double(v1[1]), Double(v1[2]), Double(v1[3]),
+                                   Double(v1[4]), Double(v1[5]), Double(v1[6]), Double(v1[7]))
             lanes0 += d0 * d0
             lanes1 += d1 * d1
         }

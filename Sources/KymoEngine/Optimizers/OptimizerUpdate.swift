@@ -8,8 +8,8 @@ package enum OptimizerUpdate {
         Float(1 / (1 - DeterministicMath.power(Double(beta), t)))
     }
 
-    /// Computes Δw into `update`, updates the state `slots` and applies w ← w + Δw; with
-    /// `saveBefore`, first copies w there. Returns Σ Δw[i]² in `VectorMath`'s order (the update
+    /// Computes Δw (into `update`, when given), updates the state `slots` and applies
+    /// w ← w + Δw; with `saveBefore`, first copies w there. Returns Σ Δw[i]² in `VectorMath`'s order (the update
     /// norm, taken in the same pass).
     /// Shapes: all buffers (P). `gradient` is the batch-mean loss gradient; weight decay is added here.
     ///
@@ -25,10 +25,10 @@ package enum OptimizerUpdate {
         parameters w: UnsafeMutablePointer<Float>,
         gradient g: UnsafePointer<Float>,
         slots: [UnsafeMutablePointer<Float>],
-        update d: UnsafeMutablePointer<Float>,
+        update d: UnsafeMutablePointer<Float>?,
         saveBefore before: UnsafeMutablePointer<Float>? = nil
     ) -> Double {
-        let buffers = Buffers(w: w, g: g, s0: slots.first ?? d, s1: slots.count > 1 ? slots[1] : d, d: d, before: before)
+        let buffers = Buffers(w: w, g: g, s0: slots.first ?? w, s1: slots.count > 1 ? slots[1] : w, d: d, before: before)
         let lambda = config.weightDecay
         switch config.kind {
         case .sgd:
@@ -53,7 +53,7 @@ package enum OptimizerUpdate {
         var g: UnsafePointer<Float>
         var s0: UnsafeMutablePointer<Float>
         var s1: UnsafeMutablePointer<Float>
-        var d: UnsafeMutablePointer<Float>
+        var d: UnsafeMutablePointer<Float>?
         var before: UnsafeMutablePointer<Float>?
     }
 
@@ -62,8 +62,9 @@ package enum OptimizerUpdate {
     static func run<Rule: UpdateRule>(_ rule: Rule, count: Int, _ p: Buffers) -> Double {
         var sum = VectorMath.SquareSum()
         let blocks = count / 16
-        let (w, g, s0, s1, d) = (UnsafeMutableRawPointer(p.w), UnsafeRawPointer(p.g),
-                                 UnsafeMutableRawPointer(p.s0), UnsafeMutableRawPointer(p.s1), UnsafeMutableRawPointer(p.d))
+        let (w, g, s0, s1) = (UnsafeMutableRawPointer(p.w), UnsafeRawPointer(p.g),
+                              UnsafeMutableRawPointer(p.s0), UnsafeMutableRawPointer(p.s1))
+        let d = p.d.map { UnsafeMutableRawPointer($0) }
         let before = p.before.map { UnsafeMutableRawPointer($0) }
         for b in 0..<blocks {
             var halves = (V(), V())
@@ -76,7 +77,7 @@ package enum OptimizerUpdate {
                 var c = Rule.slots > 1 ? s1.loadUnaligned(fromByteOffset: offset, as: V.self) : V()
                 let dv = rule.apply(w: &wv, g: gv, s0: &a, s1: &c)
                 w.storeBytes(of: wv, toByteOffset: offset, as: V.self)
-                d.storeBytes(of: dv, toByteOffset: offset, as: V.self)
+                d?.storeBytes(of: dv, toByteOffset: offset, as: V.self)
                 if Rule.slots > 0 { s0.storeBytes(of: a, toByteOffset: offset, as: V.self) }
                 if Rule.slots > 1 { s1.storeBytes(of: c, toByteOffset: offset, as: V.self) }
                 if half == 0 { halves.0 = dv } else { halves.1 = dv }
@@ -90,7 +91,7 @@ package enum OptimizerUpdate {
             var a = V(repeating: Rule.slots > 0 ? p.s0[i] : 0), c = V(repeating: Rule.slots > 1 ? p.s1[i] : 0)
             let dv = rule.apply(w: &wv, g: V(repeating: p.g[i]), s0: &a, s1: &c)
             p.w[i] = wv[0]
-            p.d[i] = dv[0]
+            p.d?[i] = dv[0]
             if Rule.slots > 0 { p.s0[i] = a[0] }
             if Rule.slots > 1 { p.s1[i] = c[0] }
             sum.addTail(dv[0])

@@ -33,9 +33,9 @@ package final class Trainer {
     package var threads: Int
     /// Called once per step after the update (see `StepObserver`). Held strongly.
     package var observer: (any StepObserver)?
-    /// Whether products with an operand that went through a ReLU or dropout use
+    /// Whether the weight gradients of layers whose δ went back through a ReLU or dropout use
     /// `GEMM.multiplySkippingZeros`; the test hook that shows it never changes a bit.
-    var skipsZeros = false
+    var skipsZeros = true
 
     /// Steps completed so far (the next step's 0-based index).
     package private(set) var completedSteps: Int = 0
@@ -141,12 +141,11 @@ package final class Trainer {
         let layerCount = widths.count - 1
         let b = ws.batch
         let w = parameters.readOnly
-        let sparse = hiddenZeros
         for l in 0..<layerCount {
             let layer = layout.layers[l]
             Dense.forward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                           input: ws.input(l).readOnly, weight: w + layer.weightOffset, bias: w + layer.biasOffset,
-                          output: ws.z[l].base, sparseInput: sparse && l > 0, threads: threads)
+                          output: ws.z[l].base, threads: threads)
             if l == layerCount - 1 { break }
             let n = b * layer.outFeatures
             switch config.model.activation {
@@ -181,8 +180,8 @@ package final class Trainer {
         }
     }
 
-    /// Whether hidden activations and their δ have many exact zeros (ReLU, or any dropout), so
-    /// that the products reading them skip the zeros.
+    /// Whether the δ of hidden layers have many exact zeros (ReLU, or any dropout), so that their
+    /// weight gradients skip the zeros.
     private var hiddenZeros: Bool {
         skipsZeros && (config.model.activation == .relu || config.model.dropout > 0)
     }
@@ -266,11 +265,13 @@ package final class Trainer {
             for id in beforeIds { saved[id] = w[id] }
         }
         let fullSnapshot = observer != nil && beforeIds == nil
-        // One pass: the snapshot, the update, and ‖Δw‖² in VectorMath's order.
+        // One pass: the snapshot, the update, and ‖Δw‖² in VectorMath's order; Δw itself is
+        // stored only for an observer (nothing else reads it).
         let updateSquares = OptimizerUpdate.apply(
             config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
             parameters: parameters.base, gradient: UnsafePointer(stepGradient),
-            slots: slots.map(\.base), update: stepUpdate, saveBefore: fullSnapshot ? before.base : nil)
+            slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+            saveBefore: fullSnapshot ? before.base : nil)
         let summary = StepSummary(
             step: completedSteps, epoch: epoch, batchSize: b, loss: loss,
             accuracy: Float(correctCount) / Float(b),
