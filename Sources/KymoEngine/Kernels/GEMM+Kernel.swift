@@ -51,7 +51,7 @@ extension GEMM {
         // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
         // (Short row tiles cost nothing extra: the kernel is specialized for each height.)
         let columnsPadded = (n + nr - 1) / nr * nr, rowsAsColumnsPadded = (m + nr - 1) / nr * nr
-        if 5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m {
+        if blocking.transposedProduct ?? (5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m) {
             blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, scale: scale, blocking: blocking)
         } else {
             blocked(m: m, n: n, k: k, o, accumulate: accumulate, scale: scale, blocking: blocking)

@@ -143,13 +143,25 @@ extension GEMM {
     /// - Complexity: O(m·k).
     static func buildMasks(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                            masks: UnsafeMutablePointer<UInt64>, words: Int) -> Int {
+        // Eight entries at a time, branch-free: lane j of a nonzero entry contributes 2^j.
+        let weights = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
         var count = 0
         for i in 0..<m {
             let row = a + i * lda, mask = masks + i * words
             for w in 0..<words {
                 var word: UInt64 = 0
-                let first = w * 64
-                for q in 0..<min(64, k - first) { word |= (row[first + q] != 0 ? 1 : 0) << UInt64(q) }
+                let first = w * 64, length = min(64, k - first)
+                var q = 0
+                while q + 8 <= length {
+                    let v = UnsafeRawPointer(row + first + q).loadUnaligned(as: SIMD8<Float>.self)
+                    let bits = SIMD8<Int32>().replacing(with: weights, where: v .!= 0).wrappedSum()
+                    word |= UInt64(truncatingIfNeeded: bits) &<< UInt64(q)
+                    q += 8
+                }
+                while q < length {
+                    word |= (row[first + q] != 0 ? 1 : 0) &<< UInt64(q)
+                    q += 1
+                }
                 mask[w] = word
                 count += word.nonzeroBitCount
             }

@@ -72,7 +72,15 @@ public enum GEMM {
         /// Columns of op(B) packed at once.
         var nc: Int
 
+        /// Compute Cᵀ = op(B)ᵀ·op(A)ᵀ (true), C directly (false), or let the shape decide (nil).
+        /// Same bits either way (fma is symmetric in its factors).
+        var transposedProduct: Bool? = nil
+
         static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
+        /// For a layer's forward product a·Wᵀ: computed as W·aᵀ, so that W (out × in, row-major)
+        /// is read in place and only the small aᵀ (in × B) is packed, instead of transposing
+        /// all of W into panels every step; one depth block, so each C tile is stored once.
+        static let forward = Blocking(kc: 1024, mc: 72, nc: 1024, transposedProduct: true)
     }
 
     /// Micro-tile rows and columns.

@@ -18,9 +18,10 @@ package enum Dense {
     ) {
         for s in 0..<batch { (output + s * outFeatures).update(from: bias, count: outFeatures) }
         GEMM.multiply(m: batch, n: outFeatures, k: inFeatures,
-                      a: input, lda: inFeatures,
+                      a: input, lda: inFeatures, transposeA: false,
                       b: weight, ldb: inFeatures, transposeB: true,
-                      c: output, ldc: outFeatures, accumulate: true, threads: threads)
+                      c: output, ldc: outFeatures, accumulate: true, threads: threads,
+                      blocking: .forward)
     }
 
     /// Given δ = ∂L/∂z (B, out) for a loss L = Σ_s ℓ_s, writes
@@ -53,13 +54,20 @@ package enum Dense {
                           b: input, ldb: inFeatures,
                           c: weightGradient, ldc: inFeatures, accumulate: false, scale: scale, threads: threads)
         }
-        biasGradient.update(repeating: 0, count: outFeatures)
-        for s in 0..<batch {
-            let row = outputGradient + s * outFeatures
-            for j in 0..<outFeatures { biasGradient[j] += row[j] }
+        // db[j] = scale·(((0 + δ[0,j]) + δ[1,j]) + …), eight j at a time.
+        let vectors = outFeatures / 8
+        let db = UnsafeMutableRawPointer(biasGradient)
+        for v in 0..<vectors {
+            var sum = SIMD8<Float>()
+            for s in 0..<batch {
+                sum += UnsafeRawPointer(outputGradient + s * outFeatures).loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)
+            }
+            db.storeBytes(of: scale != 1 ? sum * scale : sum, toByteOffset: v * 32, as: SIMD8<Float>.self)
         }
-        if scale != 1 {
-            for j in 0..<outFeatures { biasGradient[j] *= scale }
+        for j in (vectors * 8)..<outFeatures {
+            var sum: Float = 0
+            for s in 0..<batch { sum += outputGradient[s * outFeatures + j] }
+            biasGradient[j] = scale != 1 ? sum * scale : sum
         }
         if let inputGradient {
             GEMM.multiply(m: batch, n: inFeatures, k: outFeatures,
