@@ -62,21 +62,27 @@ struct GEMMZeroSkippingTests {
         }
     }
 
-    /// The weight-gradient shape of the seed MLP's fc2 at half zeros, every thread count.
-    @Test func weightGradientShapeAnyThreadCount() {
-        var rng = CounterRNG(key: 0xD_0256)
-        let problem = Self.sparseProblem(m: 256, n: 136, k: 64, transposeA: true, transposeB: false,
-                                         accumulate: false, zeros: 0.5, rng: &rng)
-        let expected = Self.reference(problem, scale: 1 / 64)
+    /// The seed MLP's three kinds of product (narrowed) at half zeros, every thread count: the
+    /// weight gradient δᵀ·a (k = B, one depth block), the forward a·Wᵀ + b (accumulating over
+    /// several depth blocks) and the input gradient δ·W.
+    @Test(arguments: [("dW", 256, 136, 64, true, false, false, Float(1) / 64),
+                      ("forward", 64, 136, 300, false, true, true, Float(1)),
+                      ("input gradient", 64, 136, 200, false, false, false, Float(1))])
+    func mlpShapesAnyThreadCount(name: String, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+                                 accumulate: Bool, scale: Float) {
+        var rng = CounterRNG(key: 0xD_0256 + UInt64(k))
+        let problem = Self.sparseProblem(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                         accumulate: accumulate, zeros: 0.5, rng: &rng)
+        let expected = Self.reference(problem, scale: scale)
         for threads in [1, 2, 3, 7] {
-            #expect(Self.firstDifference(Self.skipping(problem, threads: threads, scale: 1 / 64), expected) == nil,
-                    "threads=\(threads)")
+            #expect(Self.firstDifference(Self.skipping(problem, threads: threads, scale: scale), expected) == nil,
+                    "\(name) threads=\(threads)")
         }
-        var public1 = problem.c
-        GEMM.multiplySkippingZeros(m: problem.m, n: problem.n, k: problem.k, a: problem.a, lda: problem.lda,
-                                   transposeA: true, b: problem.b, ldb: problem.ldb, c: &public1,
-                                   ldc: problem.ldc, scale: 1 / 64, threads: 2)
-        #expect(Self.firstDifference(public1, expected) == nil, "public entry point")
+        var viaPublic = problem.c
+        GEMM.multiplySkippingZeros(m: m, n: n, k: k, a: problem.a, lda: problem.lda, transposeA: transposeA,
+                                   b: problem.b, ldb: problem.ldb, transposeB: transposeB, c: &viaPublic,
+                                   ldc: problem.ldc, accumulate: accumulate, scale: scale, threads: 2)
+        #expect(Self.firstDifference(viaPublic, expected) == nil, "\(name), public entry point")
     }
 
     /// Chains that pass through −0: a −0 start (accumulate), and products too small for a Float

@@ -1,8 +1,9 @@
 import Dispatch
 
 // The zero-skipping product: the same C as `GEMM.multiply`, bit for bit, doing only the
-// multiply-adds whose op(A) factor is not zero. After a ReLU about half of the backpropagated δ
-// are exact zeros, so a hidden layer's weight gradient δᵀ·a can skip about half of its terms.
+// multiply-adds whose op(A) factor is not zero. After a ReLU about half of the activations and of
+// the backpropagated δ are exact zeros, so a hidden layer's forward product a·Wᵀ, its weight
+// gradient δᵀ·a and its input gradient δ·W can skip about half of their terms.
 
 extension GEMM {
     /// `C (m×n) = scale·([C +] op(A)·op(B))`, skipping every term whose op(A) factor is ±0;
@@ -23,18 +24,18 @@ extension GEMM {
     ///
     /// **Implementation.** op(A) is copied row-major when transposed; a bit mask per output row
     /// marks the p whose op(A) factor is nonzero (or whose op(B) row is not finite). C is computed
-    /// in column blocks of up to 64: the block of op(B) is packed contiguously (`packPanelsB`,
-    /// zero-padded; in place, a power-of-two row stride put all its rows in two cache sets), then
-    /// every row runs over it with up to eight `SIMD8<Float>` accumulators, doing for each set bit
-    /// (ascending, by trailing-zero count) one broadcast of op(A)[i,p] and one FMA per accumulator.
-    /// Each FMA loads its op(B) vector (no register reuse across rows, unlike the dense 6×16
-    /// kernel), so the block must stay in L1: with k = 64 (a weight gradient, k = B) it is 16 KB
-    /// and skipping half the terms measured 1.2× faster than the dense kernel; with k = 256…512
-    /// (a forward or input-gradient product) it is not, and the dense kernel wins. When more than
-    /// `maximumDensity` of op(A) is nonzero, or n < 16, the dense `multiply` runs instead (same
-    /// bits). Use it where k is small.
+    /// in column blocks of up to 64 and depth blocks of 64 (one mask word): each block of op(B) is
+    /// packed contiguously (`packPanelsB`, zero-padded; read in place, a power-of-two row stride
+    /// put all its rows in two cache sets), 16 KB that stay in L1 while every row runs over them
+    /// with up to eight `SIMD8<Float>` accumulators, doing for each set bit (ascending, by
+    /// trailing-zero count) one broadcast of op(A)[i,p] and one FMA per accumulator; the chains
+    /// continue through C from one depth block to the next, exactly as the dense kernel's do.
+    /// Each FMA loads its op(B) vector (no reuse across rows, unlike the dense 6×16 kernel), so at
+    /// half zeros it runs 1.2–1.35× faster than the dense kernel, not 2×, and above
+    /// `maximumDensity` nonzeros (or for n < 16, or under 2¹⁶ multiply-adds) the dense `multiply`
+    /// runs instead (same bits).
     /// - Complexity: O(m·k + k·n) to build the masks and check op(B), plus O(nnz(op(A))·n) for the
-    ///   products (O(m·n·k) in the dense fallback); O(m·k + k·64) scratch floats, allocated per call.
+    ///   products (O(m·n·k) in the dense fallback); O(m·k + m·n) scratch floats, allocated per call.
     public static func multiplySkippingZeros(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
@@ -52,8 +53,8 @@ extension GEMM {
 
     /// Tuning of the zero-skipping product; none of it changes a bit.
     enum ZeroSkipping {
-        /// Above this fraction of nonzero op(A) entries the dense kernel is faster (at k = 64 the
-        /// skipping kernel does about 0.62 of the dense kernel's FMAs per second).
+        /// Above this fraction of nonzero op(A) entries the dense kernel is faster (the skipping
+        /// kernel does about two thirds of the dense kernel's FMAs per second).
         static let maximumDensity = 0.6
         /// Below this many multiply-adds (m·n·k) the dense kernel runs: the masks, copies and
         /// allocations would cost more than the skipped terms save.
@@ -102,7 +103,11 @@ extension GEMM {
         forceNonFiniteRows(n: n, k: k, b: b, ldb: ldb, transposeB: transposeB, m: m, masks: masks, words: words)
         let operands = Operands(a: aRows, lda: aLead, transposeA: false,
                                 b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
-        let shared = SkippingRows(masks: masks, words: words)
+        // C is overwritten after the first depth block; a result recomputed at the end needs its start.
+        let starts = accumulate && words > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: m * n) : nil
+        defer { starts?.deallocate() }
+        if let starts { for i in 0..<m { (starts + i * n).update(from: c + i * ldc, count: n) } }
+        let shared = SkippingRows(masks: masks, words: words, starts: starts.map { UnsafePointer($0) })
         let parts = max(1, min(threads, m))
         if parts == 1 {
             skippingRows(rows: 0..<m, n: n, k: k, operands, shared, accumulate: accumulate, scale: scale)
@@ -115,10 +120,12 @@ extension GEMM {
         }
     }
 
-    /// The row masks, shared read-only by the threads of one call.
+    /// The row masks (and, when an accumulating chain spans several depth blocks, a copy of C's
+    /// starting values, m × n), shared read-only by the threads of one call.
     struct SkippingRows: @unchecked Sendable {
         var masks: UnsafeMutablePointer<UInt64>
         var words: Int
+        var starts: UnsafePointer<Float>?
     }
 
     /// Writes Aᵀ (m × k, row-major) for A stored k × m with leading dimension `lda`, in 8×8 blocks.
@@ -211,15 +218,17 @@ extension GEMM {
         }
     }
 
-    /// Rows `rows` of C on the calling thread, in column blocks of at most 64.
-    /// - Complexity: O(nnz(op(A) rows)·n) plus the packing of op(B) when needed.
+    /// Rows `rows` of C on the calling thread, in column blocks of at most 64 and depth blocks
+    /// of 64 (one mask word): each packed block of op(B) is at most 16 KB and stays in L1 while
+    /// all rows run over it; the chains continue through C from one depth block to the next.
+    /// - Complexity: O(nnz(op(A) rows)·n) plus the packing of op(B).
     static func skippingRows(rows: Range<Int>, n: Int, k: Int, _ o: Operands, _ shared: SkippingRows,
                              accumulate: Bool, scale: Float) {
         let maxVectors = ZeroSkipping.maximumVectors
         let totalVectors = (n + 7) / 8
         let blocks = (totalVectors + maxVectors - 1) / maxVectors
-        // Pack buffer: one block of op(B), k × (up to 64 columns, whole 16-column panels).
-        let packCount = max(k * maxVectors * 8, 1)
+        // Pack buffer: one block of op(B), 64 depths × (up to 64 columns, whole 16-column panels).
+        let packCount = 64 * maxVectors * 8
         let pack = UnsafeMutableRawPointer.allocate(byteCount: packCount * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: packCount)
         defer { pack.deallocate() }
@@ -232,56 +241,74 @@ extension GEMM {
             let j0 = firstVector * 8
             let width = min(vectors * 8, n - j0)
             firstVector += vectors
-            packPanelsB(o, p0: 0, kb: k, j0: j0, nb: width, into: pack)
-            let row = SkippingRow(aDepth: 1, b: UnsafePointer(pack), bDepth: nr, bPanel: nr * k, k: k,
-                                  words: shared.words, width: width, accumulate: accumulate, scale: scale)
-            for i in rows {
-                row.run(vectors: vectors, a: o.a + i * o.lda, mask: shared.masks + i * shared.words,
-                        c: o.c + i * o.cRow + j0, scratch: scratch)
+            for word in 0..<shared.words {
+                let p0 = word * 64, depth = min(64, k - p0)
+                packPanelsB(o, p0: p0, kb: depth, j0: j0, nb: width, into: pack)
+                let row = SkippingRow(b: UnsafePointer(pack), bPanel: nr * depth, width: width,
+                                      loadC: accumulate || word > 0, final: word == shared.words - 1,
+                                      scale: scale, operands: o, k: k, j0: j0, accumulate: accumulate,
+                                      starts: shared.starts, startsLead: n)
+                for i in rows {
+                    row.run(vectors: vectors, i: i, a: o.a + i * o.lda + p0, mask: shared.masks + i * shared.words + word,
+                            c: o.c + i * o.cRow + j0, scratch: scratch)
+                }
             }
         }
     }
 
-    /// One output row's block: the operands that do not change from row to row.
+    /// One output row's block at one depth block: what does not change from row to row.
     struct SkippingRow {
-        /// op(A)[i, p] is at `a + p·aDepth` for the row's `a`.
-        var aDepth: Int
-        /// op(B)[p, j0 + 8v + lane] is at `b + (v/2)·bPanel + (v%2)·8 + p·bDepth + lane`.
+        /// op(B)[p0 + p, j0 + 8v + lane] is at `b + (v/2)·bPanel + (v%2)·8 + 16p + lane` (packed).
         var b: UnsafePointer<Float>
-        var bDepth: Int
         var bPanel: Int
-        var k: Int
-        var words: Int
         /// Valid columns of the block (the last vector may be partial).
         var width: Int
-        var accumulate: Bool
+        /// Whether the chains start from C (accumulating, or continuing an earlier depth block).
+        var loadC: Bool
+        /// The last depth block: check for suspect results, scale, store.
+        var final: Bool
         var scale: Float
+        // For recomputing a suspect result over the whole chain:
+        var operands: Operands
+        var k: Int
+        var j0: Int
+        var accumulate: Bool
+        /// C's starting values when C no longer holds them (`startsLead` floats per row).
+        var starts: UnsafePointer<Float>?
+        var startsLead: Int
 
-        /// Computes the block of one row: `c` holds the chain's start (when accumulating) and
-        /// receives the result. `scratch` holds 2 × 64 floats.
-        func run(vectors: Int, a: UnsafePointer<Float>, mask: UnsafePointer<UInt64>, c: UnsafeMutablePointer<Float>,
-                 scratch: UnsafeMutablePointer<Float>) {
+        /// Runs the chains of row `i` over this depth block: `a` is op(A)[i, p0…], `mask` its bits
+        /// of this block; `c` holds the chains' values so far (when `loadC`) and receives them.
+        /// `scratch` holds 2 × 64 floats.
+        func run(vectors: Int, i: Int, a: UnsafePointer<Float>, mask: UnsafePointer<UInt64>,
+                 c: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
             switch vectors {
-            case 8: GEMM.skippingKernel(Vectors8.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 7: GEMM.skippingKernel(Vectors7.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 6: GEMM.skippingKernel(Vectors6.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 5: GEMM.skippingKernel(Vectors5.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 4: GEMM.skippingKernel(Vectors4.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 3: GEMM.skippingKernel(Vectors3.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            case 2: GEMM.skippingKernel(Vectors2.self, self, a: a, mask: mask, c: c, scratch: scratch)
-            default: GEMM.skippingKernel(Vectors1.self, self, a: a, mask: mask, c: c, scratch: scratch)
+            case 8: GEMM.skippingKernel(Vectors8.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 7: GEMM.skippingKernel(Vectors7.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 6: GEMM.skippingKernel(Vectors6.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 5: GEMM.skippingKernel(Vectors5.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 4: GEMM.skippingKernel(Vectors4.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 3: GEMM.skippingKernel(Vectors3.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            case 2: GEMM.skippingKernel(Vectors2.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
+            default: GEMM.skippingKernel(Vectors1.self, self, i: i, a: a, mask: mask, c: c, scratch: scratch)
             }
         }
 
-        /// The slow end of a row block: recomputes suspect results (−0, NaN) with the full chain
-        /// over all k, then scales and stores the block's valid columns.
+        /// The slow end of a row's last block: recomputes suspect results (−0, NaN) with the
+        /// contract's full chain over all k, then scales and stores the block's valid columns.
+        /// `start` holds the row block's starting values when C was read only once.
         /// - Complexity: O(width + suspects·k).
-        func finish(tile: UnsafeMutablePointer<Float>, start: UnsafePointer<Float>, a: UnsafePointer<Float>,
+        func finish(tile: UnsafeMutablePointer<Float>, i: Int, start: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>) {
+            let o = operands
+            let aRow = o.a + i * o.lda
             for j in 0..<width where tile[j].bitPattern == 0x8000_0000 || tile[j].isNaN {
-                var acc: Float = accumulate ? start[j] : 0
-                let column = b + (j / 16) * bPanel + j % 16
-                for p in 0..<k { acc.addProduct(a[p * aDepth], column[p * bDepth]) }
+                var acc: Float = 0
+                if accumulate { acc = starts.map { $0[i * startsLead + j0 + j] } ?? start[j] }
+                let column = j0 + j
+                for p in 0..<k {
+                    acc.addProduct(aRow[p], o.transposeB ? o.b[column * o.ldb + p] : o.b[p * o.ldb + column])
+                }
                 tile[j] = acc
             }
             for j in 0..<width { c[j] = scale != 1 ? tile[j] * scale : tile[j] }
@@ -292,7 +319,7 @@ extension GEMM {
     /// the function being specialized for each `Count`): one row block of `SkippingRow.run`.
     /// - Complexity: O(nnz(mask)·vectors).
     static func skippingKernel<Count: VectorCount>(
-        _: Count.Type, _ row: SkippingRow, a: UnsafePointer<Float>, mask: UnsafePointer<UInt64>,
+        _: Count.Type, _ row: SkippingRow, i: Int, a: UnsafePointer<Float>, mask: UnsafePointer<UInt64>,
         c: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         typealias V = SIMD8<Float>
@@ -305,11 +332,11 @@ extension GEMM {
             startRaw = UnsafeRawPointer(c)
         } else {
             start.update(repeating: 0, count: vectors * 8)
-            if row.accumulate { start.update(from: c, count: row.width) }
+            if row.loadC { start.update(from: c, count: row.width) }
             startRaw = UnsafeRawPointer(start)
         }
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
-        if row.accumulate {
+        if row.loadC {
             c0 = startRaw.loadUnaligned(as: V.self)
             if vectors > 1 { c1 = startRaw.loadUnaligned(fromByteOffset: 32, as: V.self) }
             if vectors > 2 { c2 = startRaw.loadUnaligned(fromByteOffset: 64, as: V.self) }
@@ -319,15 +346,15 @@ extension GEMM {
             if vectors > 6 { c6 = startRaw.loadUnaligned(fromByteOffset: 192, as: V.self) }
             if vectors > 7 { c7 = startRaw.loadUnaligned(fromByteOffset: 224, as: V.self) }
         }
-        let panel = row.bPanel * 4, depth = row.bDepth * 4, aDepth = row.aDepth
+        let panel = row.bPanel * 4
         let base = UnsafeRawPointer(row.b)
-        for w in 0..<row.words {
-            var bits = mask[w]
+        do {
+            var bits = mask.pointee
             while bits != 0 {
-                let p = w &* 64 &+ bits.trailingZeroBitCount
+                let p = bits.trailingZeroBitCount
                 bits &= bits &- 1
-                let x = V(repeating: a[p &* aDepth])
-                let r = base + p &* depth
+                let x = V(repeating: a[p])
+                let r = base + p &* 64
                 c0.addProduct(x, r.loadUnaligned(as: V.self))
                 if vectors > 1 { c1.addProduct(x, r.loadUnaligned(fromByteOffset: 32, as: V.self)) }
                 if vectors > 2 { c2.addProduct(x, r.loadUnaligned(fromByteOffset: panel, as: V.self)) }
@@ -337,6 +364,20 @@ extension GEMM {
                 if vectors > 6 { c6.addProduct(x, r.loadUnaligned(fromByteOffset: 3 * panel, as: V.self)) }
                 if vectors > 7 { c7.addProduct(x, r.loadUnaligned(fromByteOffset: 3 * panel + 32, as: V.self)) }
             }
+        }
+        if !row.final {
+            // The chains go on in the next depth block, from C.
+            let out = UnsafeMutableRawPointer(full ? c : tile)
+            out.storeBytes(of: c0, as: V.self)
+            if vectors > 1 { out.storeBytes(of: c1, toByteOffset: 32, as: V.self) }
+            if vectors > 2 { out.storeBytes(of: c2, toByteOffset: 64, as: V.self) }
+            if vectors > 3 { out.storeBytes(of: c3, toByteOffset: 96, as: V.self) }
+            if vectors > 4 { out.storeBytes(of: c4, toByteOffset: 128, as: V.self) }
+            if vectors > 5 { out.storeBytes(of: c5, toByteOffset: 160, as: V.self) }
+            if vectors > 6 { out.storeBytes(of: c6, toByteOffset: 192, as: V.self) }
+            if vectors > 7 { out.storeBytes(of: c7, toByteOffset: 224, as: V.self) }
+            if !full { c.update(from: tile, count: row.width) }
+            return
         }
         // Results that may differ from the dense chain: −0 (and NaN, for its payload).
         let negativeZero = SIMD8<UInt32>(repeating: 0x8000_0000)
@@ -363,7 +404,7 @@ extension GEMM {
         if vectors > 5 { out.storeBytes(of: c5, toByteOffset: 160, as: V.self) }
         if vectors > 6 { out.storeBytes(of: c6, toByteOffset: 192, as: V.self) }
         if vectors > 7 { out.storeBytes(of: c7, toByteOffset: 224, as: V.self) }
-        if !direct { row.finish(tile: tile, start: UnsafePointer(full ? c : start), a: a, c: c) }
+        if !direct { row.finish(tile: tile, i: i, start: UnsafePointer(full ? c : start), c: c) }
     }
 }
 

@@ -1,22 +1,30 @@
-/// A fully connected layer `z = a·Wᵀ + b`. All products go through `GEMM.multiply`, except the
-/// weight gradient δᵀ·a of a layer whose δ has many exact zeros (it went back through a ReLU or
-/// dropout): that one goes through `GEMM.multiplySkippingZeros`, which gives the same bits.
+/// A fully connected layer `z = a·Wᵀ + b`. All products go through `GEMM.multiply`, or, where the
+/// caller knows the left operand has many exact zeros (an input a that came out of a ReLU or
+/// dropout, a δ that went back through one), through `GEMM.multiplySkippingZeros`, which gives the
+/// same bits.
 ///
 /// Shapes: input a (B, in), weight W (out, in) row-major, bias b (out), output z (B, out).
 package enum Dense {
     /// z = a·Wᵀ + b. Each z[s,j] is the FMA chain `b[j] + Σ_k a[s,k]·W[j,k]` in ascending k.
-    /// (Not zero-skipping: with k = in = 256…784 a block of Wᵀ does not stay in L1, and the
-    /// skipping kernel measured slower than the dense one at the ~50 % zeros of a ReLU.)
-    /// - Complexity: O(B·in·out).
+    /// With `sparseInput` the terms with a[s,k] = 0 are skipped (same bits).
+    /// - Complexity: O(B·in·out); O(nnz(a)·out) with `sparseInput`.
     package static func forward(
         batch: Int, inFeatures: Int, outFeatures: Int,
         input: UnsafePointer<Float>,                // (B, in)
         weight: UnsafePointer<Float>,               // (out, in)
         bias: UnsafePointer<Float>,                 // (out)
         output: UnsafeMutablePointer<Float>,        // (B, out)
+        sparseInput: Bool = false,
         threads: Int = 1
     ) {
         for s in 0..<batch { (output + s * outFeatures).update(from: bias, count: outFeatures) }
+        if sparseInput {
+            GEMM.multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures,
+                                       a: input, lda: inFeatures,
+                                       b: weight, ldb: inFeatures, transposeB: true,
+                                       c: output, ldc: outFeatures, accumulate: true, threads: threads)
+            return
+        }
         GEMM.multiply(m: batch, n: outFeatures, k: inFeatures,
                       a: input, lda: inFeatures, transposeA: false,
                       b: weight, ldb: inFeatures, transposeB: true,
@@ -28,9 +36,8 @@ package enum Dense {
     /// dW = scale·δᵀ·a (out, in), db = scale·Σ_s δ_s (out, ascending s), and, when `inputGradient`
     /// is given, ∂L/∂a = δ·W (B, in). The trainer passes scale = 1/B for the batch mean; dW is
     /// scaled as it is stored (`fl(fl(Σ)·scale)`, the same bits as scaling afterwards). With
-    /// `sparseOutputGradient`, dW skips the terms with δ[s,j] = 0 (same bits; k = B = 64 keeps
-    /// the kernel's block of a in L1, where skipping half the terms measured 1.2× faster).
-    /// - Complexity: O(B·in·out); dW O(nnz(δ)·in) with `sparseOutputGradient`.
+    /// `sparseOutputGradient`, dW and ∂L/∂a skip the terms with δ[s,j] = 0 (same bits).
+    /// - Complexity: O(B·in·out); O(nnz(δ)·in) with `sparseOutputGradient`.
     package static func backward(
         batch: Int, inFeatures: Int, outFeatures: Int,
         input: UnsafePointer<Float>,                // a (B, in)
@@ -69,7 +76,12 @@ package enum Dense {
             for s in 0..<batch { sum += outputGradient[s * outFeatures + j] }
             biasGradient[j] = scale != 1 ? sum * scale : sum
         }
-        if let inputGradient {
+        if let inputGradient, sparseOutputGradient {
+            GEMM.multiplySkippingZeros(m: batch, n: inFeatures, k: outFeatures,
+                                       a: outputGradient, lda: outFeatures,
+                                       b: weight, ldb: inFeatures,
+                                       c: inputGradient, ldc: inFeatures, threads: threads)
+        } else if let inputGradient {
             GEMM.multiply(m: batch, n: inFeatures, k: outFeatures,
                           a: outputGradient, lda: outFeatures,
                           b: weight, ldb: inFeatures,

@@ -33,8 +33,9 @@ package final class Trainer {
     package var threads: Int
     /// Called once per step after the update (see `StepObserver`). Held strongly.
     package var observer: (any StepObserver)?
-    /// Whether the weight gradients of layers whose δ went back through a ReLU or dropout use
-    /// `GEMM.multiplySkippingZeros`; the test hook that shows it never changes a bit.
+    /// Whether the products whose left operand went through a ReLU or dropout (a hidden layer's
+    /// input in the forward pass, its δ in the backward pass) use `GEMM.multiplySkippingZeros`;
+    /// the test hook that shows it never changes a bit.
     var skipsZeros = true
 
     /// Steps completed so far (the next step's 0-based index).
@@ -141,11 +142,12 @@ package final class Trainer {
         let layerCount = widths.count - 1
         let b = ws.batch
         let w = parameters.readOnly
+        let sparse = hiddenZeros
         for l in 0..<layerCount {
             let layer = layout.layers[l]
             Dense.forward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                           input: ws.input(l).readOnly, weight: w + layer.weightOffset, bias: w + layer.biasOffset,
-                          output: ws.z[l].base, threads: threads)
+                          output: ws.z[l].base, sparseInput: sparse && l > 0, threads: threads)
             if l == layerCount - 1 { break }
             let n = b * layer.outFeatures
             switch config.model.activation {
@@ -180,8 +182,8 @@ package final class Trainer {
         }
     }
 
-    /// Whether the δ of hidden layers have many exact zeros (ReLU, or any dropout), so that their
-    /// weight gradients skip the zeros.
+    /// Whether hidden activations and their δ have many exact zeros (ReLU, or any dropout), so
+    /// that the products reading them skip the zeros.
     private var hiddenZeros: Bool {
         skipsZeros && (config.model.activation == .relu || config.model.dropout > 0)
     }
