@@ -14,18 +14,24 @@ func engineRatios() throws {
     let steps = 20
     let plain = try TrainingBenchmark(layers: "784,512,256,10", samples: 4096, collectFactors: false)
     let observed = try TrainingBenchmark(layers: "784,512,256,10", samples: 4096, collectFactors: true)
+    let recorderLike = try TrainingBenchmark(layers: "784,512,256,10", samples: 4096, collectFactors: true,
+                                             recorderLike: true)
     try plain.run(steps: 2)
     try observed.run(steps: 2)
+    try recorderLike.run(steps: 2)
     let medians = Stopwatch.interleavedMedians(rounds: 5, [
         { _ = try? plain.run(steps: steps) },
         { _ = try? observed.run(steps: steps) },
+        { _ = try? recorderLike.run(steps: steps) },
     ])
     let plainStep = medians[0] / Double(steps)
     let observedStep = medians[1] / Double(steps)
+    let recorderLikeStep = medians[2] / Double(steps)
     let repetitions = 200
     let collect = Stopwatch.interleavedMedians(rounds: 5, [{ observed.collectFactorsOnly(times: repetitions) }])[0] / Double(repetitions)
     print("step 784-512-256-10, B=64, 1 thread: plain \(plainStep * 1e3) ms, with factor observer \(observedStep * 1e3) ms")
-    print("full-step ratio observed/plain: \(observedStep / plainStep) (target ≤ 1.10; noisy)")
+    print("full-step ratio observed/plain: \(observedStep / plainStep) (target ≤ 1.10; noisy; observer asks for the full pre-update snapshot)")
+    print("full-step ratio recorder-like observer/plain: \(recorderLikeStep / plainStep) (lent g/Δw buffers, 1,000 pre-update ids)")
     print("factor collection alone: \(collect * 1e3) ms/step → ratio \((plainStep + collect) / plainStep) at this step time, \((3e-3 + collect) / 3e-3) at a 3 ms step")
     let zeros = try plain.zeroFractions(steps: 200)
     func percents(_ x: [Double]) -> String { x.map { String(format: "%.1f %%", 100 * $0) }.joined(separator: ", ") }

@@ -7,10 +7,13 @@ public final class TrainingBenchmark {
     /// plain SGD at η = 0.01.
     /// With `collectFactors`, an observer is attached that reads every layer's factors and the
     /// per-sample norms (what the recorder receives) without copying them, so the difference
-    /// measures the engine's cost of exposing the factors.
+    /// measures the engine's cost of exposing the factors. By default it asks for the full O(P)
+    /// pre-update snapshot and lets the trainer store g and Δw in its own buffers (the worst
+    /// case); `recorderLike` makes it behave as the recorder's observer does: it lends the g/Δw
+    /// buffers and asks for 1,000 pre-update values only.
     /// - Complexity: O(samples · features + P).
     public init(layers: String, samples: Int, batch: Int = 64, threads: Int = 1,
-                collectFactors: Bool, seed: UInt64 = 1) throws {
+                collectFactors: Bool, recorderLike: Bool = false, seed: UInt64 = 1) throws {
         let spec = try ModelSpec(layers: layers)
         let (features, classes) = (spec.widths[0], spec.widths[spec.widths.count - 1])
         let data = SyntheticData.dataset(count: samples, featureCount: features, classCount: classes, seed: seed)
@@ -18,7 +21,13 @@ public final class TrainingBenchmark {
                                     optimizer: OptimizerConfig(kind: .sgd, learningRate: 0.01),
                                     batchSize: batch, epochs: 1_000_000, seed: seed, threads: threads, probeFraction: 0)
         trainer = try Trainer(config: config, training: data)
-        if collectFactors { trainer.observer = FactorTouchingObserver() }
+        if collectFactors {
+            let count = trainer.layout.count
+            trainer.observer = recorderLike
+                ? FactorTouchingObserver(lent: LentStepBuffers(count: count),
+                                         beforeIds: (0..<1000).map { $0 * (count / 1000) })
+                : FactorTouchingObserver(lent: nil, beforeIds: nil)
+        }
     }
 
     /// Steps per epoch of this run.
@@ -58,6 +67,16 @@ public final class TrainingBenchmark {
 /// Reads one value from each factor so the trace cannot be optimized away.
 private final class FactorTouchingObserver: StepObserver {
     var sink: Float = 0
+    let lent: LentStepBuffers?
+    let parametersBeforeIds: [Int]?
+
+    init(lent: LentStepBuffers?, beforeIds: [Int]?) {
+        self.lent = lent
+        parametersBeforeIds = beforeIds
+    }
+
+    func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? { lent }
+
     func observe(_ trace: StepTrace) {
         for layer in trace.layers { sink += layer.inputs[0] + layer.outputGradients[0] }
         sink += trace.sampleGradientNorms[0] + trace.parametersBefore[0]
