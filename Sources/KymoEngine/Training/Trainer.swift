@@ -356,9 +356,10 @@ package final class Trainer {
         return (Float(lossSum / Double(data.count)), Float(correct) / Float(data.count))
     }
 
-    /// Repeats, for the last step, exactly the work an attached observer adds to a step (the
-    /// parameter snapshot and the trace with its per-sample norms), without training: lets a
-    /// benchmark time that overhead precisely on a noisy machine.
+    /// Repeats, for the last step, the work an attached observer adds to a step apart from
+    /// storing Δw in the optimizer's pass (the parameter snapshot and the trace with its
+    /// per-sample norms), without training: lets a benchmark time that overhead precisely on a
+    /// noisy machine.
     func repeatFactorCollection() {
         guard let ws = workspace, let summary = lastSummary else { return }
         before.base.update(from: parameters.readOnly, count: layout.count)

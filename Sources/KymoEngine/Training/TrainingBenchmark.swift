@@ -34,7 +34,8 @@ public final class TrainingBenchmark {
     public var stepsPerEpoch: Int { trainer.stepsPerEpoch }
 
     /// Repeats `count` times the work an observer adds to one step (parameter snapshot, trace
-    /// with per-sample norms, the observer call), without training.
+    /// with per-sample norms, the observer call), without training; not the store of Δw that
+    /// the optimizer's pass makes only for an observer (the full-step ratios include it).
     /// - Complexity: O(count · (P + B · Σ widths)).
     public func collectFactorsOnly(times count: Int) {
         for _ in 0..<count { trainer.repeatFactorCollection() }
