@@ -39,9 +39,12 @@ func gemmRatios() throws {
     openblas_set_num_threads(1)
     struct Mismatch: Error, CustomStringConvertible { var description: String }
 
+    // KYMO_GEMM_ONLY=<text> keeps the shapes whose name contains it (for profiling one shape).
+    let only = ProcessInfo.processInfo.environment["KYMO_GEMM_ONLY"]
+
     // 1. Bit-exactness in release.
     var checked = 0
-    for shape in GEMMShape.mlp {
+    for shape in GEMMShape.mlp where only == nil {
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             for accumulate in [false, true] {
                 for threads in [1, 2] {
@@ -71,8 +74,6 @@ func gemmRatios() throws {
     print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio")
     var worst = Double.infinity
     var stepOurs = 0.0, stepBLAS = 0.0  // seconds per call, summed over the shapes
-    // KYMO_GEMM_ONLY=<text> keeps the shapes whose name contains it (for profiling one shape).
-    let only = ProcessInfo.processInfo.environment["KYMO_GEMM_ONLY"]
     for shape in GEMMShape.mlp where only.map({ shape.name.contains($0) }) ?? true {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let a = gemmFill(m * k, salt: 4), b = gemmFill(k * n, salt: 5)
@@ -116,6 +117,59 @@ func gemmRatios() throws {
     print("worst ratio ours/OpenBLAS: \(pad(worst, 4)) (target >= 0.80)")
     print("sum over these shapes (one training step's GEMMs): ours \(pad(stepOurs * 1e6, 6)) us, "
         + "OpenBLAS \(pad(stepBLAS * 1e6, 6)) us, ratio \(pad(stepBLAS / stepOurs, 4))")
+    try zeroSkippingRatios(only: only)
+}
+
+/// The zero-skipping product against the dense one on the MLP's products whose op(A) comes out
+/// of a ReLU (about half zeros at seed scale): bit-identity in this build, then time per call.
+func zeroSkippingRatios(only: String?) throws {
+    struct Mismatch: Error, CustomStringConvertible { var description: String }
+    print("zero-skipping product, op(A) with half its entries zero (as after a ReLU):")
+    print("shape              m    n    k   dense us  skipping us  ratio")
+    let shapes = GEMMShape.mlp.filter { s in
+        ["dW  512x784", "dW  256x512", "fwd 512->256", "dx  256->512"].contains(s.name)
+    }
+    for shape in shapes where only.map({ shape.name.contains($0) }) ?? true {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let (ta, tb, lda, ldb) = (shape.transposeA, shape.transposeB, shape.lda, shape.ldb)
+        // Zero where a second fill is negative: about half, in no pattern.
+        let a = zip(gemmFill(m * k, salt: 6), gemmFill(m * k, salt: 7)).map { $1 < 0 ? 0 : $0 }
+        let b = gemmFill(k * n, salt: 8)
+        var dense = [Float](repeating: 0, count: m * n), skipping = dense
+        GEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
+                      c: &dense, ldc: n)
+        GEMM.multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb,
+                                   transposeB: tb, c: &skipping, ldc: n)
+        if let i = (0..<(m * n)).first(where: { dense[$0].bitPattern != skipping[$0].bitPattern }) {
+            throw Mismatch(description: "zero-skipping \(shape.name): element \(i) \(skipping[i]) != dense \(dense[i])")
+        }
+        let reps = max(1, Int(2e7 / (2.0 * Double(m * n * k))))
+        var c = dense
+        let times = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (ap, bp, cp) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    return Stopwatch.interleavedMedians(rounds: only == nil ? 31 : 301, [
+                        {
+                            for _ in 0..<reps {
+                                GEMM.multiply(m: m, n: n, k: k, a: ap, lda: lda, transposeA: ta,
+                                              b: bp, ldb: ldb, transposeB: tb, c: cp, ldc: n)
+                            }
+                        },
+                        {
+                            for _ in 0..<reps {
+                                GEMM.multiplySkippingZeros(m: m, n: n, k: k, a: ap, lda: lda, transposeA: ta,
+                                                           b: bp, ldb: ldb, transposeB: tb, c: cp, ldc: n)
+                            }
+                        },
+                    ])
+                }
+            }
+        }
+        let label = shape.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+        let (d, z) = (times[0] / Double(reps) * 1e6, times[1] / Double(reps) * 1e6)
+        print("\(label) \(pad(m, 4)) \(pad(n, 4)) \(pad(k, 4))   \(pad(d, 8))  \(pad(z, 11))  \(pad(d / z, 5))")
+    }
 }
 
 private func pad(_ value: Int, _ width: Int) -> String {
@@ -124,6 +178,7 @@ private func pad(_ value: Int, _ width: Int) -> String {
 }
 
 private func pad(_ value: Double, _ width: Int) -> String {
+    guard value.isFinite else { return String(repeating: " ", count: max(0, width - 1)) + "-" }
     let s = String(Double(Int((value * 100).rounded())) / 100)
     return String(repeating: " ", count: max(0, width - s.count)) + s
 }

@@ -138,6 +138,27 @@ struct GEMMTests {
         }
     }
 
+    /// Computing Cᵀ = op(B)ᵀ·op(A)ᵀ (as `Blocking.forward` does for every layer's forward product)
+    /// or C directly gives the same bits, on shapes either choice would not make by itself.
+    @Test func transposedProductMatchesReference() {
+        var rng = CounterRNG(key: 0x7_2A45)
+        for (m, n, k) in [(64, 48, 70), (13, 40, 9), (30, 17, 33), (64, 10, 20)] {
+            for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                let problem = Problem(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                      accumulate: rng.next(below: 2) == 1, padding: 1, rng: &rng)
+                let expected = problem.reference()
+                for forced in [true, false] {
+                    for threads in [1, 3] {
+                        var blocking = GEMM.Blocking.forward
+                        blocking.transposedProduct = forced
+                        let diff = Self.firstDifference(problem.fast(threads: threads, blocking: blocking), expected)
+                        #expect(diff == nil, "\(problem) transposed=\(forced) threads=\(threads) at \(diff ?? -1)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func blockSizesDoNotChangeBits() {
         var rng = CounterRNG(key: 0xB10C)
         let problem = Problem(m: 25, n: 41, k: 67, transposeA: false, transposeB: true,

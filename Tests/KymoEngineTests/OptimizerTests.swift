@@ -64,6 +64,63 @@ import Testing
         #expect(abs(1 - w[0] - 0.01) < 0.003)
     }
 
+    /// The element-by-element rules, written out plainly: the vectorized pass must give these
+    /// bits for every element (block lanes and the tail alike) and ‖Δw‖² in VectorMath's order.
+    @Test(arguments: [OptimizerKind.sgd, .momentum, .nesterov, .adam, .adamw])
+    func vectorPassEqualsScalarRuleBitForBit(kind: OptimizerKind) {
+        let count = 2 * 16 + 7
+        let config = OptimizerConfig(kind: kind, learningRate: 0.03, momentum: 0.8, weightDecay: 0.02)
+        let (eta, t): (Float, Int) = (0.03, 3)
+        let g = randomFloats(count, seed: 11)
+        let w0 = randomFloats(count, seed: 12, scale: 2)
+        let slots0 = (0..<kind.slotCount).map { i in randomFloats(count, seed: 13 + UInt64(i)).map { i == 1 ? abs($0) : $0 } }
+        // The scalar rules.
+        var w = w0, slot = slots0, d = [Float](repeating: 0, count: count)
+        let (b1, b2, eps, lambda, mu) = (config.beta1, config.beta2, config.epsilon, config.weightDecay, config.momentum)
+        for i in 0..<count {
+            switch kind {
+            case .sgd:
+                d[i] = -eta * (g[i] + lambda * w[i])
+            case .momentum, .nesterov:
+                let gp = g[i] + lambda * w[i]
+                slot[0][i] = mu * slot[0][i] + gp
+                d[i] = kind == .momentum ? -eta * slot[0][i] : -eta * (gp + mu * slot[0][i])
+            case .adam, .adamw:
+                let decoupled = kind == .adamw
+                let gp = decoupled ? g[i] : g[i] + lambda * w[i]
+                slot[0][i] = b1 * slot[0][i] + (1 - b1) * gp
+                slot[1][i] = b2 * slot[1][i] + (1 - b2) * (gp * gp)
+                var step = (slot[0][i] * OptimizerUpdate.biasCorrection(b1, step: t))
+                    / ((slot[1][i] * OptimizerUpdate.biasCorrection(b2, step: t)).squareRoot() + eps)
+                if decoupled { step += lambda * w[i] }
+                d[i] = -eta * step
+            }
+            w[i] += d[i]
+        }
+        // The pass, with and without the stored Δw and the snapshot.
+        for storeUpdate in [true, false] {
+            var wv = w0, dv = [Float](repeating: 0, count: count), before = [Float](repeating: 0, count: count)
+            let buffers = slots0.map { values -> UnsafeMutablePointer<Float> in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                p.initialize(from: values, count: count)
+                return p
+            }
+            defer { buffers.forEach { $0.deallocate() } }
+            let squares = dv.withUnsafeMutableBufferPointer { dp in
+                OptimizerUpdate.apply(config, learningRate: eta, step: t, count: count, parameters: &wv, gradient: g,
+                                      slots: buffers, update: storeUpdate ? dp.baseAddress : nil, saveBefore: &before)
+            }
+            #expect(wv.map(\.bitPattern) == w.map(\.bitPattern), "w, storeUpdate=\(storeUpdate)")
+            #expect(before.map(\.bitPattern) == w0.map(\.bitPattern))
+            for (i, values) in slot.enumerated() {
+                #expect(Array(UnsafeBufferPointer(start: buffers[i], count: count)).map(\.bitPattern) == values.map(\.bitPattern))
+            }
+            if storeUpdate { #expect(dv.map(\.bitPattern) == d.map(\.bitPattern)) }
+            let expectedSquares = d.withUnsafeBufferPointer { VectorMath.sumOfSquares($0.baseAddress!, count: count) }
+            #expect(squares.bitPattern == expectedSquares.bitPattern)
+        }
+    }
+
     @Test func validation() {
         #expect(throws: EngineError.self) { try OptimizerConfig(learningRate: 0).validate() }
         #expect(throws: EngineError.self) { try OptimizerConfig(momentum: 1).validate() }

@@ -38,27 +38,30 @@ extension GEMM {
 
     /// Runs the blocked product on the calling thread.
     /// - Complexity: O(m·n·k).
-    static func serial(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
+    static func serial(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float, blocking: Blocking) {
         if k == 0 {
-            if !accumulate {
-                for i in 0..<m { for j in 0..<n { o.c[i * o.cRow + j * o.cColumn] = 0 } }
+            for i in 0..<m {
+                for j in 0..<n {
+                    let index = i * o.cRow + j * o.cColumn
+                    if !accumulate { o.c[index] = 0 } else if scale != 1 { o.c[index] *= scale }
+                }
             }
             return
         }
         // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
         // (Short row tiles cost nothing extra: the kernel is specialized for each height.)
         let columnsPadded = (n + nr - 1) / nr * nr, rowsAsColumnsPadded = (m + nr - 1) / nr * nr
-        if 5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m {
-            blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, blocking: blocking)
+        if blocking.transposedProduct ?? (5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m) {
+            blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, scale: scale, blocking: blocking)
         } else {
-            blocked(m: m, n: n, k: k, o, accumulate: accumulate, blocking: blocking)
+            blocked(m: m, n: n, k: k, o, accumulate: accumulate, scale: scale, blocking: blocking)
         }
     }
 
     /// The Goto loop nest: column blocks of `nc`, depth blocks of `kc`, row blocks of `mc`, then
-    /// 16-column strips and 6-row micro-tiles.
+    /// 16-column strips and 6-row micro-tiles. The last depth block stores `fl(acc·scale)`.
     /// - Complexity: O(m·n·k).
-    static func blocked(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, blocking: Blocking) {
+    static func blocked(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float, blocking: Blocking) {
         let kc = min(blocking.kc, k)
         let mc = (min(blocking.mc, m) + mr - 1) / mr * mr
         let nc = (min(blocking.nc, n) + nr - 1) / nr * nr
@@ -80,6 +83,7 @@ extension GEMM {
                 let kb = min(kc, k - pc)
                 // The first k block starts each chain at 0 (or C); later blocks continue it from C.
                 let loadC = accumulate || pc > 0
+                let storeScale: Float = pc + kb == k ? scale : 1
                 if packingB { packPanelsB(o, p0: pc, kb: kb, j0: jc, nb: nb, into: packB) }
                 var ic = 0
                 while ic < m {
@@ -116,17 +120,18 @@ extension GEMM {
                         let tailRow = fullPanels * mr
                         if direct && width == nr {
                             strip(kc: kb, a: aBase, aRow: aRow, aDepth: aDepth, aPanel: aPanel,
-                                  b: pb, bDepth: bDepth, c: cBase, ldc: o.cRow, loadC: loadC, panels: fullPanels)
+                                  b: pb, bDepth: bDepth, c: cBase, ldc: o.cRow, loadC: loadC, scale: storeScale,
+                                  panels: fullPanels)
                             if tail.first > 0 {
                                 kernel(kc: kb, a: aBase + tailRow * aRow, aRow: aRow, aDepth: aDepth,
                                        b: pb, bDepth: bDepth, c: cBase + tailRow * o.cRow,
-                                       ldc: o.cRow, loadC: loadC, height: tail.first)
+                                       ldc: o.cRow, loadC: loadC, scale: storeScale, height: tail.first)
                             }
                             if tail.second > 0 {
                                 let row = tailRow + tail.first
                                 kernel(kc: kb, a: aBase + row * aRow, aRow: aRow, aDepth: aDepth,
                                        b: pb, bDepth: bDepth, c: cBase + row * o.cRow,
-                                       ldc: o.cRow, loadC: loadC, height: tail.second)
+                                       ldc: o.cRow, loadC: loadC, scale: storeScale, height: tail.second)
                             }
                         } else {
                             var row = 0
@@ -134,7 +139,7 @@ extension GEMM {
                                 let height = row < tailRow ? mr : (row == tailRow ? tail.first : tail.second)
                                 edgeTile(kc: kb, a: aBase + row * aRow, aRow: aRow, aDepth: aDepth,
                                          b: pb, bDepth: bDepth, c: cBase + row * o.cRow,
-                                         cRow: o.cRow, cColumn: o.cColumn, loadC: loadC,
+                                         cRow: o.cRow, cColumn: o.cColumn, loadC: loadC, scale: storeScale,
                                          height: height, width: width)
                                 row += height
                             }
@@ -233,7 +238,7 @@ extension GEMM {
     /// part back. Lanes outside the tile compute on whatever the buffer holds and are discarded.
     static func edgeTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                          b: UnsafePointer<Float>, bDepth: Int,
-                         c: UnsafeMutablePointer<Float>, cRow: Int, cColumn: Int, loadC: Bool,
+                         c: UnsafeMutablePointer<Float>, cRow: Int, cColumn: Int, loadC: Bool, scale: Float,
                          height: Int, width: Int) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
             let t = tile.baseAddress!
@@ -244,7 +249,7 @@ extension GEMM {
                 }
             }
             kernel(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                   c: t, ldc: nr, loadC: loadC, height: height)
+                   c: t, ldc: nr, loadC: loadC, scale: scale, height: height)
             if cColumn == 1 {
                 for r in 0..<height {
                     for col in 0..<width { c[r * cRow + col] = t[r * nr + col] }
@@ -263,11 +268,11 @@ extension GEMM {
     /// when k is short.
     static func strip(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int, aPanel: Int,
                       b: UnsafePointer<Float>, bDepth: Int,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, panels: Int) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, scale: Float, panels: Int) {
         var pa = a, pc = c
         for _ in 0..<panels {
             kernel6x16(kc: kc, a: pa, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                       c: pc, ldc: ldc, loadC: loadC, height: mr)
+                       c: pc, ldc: ldc, loadC: loadC, scale: scale, height: mr)
             pa += aPanel
             pc += mr * ldc
         }
@@ -277,32 +282,32 @@ extension GEMM {
     /// say) does only its own rows' FMAs: a constant height removes the other rows as dead code.
     static func kernel(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                        b: UnsafePointer<Float>, bDepth: Int,
-                       c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, height: Int) {
+                       c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, scale: Float, height: Int) {
         switch height {
         case 6: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                           c: c, ldc: ldc, loadC: loadC, height: 6)
+                           c: c, ldc: ldc, loadC: loadC, scale: scale, height: 6)
         case 5: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                           c: c, ldc: ldc, loadC: loadC, height: 5)
+                           c: c, ldc: ldc, loadC: loadC, scale: scale, height: 5)
         case 4: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                           c: c, ldc: ldc, loadC: loadC, height: 4)
+                           c: c, ldc: ldc, loadC: loadC, scale: scale, height: 4)
         case 3: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                           c: c, ldc: ldc, loadC: loadC, height: 3)
+                           c: c, ldc: ldc, loadC: loadC, scale: scale, height: 3)
         case 2: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                           c: c, ldc: ldc, loadC: loadC, height: 2)
+                           c: c, ldc: ldc, loadC: loadC, scale: scale, height: 2)
         default: kernel6x16(kc: kc, a: a, aRow: aRow, aDepth: aDepth, b: b, bDepth: bDepth,
-                            c: c, ldc: ldc, loadC: loadC, height: 1)
+                            c: c, ldc: ldc, loadC: loadC, scale: scale, height: 1)
         }
     }
 
-    /// The micro-kernel: `C[0..<height, 0..<16] = (loadC ? C : 0) + A·B` over `kc` depths, one FMA
-    /// per element and depth, in ascending depth. A's element (r, p) is at `a + r·aRow + p·aDepth`
+    /// The micro-kernel: `C[0..<height, 0..<16] = scale·((loadC ? C : 0) + A·B)` over `kc` depths,
+    /// one FMA per element and depth, in ascending depth, the scaling (when ≠ 1) on the store. A's element (r, p) is at `a + r·aRow + p·aDepth`
     /// (rows at or past `height` are never read: they repeat row 0 and are not stored); B's
     /// 16 columns at depth p are contiguous at `b + p·bDepth`; C's rows are `ldc` apart.
     /// - Complexity: O(96·kc).
     @inline(__always)
     static func kernel6x16(kc: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                            b: UnsafePointer<Float>, bDepth: Int,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, height: Int) {
+                           c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, scale: Float, height: Int) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -353,6 +358,11 @@ extension GEMM {
             c50.addProduct(x, b0); c51.addProduct(x, b1)
             pa += aDepth
             pb += bStep
+        }
+        if scale != 1 {
+            let s = V(repeating: scale)
+            c00 *= s; c01 *= s; c10 *= s; c11 *= s; c20 *= s; c21 *= s
+            c30 *= s; c31 *= s; c40 *= s; c41 *= s; c50 *= s; c51 *= s
         }
         rc.storeBytes(of: c00, as: V.self); rc.storeBytes(of: c01, toByteOffset: 32, as: V.self)
         if height > 1 {

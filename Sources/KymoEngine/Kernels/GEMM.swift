@@ -1,10 +1,11 @@
 import Dispatch
 
-/// Single-precision matrix multiply: `C (m×n) = [C +] op(A) (m×k) · op(B) (k×n)`, row-major.
+/// Single-precision matrix multiply: `C (m×n) = scale·([C +] op(A) (m×k) · op(B) (k×n))`, row-major.
 ///
 /// **Determinism contract.** Every output element is one fused multiply-add chain in ascending k:
 /// `acc₀ = accumulate ? C[i,j] : 0`, `acc_{k+1} = fma(op(A)[i,k], op(B)[k,j], acc_k)`, `C[i,j] = acc_K`.
-/// Any blocking, packing, SIMD width or thread count must reproduce exactly this chain, so results
+/// With `scale ≠ 1` the stored value is `fl(acc_K·scale)` (one rounding, as a separate scaling pass
+/// would give). Any blocking, packing, SIMD width or thread count must reproduce exactly this chain, so results
 /// are bit-identical across block sizes, thread counts, and debug and release builds. Work is split
 /// over outputs only, never over k.
 ///
@@ -22,6 +23,7 @@ public enum GEMM {
     /// `op(B)` is B (`k×n`, `ldb`) or, with `transposeB`, Bᵀ where B is `n×k`.
     /// `threads` splits the output into that many column (or row) strips of whole tiles, run with
     /// `DispatchQueue.concurrentPerform`; the result is bit-identical for any thread count.
+    /// `scale` multiplies each result as it is stored (the trainer's 1/B), saving a pass over C.
     /// - Complexity: O(m·n·k) time; O(kc·nc) scratch floats per thread (at most 1 MiB),
     ///   allocated per call.
     public static func multiply(
@@ -29,12 +31,12 @@ public enum GEMM {
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false,
+        accumulate: Bool = false, scale: Float = 1,
         threads: Int = 1
     ) {
         multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                  b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                 accumulate: accumulate, threads: threads, blocking: .standard)
+                 accumulate: accumulate, scale: scale, threads: threads, blocking: .standard)
     }
 
     /// The oracle: the contract's FMA chain, one element at a time.
@@ -44,7 +46,7 @@ public enum GEMM {
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false
+        accumulate: Bool = false, scale: Float = 1
     ) {
         for i in 0..<m {
             for j in 0..<n {
@@ -54,7 +56,7 @@ public enum GEMM {
                     let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
                     acc.addProduct(x, y)
                 }
-                c[i * ldc + j] = acc
+                c[i * ldc + j] = scale != 1 ? acc * scale : acc
             }
         }
     }
@@ -70,7 +72,15 @@ public enum GEMM {
         /// Columns of op(B) packed at once.
         var nc: Int
 
+        /// Compute Cᵀ = op(B)ᵀ·op(A)ᵀ (true), C directly (false), or let the shape decide (nil).
+        /// Same bits either way (fma is symmetric in its factors).
+        var transposedProduct: Bool? = nil
+
         static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
+        /// For a layer's forward product a·Wᵀ: computed as W·aᵀ, so that W (out × in, row-major)
+        /// is read in place and only the small aᵀ (in × B) is packed, instead of transposing
+        /// all of W into panels every step; one depth block, so each C tile is stored once.
+        static let forward = Blocking(kc: 1024, mc: 72, nc: 1024, transposedProduct: true)
     }
 
     /// Micro-tile rows and columns.
@@ -84,7 +94,7 @@ public enum GEMM {
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, threads: Int, blocking: Blocking
+        accumulate: Bool, scale: Float = 1, threads: Int, blocking: Blocking
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM: negative dimension")
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
@@ -98,7 +108,7 @@ public enum GEMM {
         let tiles = splitColumns ? columnTiles : rowTiles
         let parts = max(1, min(threads, tiles))
         if parts == 1 {
-            serial(m: m, n: n, k: k, operands, accumulate: accumulate, blocking: blocking)
+            serial(m: m, n: n, k: k, operands, accumulate: accumulate, scale: scale, blocking: blocking)
             return
         }
         // Strips of whole tiles; each output element belongs to exactly one strip and runs its
@@ -108,11 +118,11 @@ public enum GEMM {
             if splitColumns {
                 let j0 = first * nr, j1 = min(n, last * nr)
                 serial(m: m, n: j1 - j0, k: k, operands.offset(row: 0, column: j0),
-                       accumulate: accumulate, blocking: blocking)
+                       accumulate: accumulate, scale: scale, blocking: blocking)
             } else {
                 let i0 = first * mr, i1 = min(m, last * mr)
                 serial(m: i1 - i0, n: n, k: k, operands.offset(row: i0, column: 0),
-                       accumulate: accumulate, blocking: blocking)
+                       accumulate: accumulate, scale: scale, blocking: blocking)
             }
         }
     }

@@ -1,28 +1,43 @@
-/// A fully connected layer `z = a·Wᵀ + b`. All products go through `GEMM.multiply`.
+/// A fully connected layer `z = a·Wᵀ + b`. All products go through `GEMM.multiply`, or, where the
+/// caller knows the left operand has many exact zeros (an input a that came out of a ReLU or
+/// dropout, a δ that went back through one), through `GEMM.multiplySkippingZeros`, which gives the
+/// same bits.
 ///
 /// Shapes: input a (B, in), weight W (out, in) row-major, bias b (out), output z (B, out).
 package enum Dense {
     /// z = a·Wᵀ + b. Each z[s,j] is the FMA chain `b[j] + Σ_k a[s,k]·W[j,k]` in ascending k.
-    /// - Complexity: O(B·in·out).
+    /// With `sparseInput` the terms with a[s,k] = 0 are skipped (same bits).
+    /// - Complexity: O(B·in·out); O(nnz(a)·out) with `sparseInput`.
     package static func forward(
         batch: Int, inFeatures: Int, outFeatures: Int,
         input: UnsafePointer<Float>,                // (B, in)
         weight: UnsafePointer<Float>,               // (out, in)
         bias: UnsafePointer<Float>,                 // (out)
         output: UnsafeMutablePointer<Float>,        // (B, out)
+        sparseInput: Bool = false,
         threads: Int = 1
     ) {
         for s in 0..<batch { (output + s * outFeatures).update(from: bias, count: outFeatures) }
+        if sparseInput {
+            GEMM.multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures,
+                                       a: input, lda: inFeatures,
+                                       b: weight, ldb: inFeatures, transposeB: true,
+                                       c: output, ldc: outFeatures, accumulate: true, threads: threads)
+            return
+        }
         GEMM.multiply(m: batch, n: outFeatures, k: inFeatures,
-                      a: input, lda: inFeatures,
+                      a: input, lda: inFeatures, transposeA: false,
                       b: weight, ldb: inFeatures, transposeB: true,
-                      c: output, ldc: outFeatures, accumulate: true, threads: threads)
+                      c: output, ldc: outFeatures, accumulate: true, threads: threads,
+                      blocking: .forward)
     }
 
     /// Given δ = ∂L/∂z (B, out) for a loss L = Σ_s ℓ_s, writes
     /// dW = scale·δᵀ·a (out, in), db = scale·Σ_s δ_s (out, ascending s), and, when `inputGradient`
-    /// is given, ∂L/∂a = δ·W (B, in). The trainer passes scale = 1/B for the batch mean.
-    /// - Complexity: O(B·in·out).
+    /// is given, ∂L/∂a = δ·W (B, in). The trainer passes scale = 1/B for the batch mean; dW is
+    /// scaled as it is stored (`fl(fl(Σ)·scale)`, the same bits as scaling afterwards). With
+    /// `sparseOutputGradient`, dW and ∂L/∂a skip the terms with δ[s,j] = 0 (same bits).
+    /// - Complexity: O(B·in·out); O(nnz(δ)·in) with `sparseOutputGradient`.
     package static func backward(
         batch: Int, inFeatures: Int, outFeatures: Int,
         input: UnsafePointer<Float>,                // a (B, in)
@@ -32,24 +47,41 @@ package enum Dense {
         biasGradient: UnsafeMutablePointer<Float>,  // db (out)
         inputGradient: UnsafeMutablePointer<Float>?, // da (B, in)
         scale: Float,
+        sparseOutputGradient: Bool = false,
         threads: Int = 1
     ) {
-        GEMM.multiply(m: outFeatures, n: inFeatures, k: batch,
-                      a: outputGradient, lda: outFeatures, transposeA: true,
-                      b: input, ldb: inFeatures,
-                      c: weightGradient, ldc: inFeatures, accumulate: false, threads: threads)
-        if scale != 1 {
-            for i in 0..<(outFeatures * inFeatures) { weightGradient[i] *= scale }
+        if sparseOutputGradient {
+            GEMM.multiplySkippingZeros(m: outFeatures, n: inFeatures, k: batch,
+                                       a: outputGradient, lda: outFeatures, transposeA: true,
+                                       b: input, ldb: inFeatures,
+                                       c: weightGradient, ldc: inFeatures, scale: scale, threads: threads)
+        } else {
+            GEMM.multiply(m: outFeatures, n: inFeatures, k: batch,
+                          a: outputGradient, lda: outFeatures, transposeA: true,
+                          b: input, ldb: inFeatures,
+                          c: weightGradient, ldc: inFeatures, accumulate: false, scale: scale, threads: threads)
         }
-        biasGradient.update(repeating: 0, count: outFeatures)
-        for s in 0..<batch {
-            let row = outputGradient + s * outFeatures
-            for j in 0..<outFeatures { biasGradient[j] += row[j] }
+        // db[j] = scale·(((0 + δ[0,j]) + δ[1,j]) + …), eight j at a time.
+        let vectors = outFeatures / 8
+        let db = UnsafeMutableRawPointer(biasGradient)
+        for v in 0..<vectors {
+            var sum = SIMD8<Float>()
+            for s in 0..<batch {
+                sum += UnsafeRawPointer(outputGradient + s * outFeatures).loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)
+            }
+            db.storeBytes(of: scale != 1 ? sum * scale : sum, toByteOffset: v * 32, as: SIMD8<Float>.self)
         }
-        if scale != 1 {
-            for j in 0..<outFeatures { biasGradient[j] *= scale }
+        for j in (vectors * 8)..<outFeatures {
+            var sum: Float = 0
+            for s in 0..<batch { sum += outputGradient[s * outFeatures + j] }
+            biasGradient[j] = scale != 1 ? sum * scale : sum
         }
-        if let inputGradient {
+        if let inputGradient, sparseOutputGradient {
+            GEMM.multiplySkippingZeros(m: batch, n: inFeatures, k: outFeatures,
+                                       a: outputGradient, lda: outFeatures,
+                                       b: weight, ldb: inFeatures,
+                                       c: inputGradient, ldc: inFeatures, threads: threads)
+        } else if let inputGradient {
             GEMM.multiply(m: batch, n: inFeatures, k: outFeatures,
                           a: outputGradient, lda: outFeatures,
                           b: weight, ldb: inFeatures,

@@ -7,39 +7,76 @@ package enum VectorMath {
     /// Σ x[i]².
     /// - Complexity: O(n).
     package static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
-        scaleAndSumOfSquares(UnsafeMutablePointer(mutating: x), count: n, scale: nil)
+        var sum = SquareSum()
+        let blocks = n / 16
+        let raw = UnsafeRawPointer(x)
+        for b in 0..<blocks {
+            sum.add(raw.loadUnaligned(fromByteOffset: b * 64, as: SIMD8<Float>.self),
+                    raw.loadUnaligned(fromByteOffset: b * 64 + 32, as: SIMD8<Float>.self))
+        }
+        for i in (blocks * 16)..<n { sum.addTail(x[i]) }
+        return sum.total
     }
 
     /// With `scale`, first x[i] ← x[i]·scale (in place), then Σ x[i]² of the scaled values.
     /// - Complexity: O(n).
     package static func scaleAndSumOfSquares(_ x: UnsafeMutablePointer<Float>, count n: Int, scale: Float?) -> Double {
-        var acc0 = SIMD8<Double>()
-        var acc1 = SIMD8<Double>()
+        guard let scale else { return sumOfSquares(x, count: n) }
+        var sum = SquareSum()
         let blocks = n / 16
         let raw = UnsafeMutableRawPointer(x)
         for b in 0..<blocks {
-            var v0 = raw.loadUnaligned(fromByteOffset: b * 64, as: SIMD8<Float>.self)
-            var v1 = raw.loadUnaligned(fromByteOffset: b * 64 + 32, as: SIMD8<Float>.self)
-            if let scale {
-                v0 *= scale
-                v1 *= scale
-                raw.storeBytes(of: v0, toByteOffset: b * 64, as: SIMD8<Float>.self)
-                raw.storeBytes(of: v1, toByteOffset: b * 64 + 32, as: SIMD8<Float>.self)
-            }
-            let d0 = SIMD8<Double>(v0)
-            let d1 = SIMD8<Double>(v1)
-            acc0 += d0 * d0
-            acc1 += d1 * d1
+            let v0 = raw.loadUnaligned(fromByteOffset: b * 64, as: SIMD8<Float>.self) * scale
+            let v1 = raw.loadUnaligned(fromByteOffset: b * 64 + 32, as: SIMD8<Float>.self) * scale
+            raw.storeBytes(of: v0, toByteOffset: b * 64, as: SIMD8<Float>.self)
+            raw.storeBytes(of: v1, toByteOffset: b * 64 + 32, as: SIMD8<Float>.self)
+            sum.add(v0, v1)
         }
-        var tail = 0.0
         for i in (blocks * 16)..<n {
-            if let scale { x[i] *= scale }
-            let d = Double(x[i])
+            x[i] *= scale
+            sum.addTail(x[i])
+        }
+        return sum.total
+    }
+
+    /// The running Σ x² of the documented order, for passes that produce their values block by
+    /// block (the optimizer's update norm): feed every full block of 16 consecutive elements to
+    /// `add` in ascending order, then the remaining n mod 16 to `addTail` in order.
+    package struct SquareSum {
+        private var lanes0 = SIMD8<Double>()
+        private var lanes1 = SIMD8<Double>()
+        private var tail = 0.0
+
+        package init() {}
+
+        /// Elements 16b…16b+7 and 16b+8…16b+15 of the next block.
+        /// - Complexity: O(1).
+        @inline(__always)
+        package mutating func add(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>) {
+            // Lane by lane (the generic SIMD conversion is not inlined; this becomes vcvtps2pd).
+            let d0 = SIMD8<Double>(Double(v0[0]), Double(v0[1]), Double(v0[2]), Double(v0[3]),
+                                   Double(v0[4]), Double(v0[5]), Double(v0[6]), Double(v0[7]))
+            let d1 = SIMD8<Double>(Double(v1[0]), Double(v1[1]), Double(v1[2]), Double(v1[3]),
+                                   Double(v1[4]), Double(v1[5]), Double(v1[6]), Double(v1[7]))
+            lanes0 += d0 * d0
+            lanes1 += d1 * d1
+        }
+
+        /// One element past the last full block.
+        /// - Complexity: O(1).
+        @inline(__always)
+        package mutating func addTail(_ x: Float) {
+            let d = Double(x)
             tail += d * d
         }
-        var total = 0.0
-        for lane in 0..<8 { total += acc0[lane] }
-        for lane in 0..<8 { total += acc1[lane] }
-        return total + tail
+
+        /// Lanes 0…15 in order, then the tail.
+        /// - Complexity: O(1).
+        package var total: Double {
+            var total = 0.0
+            for lane in 0..<8 { total += lanes0[lane] }
+            for lane in 0..<8 { total += lanes1[lane] }
+            return total + tail
+        }
     }
 }

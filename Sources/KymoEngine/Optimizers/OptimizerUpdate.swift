@@ -8,67 +8,161 @@ package enum OptimizerUpdate {
         Float(1 / (1 - DeterministicMath.power(Double(beta), t)))
     }
 
-    /// Computes Δw into `update`, updates the state `slots` and applies w ← w + Δw; with
-    /// `saveBefore`, first copies w there.
+    /// Computes Δw (into `update`, when given), updates the state `slots` and applies
+    /// w ← w + Δw; with `saveBefore`, first copies w there. Returns Σ Δw[i]² in `VectorMath`'s order (the update
+    /// norm, taken in the same pass).
     /// Shapes: all buffers (P). `gradient` is the batch-mean loss gradient; weight decay is added here.
+    ///
+    /// One pass of `SIMD8<Float>` lanes, 16 elements at a time (the last n mod 16 zero-padded);
+    /// each lane does exactly the scalar rule's operations (no fused multiply-adds), so the
+    /// result does not depend on the vector width.
     /// - Parameters:
     ///   - t: Adam's 1-based step count.
     /// - Complexity: O(P).
+    @discardableResult
     package static func apply(
         _ config: OptimizerConfig, learningRate eta: Float, step t: Int, count: Int,
         parameters w: UnsafeMutablePointer<Float>,
         gradient g: UnsafePointer<Float>,
         slots: [UnsafeMutablePointer<Float>],
-        update d: UnsafeMutablePointer<Float>,
+        update d: UnsafeMutablePointer<Float>?,
         saveBefore before: UnsafeMutablePointer<Float>? = nil
-    ) {
-        // The recorder's parameter snapshot is taken in the same pass, while w[i] is in cache.
-        let save = before != nil
-        let b = before ?? d // never written when !save
+    ) -> Double {
+        let buffers = Buffers(w: w, g: g, s0: slots.first ?? w, s1: slots.count > 1 ? slots[1] : w, d: d, before: before)
         let lambda = config.weightDecay
-        let mu = config.momentum
         switch config.kind {
         case .sgd:
-            for i in 0..<count {
-                if save { b[i] = w[i] }
-                let gp = g[i] + lambda * w[i]
-                d[i] = -eta * gp
-                w[i] += d[i]
-            }
+            return run(SGDRule(eta: eta, lambda: lambda), count: count, buffers)
         case .momentum:
-            let v = slots[0]
-            for i in 0..<count {
-                if save { b[i] = w[i] }
-                let gp = g[i] + lambda * w[i]
-                v[i] = mu * v[i] + gp
-                d[i] = -eta * v[i]
-                w[i] += d[i]
-            }
+            return run(MomentumRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers)
         case .nesterov:
-            let v = slots[0]
-            for i in 0..<count {
-                if save { b[i] = w[i] }
-                let gp = g[i] + lambda * w[i]
-                v[i] = mu * v[i] + gp
-                d[i] = -eta * (gp + mu * v[i])
-                w[i] += d[i]
-            }
+            return run(NesterovRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers)
         case .adam, .adamw:
-            let (m, v) = (slots[0], slots[1])
-            let (b1, b2, eps) = (config.beta1, config.beta2, config.epsilon)
-            let bc1 = biasCorrection(b1, step: t)
-            let bc2 = biasCorrection(b2, step: t)
-            let decoupled = config.kind == .adamw
-            for i in 0..<count {
-                if save { b[i] = w[i] }
-                let gp = decoupled ? g[i] : g[i] + lambda * w[i]
-                m[i] = b1 * m[i] + (1 - b1) * gp
-                v[i] = b2 * v[i] + (1 - b2) * (gp * gp)
-                var step = (m[i] * bc1) / ((v[i] * bc2).squareRoot() + eps)
-                if decoupled { step += lambda * w[i] }
-                d[i] = -eta * step
-                w[i] += d[i]
-            }
+            let rule = AdamRule(eta: eta, lambda: lambda, beta1: config.beta1, beta2: config.beta2,
+                                epsilon: config.epsilon, bc1: biasCorrection(config.beta1, step: t),
+                                bc2: biasCorrection(config.beta2, step: t), decoupled: config.kind == .adamw)
+            return run(rule, count: count, buffers)
         }
+    }
+
+    typealias V = SIMD8<Float>
+
+    /// The pass's pointers; `s0`/`s1` are only read by rules with that many slots.
+    struct Buffers {
+        var w: UnsafeMutablePointer<Float>
+        var g: UnsafePointer<Float>
+        var s0: UnsafeMutablePointer<Float>
+        var s1: UnsafeMutablePointer<Float>
+        var d: UnsafeMutablePointer<Float>?
+        var before: UnsafeMutablePointer<Float>?
+    }
+
+    /// The pass for one rule, specialized per rule.
+    /// - Complexity: O(count).
+    static func run<Rule: UpdateRule>(_ rule: Rule, count: Int, _ p: Buffers) -> Double {
+        var sum = VectorMath.SquareSum()
+        let blocks = count / 16
+        let (w, g, s0, s1) = (UnsafeMutableRawPointer(p.w), UnsafeRawPointer(p.g),
+                              UnsafeMutableRawPointer(p.s0), UnsafeMutableRawPointer(p.s1))
+        let d = p.d.map { UnsafeMutableRawPointer($0) }
+        let before = p.before.map { UnsafeMutableRawPointer($0) }
+        for b in 0..<blocks {
+            var halves = (V(), V())
+            for half in 0..<2 {
+                let offset = b * 64 + half * 32
+                var wv = w.loadUnaligned(fromByteOffset: offset, as: V.self)
+                before?.storeBytes(of: wv, toByteOffset: offset, as: V.self)
+                let gv = g.loadUnaligned(fromByteOffset: offset, as: V.self)
+                var a = Rule.slots > 0 ? s0.loadUnaligned(fromByteOffset: offset, as: V.self) : V()
+                var c = Rule.slots > 1 ? s1.loadUnaligned(fromByteOffset: offset, as: V.self) : V()
+                let dv = rule.apply(w: &wv, g: gv, s0: &a, s1: &c)
+                w.storeBytes(of: wv, toByteOffset: offset, as: V.self)
+                d?.storeBytes(of: dv, toByteOffset: offset, as: V.self)
+                if Rule.slots > 0 { s0.storeBytes(of: a, toByteOffset: offset, as: V.self) }
+                if Rule.slots > 1 { s1.storeBytes(of: c, toByteOffset: offset, as: V.self) }
+                if half == 0 { halves.0 = dv } else { halves.1 = dv }
+            }
+            sum.add(halves.0, halves.1)
+        }
+        // The last count mod 16 elements, one lane each, in order.
+        for i in (blocks * 16)..<count {
+            var wv = V(repeating: p.w[i])
+            p.before?[i] = p.w[i]
+            var a = V(repeating: Rule.slots > 0 ? p.s0[i] : 0), c = V(repeating: Rule.slots > 1 ? p.s1[i] : 0)
+            let dv = rule.apply(w: &wv, g: V(repeating: p.g[i]), s0: &a, s1: &c)
+            p.w[i] = wv[0]
+            p.d?[i] = dv[0]
+            if Rule.slots > 0 { p.s0[i] = a[0] }
+            if Rule.slots > 1 { p.s1[i] = c[0] }
+            sum.addTail(dv[0])
+        }
+        return sum.total
+    }
+}
+
+/// One optimizer's per-element rule on eight lanes: updates w and the slots, returns Δw.
+protocol UpdateRule {
+    /// Optimizer state slots the rule reads and writes (0, 1 or 2).
+    static var slots: Int { get }
+    func apply(w: inout SIMD8<Float>, g: SIMD8<Float>, s0: inout SIMD8<Float>, s1: inout SIMD8<Float>) -> SIMD8<Float>
+}
+
+/// g′ = g + λw; Δw = −η·g′.
+struct SGDRule: UpdateRule {
+    var eta: Float, lambda: Float
+    static var slots: Int { 0 }
+    @inline(__always)
+    func apply(w: inout SIMD8<Float>, g: SIMD8<Float>, s0: inout SIMD8<Float>, s1: inout SIMD8<Float>) -> SIMD8<Float> {
+        let gp = g + lambda * w
+        let d = -eta * gp
+        w += d
+        return d
+    }
+}
+
+/// g′ = g + λw; v ← μv + g′; Δw = −η·v.
+struct MomentumRule: UpdateRule {
+    var eta: Float, lambda: Float, mu: Float
+    static var slots: Int { 1 }
+    @inline(__always)
+    func apply(w: inout SIMD8<Float>, g: SIMD8<Float>, s0 v: inout SIMD8<Float>, s1: inout SIMD8<Float>) -> SIMD8<Float> {
+        let gp = g + lambda * w
+        v = mu * v + gp
+        let d = -eta * v
+        w += d
+        return d
+    }
+}
+
+/// g′ = g + λw; v ← μv + g′; Δw = −η·(g′ + μv).
+struct NesterovRule: UpdateRule {
+    var eta: Float, lambda: Float, mu: Float
+    static var slots: Int { 1 }
+    @inline(__always)
+    func apply(w: inout SIMD8<Float>, g: SIMD8<Float>, s0 v: inout SIMD8<Float>, s1: inout SIMD8<Float>) -> SIMD8<Float> {
+        let gp = g + lambda * w
+        v = mu * v + gp
+        let d = -eta * (gp + mu * v)
+        w += d
+        return d
+    }
+}
+
+/// g′ = g (+ λw for Adam); m ← β1·m + (1−β1)·g′; v ← β2·v + (1−β2)·g′²;
+/// step = (m·bc1)/(√(v·bc2) + ε) (+ λw for AdamW); Δw = −η·step.
+struct AdamRule: UpdateRule {
+    var eta: Float, lambda: Float, beta1: Float, beta2: Float, epsilon: Float, bc1: Float, bc2: Float
+    var decoupled: Bool
+    static var slots: Int { 2 }
+    @inline(__always)
+    func apply(w: inout SIMD8<Float>, g: SIMD8<Float>, s0 m: inout SIMD8<Float>, s1 v: inout SIMD8<Float>) -> SIMD8<Float> {
+        let gp = decoupled ? g : g + lambda * w
+        m = beta1 * m + (1 - beta1) * gp
+        v = beta2 * v + (1 - beta2) * (gp * gp)
+        var step = (m * bc1) / ((v * bc2).squareRoot() + epsilon)
+        if decoupled { step += lambda * w }
+        let d = -eta * step
+        w += d
+        return d
     }
 }

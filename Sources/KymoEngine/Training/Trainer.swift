@@ -33,6 +33,10 @@ package final class Trainer {
     package var threads: Int
     /// Called once per step after the update (see `StepObserver`). Held strongly.
     package var observer: (any StepObserver)?
+    /// Whether the products whose left operand went through a ReLU or dropout (a hidden layer's
+    /// input in the forward pass, its δ in the backward pass) use `GEMM.multiplySkippingZeros`;
+    /// the test hook that shows it never changes a bit.
+    var skipsZeros = true
 
     /// Steps completed so far (the next step's 0-based index).
     package private(set) var completedSteps: Int = 0
@@ -142,11 +146,12 @@ package final class Trainer {
         let layerCount = widths.count - 1
         let b = ws.batch
         let w = parameters.readOnly
+        let sparse = hiddenZeros
         for l in 0..<layerCount {
             let layer = layout.layers[l]
             Dense.forward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                           input: ws.input(l).readOnly, weight: w + layer.weightOffset, bias: w + layer.biasOffset,
-                          output: ws.z[l].base, threads: threads)
+                          output: ws.z[l].base, sparseInput: sparse && l > 0, threads: threads)
             if l == layerCount - 1 { break }
             let n = b * layer.outFeatures
             switch config.model.activation {
@@ -181,12 +186,19 @@ package final class Trainer {
         }
     }
 
+    /// Whether hidden activations and their δ have many exact zeros (ReLU, or any dropout), so
+    /// that the products reading them skip the zeros.
+    private var hiddenZeros: Bool {
+        skipsZeros && (config.model.activation == .relu || config.model.dropout > 0)
+    }
+
     /// Backward from the loss gradient in `ws.delta[L−1]` to every layer's δ and the batch-mean
-    /// gradient in `gradient`.
+    /// gradient (scaled by 1/B as it is stored) in `stepGradient`.
     private func backward(_ ws: Workspace) {
         let layerCount = layout.layers.count
         let b = ws.batch
         let w = parameters.readOnly
+        let sparse = hiddenZeros
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let layer = layout.layers[l]
             Dense.backward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
@@ -195,7 +207,8 @@ package final class Trainer {
                            weightGradient: stepGradient + layer.weightOffset,
                            biasGradient: stepGradient + layer.biasOffset,
                            inputGradient: l > 0 ? ws.delta[l - 1].base : nil,
-                           scale: 1, threads: threads)
+                           scale: 1 / Float(b), sparseOutputGradient: sparse && l < layerCount - 1,
+                           threads: threads)
             if l == 0 { break }
             let n = b * layer.inFeatures
             let d = ws.delta[l - 1].base
@@ -246,8 +259,8 @@ package final class Trainer {
         guard loss.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         backward(ws)
-        // dW and db hold Σ_s; one fused pass makes them the batch mean and takes their norm.
-        let gradientNorm = Float(VectorMath.scaleAndSumOfSquares(stepGradient, count: layout.count, scale: 1 / Float(b)).squareRoot())
+        // dW and db hold the batch mean (Σ_s scaled by 1/B as it was stored).
+        let gradientNorm = Float(VectorMath.sumOfSquares(UnsafePointer(stepGradient), count: layout.count).squareRoot())
         guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         let eta = config.schedule.rate(base: config.optimizer.learningRate, step: completedSteps, totalSteps: totalSteps)
@@ -258,13 +271,17 @@ package final class Trainer {
             for id in beforeIds { saved[id] = w[id] }
         }
         let fullSnapshot = observer != nil && beforeIds == nil
-        OptimizerUpdate.apply(config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
-                              parameters: parameters.base, gradient: UnsafePointer(stepGradient),
-                              slots: slots.map(\.base), update: stepUpdate, saveBefore: fullSnapshot ? before.base : nil)
+        // One pass: the snapshot, the update, and ‖Δw‖² in VectorMath's order; Δw itself is
+        // stored only for an observer (nothing else reads it).
+        let updateSquares = OptimizerUpdate.apply(
+            config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
+            parameters: parameters.base, gradient: UnsafePointer(stepGradient),
+            slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+            saveBefore: fullSnapshot ? before.base : nil)
         let summary = StepSummary(
             step: completedSteps, epoch: epoch, batchSize: b, loss: loss,
             accuracy: Float(correctCount) / Float(b),
-            gradientNorm: gradientNorm, updateNorm: Float(VectorMath.sumOfSquares(UnsafePointer(stepUpdate), count: layout.count).squareRoot()),
+            gradientNorm: gradientNorm, updateNorm: Float(updateSquares.squareRoot()),
             learningRate: eta)
         if let observer { observer.observe(makeTrace(ws, summary: summary)) }
         lastSummary = summary
@@ -343,9 +360,10 @@ package final class Trainer {
         return (Float(lossSum / Double(data.count)), Float(correct) / Float(data.count))
     }
 
-    /// Repeats, for the last step, exactly the work an attached observer adds to a step (the
-    /// parameter snapshot and the trace with its per-sample norms), without training: lets a
-    /// benchmark time that overhead precisely on a noisy machine.
+    /// Repeats, for the last step, the work an attached observer adds to a step apart from
+    /// storing Δw in the optimizer's pass (the parameter snapshot and the trace with its
+    /// per-sample norms), without training: lets a benchmark time that overhead precisely on a
+    /// noisy machine.
     func repeatFactorCollection() {
         guard let ws = workspace, let summary = lastSummary else { return }
         before.base.update(from: parameters.readOnly, count: layout.count)
