@@ -70,6 +70,8 @@ struct TrajectoryChunk {
             first[b] = j
         }
         try bytes.withUnsafeBufferPointer { s in
+          try current.withUnsafeMutableBufferPointer { cur in
+          try bound.withUnsafeMutableBufferPointer { bnd in
             var p = streamStart
             for step in 0..<(last + 1) {
                 for b in 0..<blocks {
@@ -85,8 +87,20 @@ struct TrajectoryChunk {
                             for k in lo..<hi {
                                 let at = p + 4 * (local[k] - start)
                                 let bits = UInt32(s[at]) | UInt32(s[at + 1]) << 8 | UInt32(s[at + 2]) << 16 | UInt32(s[at + 3]) << 24
-                                current[k] = Float(bitPattern: bits)
-                                bound[k] = 0
+                                cur[k] = Float(bitPattern: bits)
+                                bnd[k] = 0
+                            }
+                        } else if hi - lo == length && bytesPerCode == 1 {
+                            // The whole block (ids are ascending and distinct, so local[lo..<hi]
+                            // is start..<start + length): a straight loop over its codes.
+                            let scale = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1)
+                            let g = scale - scale / 8
+                            let half = scale / 2
+                            let codes = s.baseAddress! + p
+                            let out = cur.baseAddress! + lo, outBound = bnd.baseAddress! + lo
+                            for i in 0..<length {
+                                out[i] = out[i].addingProduct(Float(Int8(bitPattern: codes[i])), g)
+                                outBound[i] = half
                             }
                         } else {
                             let scale = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1)
@@ -96,18 +110,20 @@ struct TrajectoryChunk {
                                 let at = p + bytesPerCode * (local[k] - start)
                                 let c: Int32 = bytesPerCode == 1 ? Int32(Int8(bitPattern: s[at]))
                                     : Int32(Int16(bitPattern: UInt16(s[at]) | UInt16(s[at + 1]) << 8))
-                                current[k] = current[k].addingProduct(Float(c), g)
-                                bound[k] = half
+                                cur[k] = cur[k].addingProduct(Float(c), g)
+                                bnd[k] = half
                             }
                         }
                     }
                     p += width * length
                 }
                 if step >= keepFrom {
-                    values.append(current)
-                    bounds.append(bound)
+                    values.append(Array(cur))
+                    bounds.append(Array(bnd))
                 }
             }
+          }
+          }
         }
         return (values, bounds)
     }
