@@ -276,7 +276,7 @@ extension Executor {
             cap *= (1 + 1e-6) * (absolute ? 0.5 : 1)
             floor *= absolute ? 0.5 : 1
             let signedBest = min(allT1 ? 0 : .infinity, sampleIntervals.map(deviation) ?? .infinity)
-            let cannotWin = accuracy == .exact || (accuracy == nil && (floor >= signedBest || floor > cmError ?? .infinity))
+            let cannotWin = !prunes ? false : accuracy == .exact || (accuracy == nil && (floor >= signedBest || floor > cmError ?? .infinity))
             if cap < cmError ?? .infinity && !cannotWin {
                 ssIntervals = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute)
                 ssError = ssIntervals.map(deviation)
@@ -459,16 +459,23 @@ extension Executor {
         // The sketches each (epoch, neuron) term reads, looked up once.
         let countMins = countMin ? sketches.map { $0.countMin! } : []
         let spaceSavings = countMin ? [] : try sketches.map { m in try neurons.map { try m.spaceSaving![$0] } }
-        for sample in samples.isSeen.indices where samples.isSeen[sample] {
-            var bound: Double = 0
-            if countMin {
-                for (e, cm) in countMins.enumerated() {
-                    for n in neurons { bound += Double(cm.upperBound(of: UInt64(sample * sketches[e].neurons + n))) }
+        let seen = samples.isSeen.indices.filter { samples.isSeen[$0] }
+        // Epoch by epoch (one sketch in cache at a time); each sample's terms add in the same
+        // order as sample by sample: epochs, then neurons.
+        var bounds = [Double](repeating: 0, count: seen.count)
+        for e in sketches.indices {
+            for (i, sample) in seen.enumerated() {
+                var bound = bounds[i]
+                if countMin {
+                    for n in neurons { bound += Double(countMins[e].upperBound(of: UInt64(sample * sketches[e].neurons + n))) }
+                } else {
+                    for ss in spaceSavings[e] { bound += try ss.upperBound(of: UInt64(sample)) }
                 }
-            } else {
-                for list in spaceSavings { for ss in list { bound += try ss.upperBound(of: UInt64(sample)) } }
+                bounds[i] = bound
             }
-            bound *= 1 + 1e-6
+        }
+        for (i, sample) in seen.enumerated() {
+            let bound = bounds[i] * (1 + 1e-6)
             result.append((sample, absolute ? SampleInterval(value: bound / 2, lower: 0, upper: bound)
                                             : SampleInterval(value: 0, lower: -bound, upper: bound)))
         }
@@ -515,7 +522,7 @@ extension Executor {
         func allows(epoch e: Int) throws -> Bool {
             if let known = envelopeAllows[e] { return known }
             var result = true
-            if let (lower, upper) = try data.trajectoryEnvelope(epoch: e, id: id), !lower.isNaN, !upper.isNaN {
+            if prunes, let (lower, upper) = try data.trajectoryEnvelope(epoch: e, id: id), !lower.isNaN, !upper.isNaN {
                 result = Self.conditionPossible(until, in: Double(lower)...Double(max(lower, upper)), w0: w0)
             }
             envelopeAllows[e] = result

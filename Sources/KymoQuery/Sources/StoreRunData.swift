@@ -184,6 +184,12 @@ package final class StoreRunData: RunData {
     }
 
     package func batch(step t: Int) throws -> [Int] {
+        // The common case, read step by step: straight from the cached chunk (no row copy).
+        let row = t - 1
+        if let cached = chunkCache[StoreColumns.order], cached.info.steps.contains(row), case .uint32(let v) = cached.data {
+            let lo = min(v.count, (row - cached.info.steps.lowerBound) * cached.info.width)
+            return v[lo..<min(v.count, lo + cached.info.width)].map(Int.init)
+        }
         guard case .uint32(let ids)? = try rowData(StoreColumns.order, row: t - 1) else {
             throw QueryError.invalid(location: nil, message: "\(StoreColumns.order) at step \(t): missing or not U32")
         }
@@ -287,7 +293,8 @@ package final class StoreRunData: RunData {
             return TrajectoryRow(values: v, bounds: [Float](repeating: 0, count: v.count))
         }
         let row = step - 1
-        let wanted = ids ?? Array(0..<layout.count)
+        guard let ids else { return try wholeTrajectoryRow(row: row) }
+        let wanted = ids
         var values = [Float](repeating: 0, count: wanted.count), bounds = values
         var i = 0
         while i < wanted.count {
@@ -311,6 +318,40 @@ package final class StoreRunData: RunData {
                 }
             }
             i = j
+        }
+        return TrajectoryRow(values: values, bounds: bounds)
+    }
+
+    /// Every parameter's ŵ and bound after row `row`: each layer's chunk decoded through the
+    /// snapshot (every block in a straight loop), nothing cached.
+    /// - Complexity: O(P · snapshots before it in its chunk).
+    private func wholeTrajectoryRow(row: Int) throws -> TrajectoryRow {
+        var values: [Float] = [], bounds: [Float] = []
+        values.reserveCapacity(catalog.layout.count)
+        bounds.reserveCapacity(catalog.layout.count)
+        let firstOf = { (rows: Range<Int>) in (rows.lowerBound + self.trajectoryStride - 1) / self.trajectoryStride * self.trajectoryStride }
+        for l in catalog.layout.layers.indices {
+            let column = StoreColumns.trajectoryPrefix + layerNames[l]
+            guard let info = reader.locate(column: column, steps: row..<(row + 1)).first, info.steps.contains(row),
+                  case .blob(let bytes) = try reader.readChunk(info) else {
+                throw QueryError.invalid(location: nil, message: "\(column): no chunk holds row \(row)")
+            }
+            let chunk = try TrajectoryChunk(bytes, column: column)
+            let n = (row - firstOf(info.steps)) / trajectoryStride
+            guard (row - firstOf(info.steps)) % trajectoryStride == 0, n < chunk.stepCount,
+                  chunk.weightCount == catalog.layout.layers[l].range.count else {
+                throw QueryError.invalid(location: nil, message: "\(column): row \(row) is not a snapshot of the chunk at rows \(info.steps) (stride \(trajectoryStride), \(chunk.stepCount) steps of \(chunk.weightCount) weights)")
+            }
+            let decoded = try chunk.decode(nil, column: column, keepFrom: n, through: n)
+            let start = values.count
+            values.append(contentsOf: decoded.values[0])
+            bounds.append(contentsOf: decoded.bounds[0])
+            values.withUnsafeBufferPointer { v in
+                bounds.withUnsafeMutableBufferPointer { b in
+                    // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
+                    for k in start..<v.count { b[k] += 4 * (abs(v[k]) + b[k]).ulp }
+                }
+            }
         }
         return TrajectoryRow(values: values, bounds: bounds)
     }
