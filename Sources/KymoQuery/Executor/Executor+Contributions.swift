@@ -54,7 +54,7 @@ extension Executor {
                 throw QueryError.invalid(location: q.clauses.locations[.until], message: "UNTIL needs a single weight (FOR WEIGHT fc1[3,7])")
             }
             let id = groups[0].ids[0]
-            let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data)
+            let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data, needsStart: !absolute)
             if !absolute { orientation = w0 < 0 ? 1 : -1 }
             crossing = c
             let rows = data.catalog.trajectorySteps
@@ -484,7 +484,9 @@ extension Executor {
 
     /// Where `until` first holds for weight `id` after `window.lowerBound − 1`, and w₀ (the value
     /// before the window). Exact from T1; bounded from the trajectory. nil crossing: never.
-    func crossing(of id: Int, until: Condition, window: ClosedRange<Int>, data: any RunData) throws -> (Double, Crossing?) {
+    /// Without `needsStart`, a comparison's search from the trajectory does not read w₀ (only
+    /// `UNTIL ZERO` needs it there) and returns NaN for it.
+    func crossing(of id: Int, until: Condition, window: ClosedRange<Int>, data: any RunData, needsStart: Bool = true) throws -> (Double, Crossing?) {
         let catalog = data.catalog
         func condition(_ w: Double, _ w0: Double) -> Bool {
             switch until {
@@ -508,12 +510,13 @@ extension Executor {
         // Trajectory: each recorded row gives ŵ ± b; the condition is certain when it holds on the
         // whole interval and possible when it holds somewhere in it (checked at its ends and at 0).
         let steps = catalog.trajectorySteps
-        guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }),
-              let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else {
-            throw QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
+        let uncovered = QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
+        guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }) else { throw uncovered }
+        var w0 = Double.nan
+        if needsStart || until == .zero {
+            guard let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else { throw uncovered }
+            w0 = Double(startRow.values[0])
         }
-        let w0 = Double(startRow.values[0])
-        guard steps[startIndex] == window.lowerBound - 1 || true else { return (w0, nil) }
         var firstPossible: Int?
         // An epoch whose envelope (every snapshot's ŵ ± b inside [L, H]) admits no value meeting
         // the condition has no possible (hence no certain) row: its rows are skipped undecoded.

@@ -33,8 +33,8 @@ package enum StoreColumns {
     /// `QuantizedTrajectory` of the layer's parameters after every step whose row r has
     /// `r % stride == 0` inside the chunk's rows.
     package static let trajectoryPrefix = "t2/traj/"
-    /// Per epoch and layer, at the epoch's last step: Float32 lows then highs (2 × the layer's
-    /// parameters) that contain ŵ ± bound of every snapshot of the epoch.
+    /// Per epoch and layer, at the epoch's last step: lows then highs (2 × the layer's parameters;
+    /// Float16 rounded outward) that contain ŵ ± bound of every snapshot of the epoch.
     package static let trajectoryEnvelopePrefix = "t2/trajenv/"
     /// One blob per step (packed many steps to a chunk, `StepBlobs`): count U32, then per tuple (sample U32, weight U32, contribution F32,
     /// uniform F64), little-endian (20 bytes a tuple).

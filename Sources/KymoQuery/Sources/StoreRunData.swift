@@ -28,8 +28,8 @@ package final class StoreRunData: RunData {
     var chunkCache: [String: (info: ChunkInfo, data: ColumnData)] = [:]
     /// The last chunk of per-step blobs decoded per column (packed or one blob per chunk).
     var stepBlobCache: [String: StepBlobChunk] = [:]
-    /// Per layer and epoch, the decoded `t2/trajenv/<layer>` row (nil: not recorded).
-    var envelopeCache: [Int: [Float]?] = [:]
+    /// Per layer and epoch, the `t2/trajenv/<layer>` row as stored (nil: not recorded).
+    var envelopeCache: [Int: ColumnData?] = [:]
     /// The recorder's manifest section, when the run was written by `kymo record`.
     package let recorder: RecorderManifest?
 
@@ -469,18 +469,28 @@ package final class StoreRunData: RunData {
         let layout = catalog.layout
         guard trajectoryStride > 0, id >= 0, id < layout.count, e >= 1 else { return nil }
         let l = layout.layerIndex(of: id)
-        let key = l * 1_000_000 + e
+        let key = e * layerNames.count + l
+        let n = layout.layers[l].range.count
         if envelopeCache[key] == nil {
+            // The epoch's row only: the chunk holds this one row (written at the epoch's last step).
             let row = e * catalog.stepsPerEpoch - 1
             let column = StoreColumns.trajectoryEnvelopePrefix + layerNames[l]
-            let n = layout.layers[l].range.count
-            var v = row < catalog.steps ? try rowData(column, row: row)?.floatValues() : nil
-            if v?.count != 2 * n { v = nil }
-            envelopeCache[key] = .some(v)
+            var stored: ColumnData?
+            if row < catalog.steps, let info = reader.locate(column: column, steps: row..<(row + 1)).first,
+               info.steps == row..<(row + 1), info.width == 2 * n {
+                stored = try reader.readChunk(info)
+            }
+            envelopeCache[key] = .some(stored)
         }
-        guard let v = envelopeCache[key]!, !v.isEmpty else { return nil }
-        let local = id - layout.layers[l].weightOffset, n = v.count / 2
-        return (v[local], v[n + local])
+        let local = id - layout.layers[l].weightOffset
+        switch envelopeCache[key]! {
+        case .float16(let v)? where v.count == 2 * n:
+            return (Float(Float16(bitPattern: v[local])), Float(Float16(bitPattern: v[n + local])))
+        case .float32(let v)? where v.count == 2 * n:
+            return (v[local], v[n + local])
+        default:
+            return nil
+        }
     }
 
     package func checkpointWeights(step: Int) throws -> [Float]? {

@@ -324,11 +324,19 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         }
     }
 
-    /// Writes every layer's envelope of the epoch ending at `steps` (when it had snapshots) and resets them.
+    /// Writes every layer's envelope of the epoch ending at `steps` (when it had snapshots) as
+    /// Float16 rounded outward (lows down, highs up; beyond Float16's range they become ∓∞, still
+    /// bounds) — half the bytes of Float32 — and resets them.
     /// - Complexity: O(P).
     private func writeEnvelopes(_ steps: Range<Int>) throws {
         for l in envelopes.indices where !envelopes[l].isEmpty {
-            try writer.append(column: "t2/trajenv/\(layerNames[l])", steps: steps, .float32(envelopes[l]))
+            let n = envelopes[l].count / 2
+            let bits: [UInt16] = envelopes[l].enumerated().map { i, x in
+                var h = Float16(x)
+                if i < n { if Float(h) > x { h = h.nextDown } } else if Float(h) < x { h = h.nextUp }
+                return h.bitPattern
+            }
+            try writer.append(column: "t2/trajenv/\(layerNames[l])", steps: steps, .float16(bits))
             envelopes[l] = []
         }
     }
