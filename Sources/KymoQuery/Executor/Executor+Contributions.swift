@@ -421,7 +421,6 @@ extension Executor {
         // Per sample: the kept sum and the slack (the bound on what was not kept); `current` is
         // defined for the samples of the batches seen so far (a pure function of both).
         var sums = SampleTable<(kept: Double, slack: Double)>(capacity: data.catalog.sampleCount, zero: (0, 0))
-        var keptCount = SampleTable<Int>(capacity: data.catalog.sampleCount, zero: 0)
         var union = EndUnion(ends: ends, capacity: data.catalog.sampleCount)
         func current(_ s: Int) -> SampleInterval? {
             guard sums.contains(s) else { return nil }
@@ -437,13 +436,17 @@ extension Executor {
             for tuple in step.tuples {
                 let x = Double(tuple.contribution)
                 sums[tuple.sample].kept += absolute ? abs(x) : x * orientation
-                keptCount[tuple.sample] += 1
             }
-            // Every (sample, weight) pair of the step not kept has |c| < τ_t.
+            // Every (sample, weight) pair of the step not kept has |c| < τ_t. The step's kept
+            // tuples of these weights are usually few: count a sample's by scanning them.
+            let keptSamples = step.tuples.map(\.sample)
+            var keptCount: [Int: Int] = [:]
+            if keptSamples.count > 32 { for s in keptSamples { keptCount[s, default: 0] += 1 } }
             for sample in batch {
-                sums[sample].slack += Double(ids.count - keptCount[sample]) * Double(step.tau)
+                var kept = 0
+                if keptSamples.count > 32 { kept = keptCount[sample] ?? 0 } else { for s in keptSamples where s == sample { kept += 1 } }
+                sums[sample].slack += Double(ids.count - kept) * Double(step.tau)
             }
-            for tuple in step.tuples { keptCount[tuple.sample] = 0 }
             union.record(step: t, seen: sums.seen, changed: batch, current: current)
         }
         return union.result
