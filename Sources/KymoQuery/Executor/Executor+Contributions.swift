@@ -90,17 +90,21 @@ extension Executor {
                 notes += needed.answer.notes
                 continue
             }
-            var candidates: [(sample: Int, SampleInterval)] = []
-            candidates.reserveCapacity(intervals.count)
-            for (sample, interval) in intervals {
-                if let filter = q.clauses.filter, try !Self.holds(filter, sample: sample, label: data.label(ofSample: sample)) { continue }
-                candidates.append((sample, interval))
+            var candidates: [(sample: Int, SampleInterval)]
+            if let filter = q.clauses.filter {
+                candidates = []
+                for (sample, interval) in intervals where try Self.holds(filter, sample: sample, label: data.label(ofSample: sample)) {
+                    candidates.append((sample, interval))
+                }
+            } else {
+                candidates = intervals.map { (sample: $0.0, $0.1) }
             }
             let top = q.ranking.direction == .top
-            // The k first in (value, then sample id) order, and the rest.
-            let (listed, outside) = Self.selectFirst(k, of: candidates) { a, b in
+            // The k first in (value, then sample id) order; the others' extreme bound.
+            let chosen = Self.selectFirst(k, of: candidates) { a, b in
                 a.1.value != b.1.value ? (top ? a.1.value > b.1.value : a.1.value < b.1.value) : a.sample < b.sample
             }
+            let listed = chosen.map { candidates[$0] }
             for (sample, interval) in listed {
                 var row: [Cell] = [.integer(sample), data.label(ofSample: sample).map { .integer($0) } ?? .missing,
                                    .estimate(Estimate(value: interval.value, lower: interval.lower, upper: interval.upper,
@@ -110,20 +114,27 @@ extension Executor {
             }
             if source != .exact && source != .replay && candidates.count > k {
                 // The listed set is certain when every listed lower bound clears every other upper bound.
-                let certain = top ? (listed.map(\.1.lower).min() ?? 0) >= (outside.map(\.1.upper).max() ?? 0)
-                                  : (listed.map(\.1.upper).max() ?? 0) <= (outside.map(\.1.lower).min() ?? 0)
+                var isListed = [Bool](repeating: false, count: candidates.count)
+                for i in chosen { isListed[i] = true }
+                var outsideUpper = -Double.infinity, outsideLower = Double.infinity
+                for (i, c) in candidates.enumerated() where !isListed[i] {
+                    outsideUpper = max(outsideUpper, c.1.upper)
+                    outsideLower = min(outsideLower, c.1.lower)
+                }
+                let certain = top ? (listed.map(\.1.lower).min() ?? 0) >= outsideUpper
+                                  : (listed.map(\.1.upper).max() ?? 0) <= outsideLower
                 if !certain { notes.append("\(group.name): the \(top ? "top" : "bottom") \(k) set is not certain within the \(source) bounds") }
             }
         }
         return Execution(answer: Answer(columns: columns, rows: rows, notes: notes), plans: plans)
     }
 
-    /// The first `k` elements of `items` in `before` order (a strict total order), in that order,
-    /// and the others in their original order — without sorting them all.
+    /// The indices of the first `k` elements of `items` in `before` order (a strict total order),
+    /// in that order — without sorting them all.
     /// - Complexity: O(n · log k + k log k) comparisons, plus O(n·k) moves in the worst case.
-    static func selectFirst<T>(_ k: Int, of items: [T], by before: (T, T) -> Bool) -> (first: [T], rest: [T]) {
-        guard k > 0 else { return ([], items) }
-        guard k < items.count else { return (items.sorted(by: before), []) }
+    static func selectFirst<T>(_ k: Int, of items: [T], by before: (T, T) -> Bool) -> [Int] {
+        guard k > 0 else { return [] }
+        guard k < items.count else { return items.indices.sorted { before(items[$0], items[$1]) } }
         // Indices of the best k so far, sorted by `before`.
         var best: [Int] = []
         best.reserveCapacity(k + 1)
@@ -137,12 +148,7 @@ extension Executor {
             best.insert(i, at: lo)
             if best.count > k { best.removeLast() }
         }
-        var chosen = [Bool](repeating: false, count: items.count)
-        for i in best { chosen[i] = true }
-        var rest: [T] = []
-        rest.reserveCapacity(items.count - k)
-        for i in items.indices where !chosen[i] { rest.append(items[i]) }
-        return (best.map { items[$0] }, rest)
+        return best
     }
 
     /// `TOP k SAMPLES BY LOSS` and other per-sample statistics: exact from T0, over the window
