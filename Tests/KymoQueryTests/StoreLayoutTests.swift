@@ -48,6 +48,17 @@ import Testing
             #expect(pack.blob(step: chunk.steps.upperBound) == nil)
         }
         #expect(got == expected)
+
+        // A damaged offset table is reported, not read past.
+        guard case let .blob(packed) = try reader.readChunk(chunks[0]) else { Issue.record("not a blob"); return }
+        func damaged(_ change: (inout [UInt8]) -> Void) -> [UInt8] { var b = packed; change(&b); return b }
+        func setOffset(_ i: Int, _ v: UInt64, in b: inout [UInt8]) { for k in 0..<8 { b[8 * i + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(k))) } }
+        #expect(throws: StoreError.self) { try StepBlobs.ranges(of: chunks[0], bytes: damaged { setOffset(0, 1, in: &$0) }) }
+        #expect(throws: StoreError.self) { try StepBlobs.ranges(of: chunks[0], bytes: damaged { setOffset(2, 0, in: &$0) }) }
+        #expect(throws: StoreError.self) { try StepBlobs.ranges(of: chunks[0], bytes: damaged { setOffset(5, UInt64.max, in: &$0) }) }
+        #expect(throws: StoreError.self) { try StepBlobs.ranges(of: chunks[0], bytes: damaged { $0.removeLast() }) }
+        #expect(throws: StoreError.self) { try StepBlobs.ranges(of: chunks[0], bytes: Array(packed.prefix(20))) }
+        #expect(try StepBlobs.ranges(of: chunks[0], bytes: packed).count == 13)
     }
 
     // MARK: Query shortcuts against the plain paths

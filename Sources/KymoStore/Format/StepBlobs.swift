@@ -42,26 +42,20 @@ public enum StepBlobs {
             .corrupt(file: "column '\(chunk.column)' steps \(chunk.steps)", offset: at, message: "step-blob pack: \(m)")
         }
         guard bytes.count >= table else { throw fail(0, "\(bytes.count) bytes cannot hold the \(n + 1)-entry offset table") }
+        let offsets: [UInt64] = bytes.withUnsafeBytes { raw in
+            (0...n).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+        }
+        guard offsets[0] == 0 else { throw fail(0, "the first offset is \(offsets[0]), not 0") }
+        let available = UInt64(bytes.count - table)
         var result: [Range<Int>] = []
         result.reserveCapacity(n)
-        bytes.withUnsafeBytes { raw in
-            var previous = table
-            for i in 0..<n {
-                let end = table + Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * (i + 1), as: UInt64.self)))
-                result.append(previous..<max(previous, end))
-                previous = end
+        for i in 0..<n {
+            guard offsets[i + 1] >= offsets[i], offsets[i + 1] <= available else {
+                throw fail(8 * (i + 1), "offset \(offsets[i + 1]) of step \(chunk.steps.lowerBound + i) runs backwards or past the \(available) bytes of blobs")
             }
+            result.append((table + Int(offsets[i]))..<(table + Int(offsets[i + 1])))
         }
-        let first = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) }
-        guard first == 0 else { throw fail(0, "the first offset is \(first), not 0") }
-        var previous = table
-        for (i, r) in result.enumerated() {
-            guard r.lowerBound == previous, r.upperBound <= bytes.count else {
-                throw fail(8 * (i + 1), "offset of step \(chunk.steps.lowerBound + i) runs backwards or past the \(bytes.count)-byte payload")
-            }
-            previous = r.upperBound
-        }
-        guard previous == bytes.count else { throw fail(8 * n, "the blobs end at \(previous), the payload at \(bytes.count)") }
+        guard offsets[n] == available else { throw fail(8 * n, "the blobs end at \(offsets[n]), the payload has \(available) bytes of blobs") }
         return result
     }
 }
