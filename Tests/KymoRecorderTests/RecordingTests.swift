@@ -74,12 +74,17 @@ import Testing
             #expect(try reader.read(column: column, steps: 0..<steps).count == config.epochs * p, "\(column)")
         }
         for column in ["t2/ss", "t2/cm", "t2/hh"] { #expect(reader.chunks(column: column).count == config.epochs, "\(column)") }
-        #expect(reader.chunks(column: "t2/contrib").count == steps)
-        #expect(reader.chunks(column: "t0/gradq").count == steps)
-        // The |g| sketch of a step holds all P values.
-        if case let .blob(bytes) = try reader.read(column: "t0/gradq", steps: 3..<4) {
-            #expect(try MagnitudeQuantiles(deserializing: bytes).count == UInt64(p))
+        // Per-step blobs are packed many steps to a chunk (docs/RECORDING.md, "Chunking"): every
+        // step has its blob.
+        for column in ["t2/contrib", "t0/gradq"] {
+            let chunks = reader.chunks(column: column)
+            #expect(chunks.allSatisfy { $0.tag == StepBlobs.tag }, "\(column)")
+            #expect(chunks.map(\.steps.count).reduce(0, +) == steps, "\(column)")
+            #expect(chunks.count < steps, "\(column)")
         }
+        // The |g| sketch of a step holds all P values.
+        let pack = try reader.readStepBlobs(try #require(reader.locate(column: "t0/gradq", steps: 3..<4).first))
+        #expect(try MagnitudeQuantiles(deserializing: Array(try #require(pack.blob(step: 3)))).count == UInt64(p))
         #expect(reader.checkpointSteps().first == 0)
         #expect(reader.checkpointSteps().last == steps)
         #expect(try reader.read(column: "t0/probe", steps: 0..<steps).count == 2 * (steps / 10))

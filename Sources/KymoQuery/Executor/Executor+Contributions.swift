@@ -54,7 +54,7 @@ extension Executor {
                 throw QueryError.invalid(location: q.clauses.locations[.until], message: "UNTIL needs a single weight (FOR WEIGHT fc1[3,7])")
             }
             let id = groups[0].ids[0]
-            let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data)
+            let (w0, c) = try self.crossing(of: id, until: until, window: window, data: data, needsStart: !absolute)
             if !absolute { orientation = w0 < 0 ? 1 : -1 }
             crossing = c
             let rows = data.catalog.trajectorySteps
@@ -90,16 +90,21 @@ extension Executor {
                 notes += needed.answer.notes
                 continue
             }
-            var candidates: [(sample: Int, SampleInterval)] = []
-            for (sample, interval) in intervals {
-                if let filter = q.clauses.filter, try !Self.holds(filter, sample: sample, label: data.label(ofSample: sample)) { continue }
-                candidates.append((sample, interval))
+            var candidates: [(sample: Int, SampleInterval)]
+            if let filter = q.clauses.filter {
+                candidates = []
+                for (sample, interval) in intervals where try Self.holds(filter, sample: sample, label: data.label(ofSample: sample)) {
+                    candidates.append((sample, interval))
+                }
+            } else {
+                candidates = intervals.map { (sample: $0.0, $0.1) }
             }
             let top = q.ranking.direction == .top
-            candidates.sort { a, b in
+            // The k first in (value, then sample id) order; the others' extreme bound.
+            let chosen = Self.selectFirst(k, of: candidates) { a, b in
                 a.1.value != b.1.value ? (top ? a.1.value > b.1.value : a.1.value < b.1.value) : a.sample < b.sample
             }
-            let listed = candidates.prefix(k)
+            let listed = chosen.map { candidates[$0] }
             for (sample, interval) in listed {
                 var row: [Cell] = [.integer(sample), data.label(ofSample: sample).map { .integer($0) } ?? .missing,
                                    .estimate(Estimate(value: interval.value, lower: interval.lower, upper: interval.upper,
@@ -109,13 +114,41 @@ extension Executor {
             }
             if source != .exact && source != .replay && candidates.count > k {
                 // The listed set is certain when every listed lower bound clears every other upper bound.
-                let outside = candidates.dropFirst(k)
-                let certain = top ? (listed.map(\.1.lower).min() ?? 0) >= (outside.map(\.1.upper).max() ?? 0)
-                                  : (listed.map(\.1.upper).max() ?? 0) <= (outside.map(\.1.lower).min() ?? 0)
+                var isListed = [Bool](repeating: false, count: candidates.count)
+                for i in chosen { isListed[i] = true }
+                var outsideUpper = -Double.infinity, outsideLower = Double.infinity
+                for (i, c) in candidates.enumerated() where !isListed[i] {
+                    outsideUpper = max(outsideUpper, c.1.upper)
+                    outsideLower = min(outsideLower, c.1.lower)
+                }
+                let certain = top ? (listed.map(\.1.lower).min() ?? 0) >= outsideUpper
+                                  : (listed.map(\.1.upper).max() ?? 0) <= outsideLower
                 if !certain { notes.append("\(group.name): the \(top ? "top" : "bottom") \(k) set is not certain within the \(source) bounds") }
             }
         }
         return Execution(answer: Answer(columns: columns, rows: rows, notes: notes), plans: plans)
+    }
+
+    /// The indices of the first `k` elements of `items` in `before` order (a strict total order),
+    /// in that order — without sorting them all.
+    /// - Complexity: O(n · log k + k log k) comparisons, plus O(n·k) moves in the worst case.
+    static func selectFirst<T>(_ k: Int, of items: [T], by before: (T, T) -> Bool) -> [Int] {
+        guard k > 0 else { return [] }
+        guard k < items.count else { return items.indices.sorted { before(items[$0], items[$1]) } }
+        // Indices of the best k so far, sorted by `before`.
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for i in items.indices {
+            if best.count == k, !before(items[i], items[best[k - 1]]) { continue }
+            var lo = 0, hi = best.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if before(items[best[mid]], items[i]) { lo = mid + 1 } else { hi = mid }
+            }
+            best.insert(i, at: lo)
+            if best.count > k { best.removeLast() }
+        }
+        return best
     }
 
     /// `TOP k SAMPLES BY LOSS` and other per-sample statistics: exact from T0, over the window
@@ -205,26 +238,6 @@ extension Executor {
         let haveCM = haveMass && massSketches.allSatisfy { $0.countMin != nil }
         let cmIntervals = haveCM ? try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: true, absolute: absolute) : nil
         let cmError = cmIntervals.map(deviation)
-        // Space-Saving: Σ over epochs and weights of the neuron's largest count bounds what it
-        // states for any sample (O(ids)); its exact stated bound (O(samples · ids)) is computed
-        // only when that cap could make it the most accurate source.
-        var ssIntervals: [(Int, SampleInterval)]?
-        var ssError: Double?
-        var ssCapped = false
-        if haveSS {
-            var cap = 0.0
-            for m in massSketches {
-                for id in ids { cap += try m.spaceSaving![Self.neuron(of: id, catalog.layout)].topK(1).first?.upperBound ?? 0 }
-            }
-            cap *= (1 + 1e-6) * (absolute ? 0.5 : 1)
-            if cap < cmError ?? .infinity {
-                ssIntervals = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute)
-                ssError = ssIntervals.map(deviation)
-            } else {
-                ssError = cap
-                ssCapped = true
-            }
-        }
         // The sample's intervals, intersected with the count-min mass bound when there is one
         // (both bounds hold, so their intersection does: it tightens samples whose pairs were
         // mostly not kept).
@@ -232,10 +245,12 @@ extension Executor {
         if haveSample {
             var intervals = try sampledIntervals(ids, data: data, from: window.lowerBound, ends: ends, absolute: absolute, orientation: orientation)
             if let mass = cmIntervals {
-                var bound: [Int: SampleInterval] = [:]
-                for (s, i) in mass { bound[s] = i }
+                // Both lists ascend by sample id: a merge join.
+                var at = 0
                 intervals = intervals.map { s, i in
-                    guard let m = bound[s] else { return (s, i) }
+                    while at < mass.count && mass[at].0 < s { at += 1 }
+                    guard at < mass.count, mass[at].0 == s else { return (s, i) }
+                    let m = mass[at].1
                     let lower = max(i.lower, m.lower), upper = min(i.upper, m.upper)
                     guard lower <= upper else { return (s, i) }
                     return (s, SampleInterval(value: min(max(i.value, lower), upper), lower: lower, upper: upper))
@@ -243,6 +258,37 @@ extension Executor {
             }
             sampleIntervals = intervals
             candidates[sampleIndex].expectedError = .absolute(deviation(intervals))
+        }
+        // Space-Saving: Σ over epochs and weights of the neuron's largest count bounds what it
+        // states for any sample (O(ids)); its exact stated bound (O(samples · ids)) is computed
+        // only when that cap could make it the most accurate source. The largest count alone
+        // (one epoch, one weight: the top sample's own bound) is at most what it states for
+        // that sample, so when it already reaches a source the planner prefers on a tie (the
+        // signed sample or T1), or exceeds count-min's bound, Space-Saving cannot be chosen
+        // without a tolerance (or under EXACT), and its sketches are not read.
+        var ssIntervals: [(Int, SampleInterval)]?
+        var ssError: Double?
+        var ssCapped = false
+        if haveSS {
+            var cap = 0.0, floor = 0.0
+            for m in massSketches {
+                for id in ids {
+                    let top = try m.spaceSaving!.largestUpperBound(Self.neuron(of: id, catalog.layout))
+                    cap += top
+                    floor = max(floor, Double(Float(top).nextDown))
+                }
+            }
+            cap *= (1 + 1e-6) * (absolute ? 0.5 : 1)
+            floor *= absolute ? 0.5 : 1
+            let signedBest = min(allT1 ? 0 : .infinity, sampleIntervals.map(deviation) ?? .infinity)
+            let cannotWin = !prunes ? false : accuracy == .exact || (accuracy == nil && (floor >= signedBest || floor > cmError ?? .infinity))
+            if cap < cmError ?? .infinity && !cannotWin {
+                ssIntervals = try massIntervals(ids, data: data, window: window, sketches: massSketches, countMin: false, absolute: absolute)
+                ssError = ssIntervals.map(deviation)
+            } else {
+                ssError = cap
+                ssCapped = true
+            }
         }
         candidates.append(Candidate(source: .sketch("space-saving"), detail: haveMass ? "per-neuron mass, epochs \(epochs.lowerBound)..\(epochs.upperBound) (bounds |c| only\(ssCapped ? "; error at most" : ""))" : "per-neuron mass: whole epochs only",
                                     expectedError: ssError.map { .absolute($0) } ?? .unknown, cost: Self.readCost(bytes: epochs.count * 40_000), meetsTolerance: false,
@@ -280,37 +326,87 @@ extension Executor {
     /// Keeps, per sample, the union of its intervals over every possible window end: the crossing
     /// may lie anywhere in `ends`, so the window's sum is any of the running sums there. A sample
     /// that first appears after `ends.lowerBound` had sum exactly 0 at the earlier ends.
+    /// Samples are data-set ids, kept in arrays indexed by id (grown on demand).
     struct EndUnion {
         let ends: ClosedRange<Int>
-        var merged: [Int: SampleInterval] = [:]
+        var merged: [SampleInterval]
+        var has: [Bool]
 
-        mutating func record(step t: Int, current: [Int: SampleInterval], changed: [Int]) {
+        /// - Parameter capacity: the expected largest sample id + 1 (arrays grow past it on demand).
+        init(ends: ClosedRange<Int>, capacity: Int) {
+            self.ends = ends
+            merged = Array(repeating: SampleInterval(value: 0, lower: 0, upper: 0), count: capacity)
+            has = Array(repeating: false, count: capacity)
+        }
+
+        /// Records the running sums at step `t`: `current(s)` for every sample seen so far
+        /// (`seen`) at the first end, for the samples of the step's batch (`changed`) after it.
+        mutating func record(step t: Int, seen: [Int], changed: [Int], current: (Int) -> SampleInterval?) {
             guard ends.contains(t) else { return }
-            let keys = t == ends.lowerBound ? Array(current.keys) : changed
+            let keys = t == ends.lowerBound ? seen : changed
             for s in keys {
-                guard let c = current[s] else { continue }
-                if let old = merged[s] {
+                guard let c = current(s) else { continue }
+                if s >= has.count {
+                    has += repeatElement(false, count: s + 1 - has.count)
+                    merged += repeatElement(SampleInterval(value: 0, lower: 0, upper: 0), count: s + 1 - merged.count)
+                }
+                if has[s] {
+                    let old = merged[s]
                     merged[s] = SampleInterval(value: c.value, lower: min(old.lower, c.lower), upper: max(old.upper, c.upper))
                 } else if t == ends.lowerBound {
                     merged[s] = c
                 } else {
                     merged[s] = SampleInterval(value: c.value, lower: min(0, c.lower), upper: max(0, c.upper))
                 }
+                has[s] = true
             }
         }
 
+        /// Ascending by sample id.
         var result: [(Int, SampleInterval)] {
-            merged.sorted { $0.key < $1.key }.map { s, i in
-                (s, ends.count == 1 ? i : SampleInterval(value: (i.lower + i.upper) / 2, lower: i.lower, upper: i.upper))
+            var out: [(Int, SampleInterval)] = []
+            out.reserveCapacity(has.reduce(0) { $0 + ($1 ? 1 : 0) })
+            for s in has.indices where has[s] {
+                let i = merged[s]
+                out.append((s, ends.count == 1 ? i : SampleInterval(value: (i.lower + i.upper) / 2, lower: i.lower, upper: i.upper)))
+            }
+            return out
+        }
+    }
+
+    /// Per-sample running state indexed by data-set id, with the ids seen in first-seen order.
+    struct SampleTable<Value> {
+        var values: [Value]
+        var seen: [Int] = []
+        var isSeen: [Bool]
+        let zero: Value
+
+        init(capacity: Int, zero: Value) {
+            values = Array(repeating: zero, count: capacity)
+            isSeen = Array(repeating: false, count: capacity)
+            self.zero = zero
+        }
+
+        subscript(s: Int) -> Value {
+            get { s < values.count ? values[s] : zero }
+            set {
+                if s >= values.count {
+                    values += repeatElement(zero, count: s + 1 - values.count)
+                    isSeen += repeatElement(false, count: s + 1 - isSeen.count)
+                }
+                if !isSeen[s] { isSeen[s] = true; seen.append(s) }
+                values[s] = newValue
             }
         }
+
+        func contains(_ s: Int) -> Bool { s < isSeen.count && isSeen[s] }
     }
 
     func exactIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
         let catalog = data.catalog
         let positions = ids.map { catalog.t1Index(of: $0)! }
-        var union = EndUnion(ends: ends)
-        var sums: [Int: SampleInterval] = [:]
+        var union = EndUnion(ends: ends, capacity: data.catalog.sampleCount)
+        var sums = SampleTable<Double>(capacity: catalog.sampleCount, zero: 0)
         for t in start...max(start, ends.upperBound) {
             guard let t1 = try data.t1(step: t) else { throw QueryError.invalid(location: nil, message: "T1 missing at step \(t)") }
             let batch = try data.batch(step: t)
@@ -318,39 +414,47 @@ extension Executor {
             for (s, sample) in batch.enumerated() {
                 var c: Double = 0
                 for p in positions { let x = Double(t1.contributions[p * b + s]); c += absolute ? abs(x) : x * orientation }
-                let v = (sums[sample]?.value ?? 0) + c
-                sums[sample] = SampleInterval(value: v, lower: v, upper: v)
+                sums[sample] = sums[sample] + c
             }
-            union.record(step: t, current: sums, changed: batch)
+            union.record(step: t, seen: sums.seen, changed: batch) { s in
+                sums.contains(s) ? SampleInterval(value: sums[s], lower: sums[s], upper: sums[s]) : nil
+            }
         }
         return union.result
     }
 
     func sampledIntervals(_ ids: [Int], data: any RunData, from start: Int, ends: ClosedRange<Int>, absolute: Bool, orientation: Double) throws -> [(Int, SampleInterval)] {
-        let wanted = Set(ids)
-        var kept: [Int: Double] = [:]
-        var slack: [Int: Double] = [:]
-        var union = EndUnion(ends: ends)
-        var current: [Int: SampleInterval] = [:]
+        let sorted = Array(Set(ids)).sorted()
+        // Per sample: the kept sum and the slack (the bound on what was not kept); `current` is
+        // defined for the samples of the batches seen so far (a pure function of both).
+        var sums = SampleTable<(kept: Double, slack: Double)>(capacity: data.catalog.sampleCount, zero: (0, 0))
+        var union = EndUnion(ends: ends, capacity: data.catalog.sampleCount)
+        func current(_ s: Int) -> SampleInterval? {
+            guard sums.contains(s) else { return nil }
+            let (v, e) = sums[s]
+            // Widen by a relative margin for the Double sums of Float values.
+            let margin = 1e-6 * (abs(v) + e)
+            return absolute ? SampleInterval(value: v + e / 2, lower: v - margin, upper: v + e + margin)
+                            : SampleInterval(value: v, lower: v - e - margin, upper: v + e + margin)
+        }
         for t in start...max(start, ends.upperBound) {
-            guard let step = try data.contributionSample(step: t) else { throw QueryError.invalid(location: nil, message: "contribution sample missing at step \(t)") }
+            guard let step = try data.contributionSample(step: t, weights: sorted) else { throw QueryError.invalid(location: nil, message: "contribution sample missing at step \(t)") }
             let batch = try data.batch(step: t)
-            var keptCount: [Int: Int] = [:]
-            for tuple in step.tuples where wanted.contains(tuple.weight) {
+            for tuple in step.tuples {
                 let x = Double(tuple.contribution)
-                kept[tuple.sample, default: 0] += absolute ? abs(x) : x * orientation
-                keptCount[tuple.sample, default: 0] += 1
+                sums[tuple.sample].kept += absolute ? abs(x) : x * orientation
             }
-            // Every (sample, weight) pair of the step not kept has |c| < τ_t.
+            // Every (sample, weight) pair of the step not kept has |c| < τ_t. The step's kept
+            // tuples of these weights are usually few: count a sample's by scanning them.
+            let keptSamples = step.tuples.map(\.sample)
+            var keptCount: [Int: Int] = [:]
+            if keptSamples.count > 32 { for s in keptSamples { keptCount[s, default: 0] += 1 } }
             for sample in batch {
-                slack[sample, default: 0] += Double(ids.count - (keptCount[sample] ?? 0)) * Double(step.tau)
-                let v = kept[sample] ?? 0, e = slack[sample] ?? 0
-                // Widen by a relative margin for the Double sums of Float values.
-                let margin = 1e-6 * (abs(v) + e)
-                current[sample] = absolute ? SampleInterval(value: v + e / 2, lower: v - margin, upper: v + e + margin)
-                                           : SampleInterval(value: v, lower: v - e - margin, upper: v + e + margin)
+                var kept = 0
+                if keptSamples.count > 32 { kept = keptCount[sample] ?? 0 } else { for s in keptSamples where s == sample { kept += 1 } }
+                sums[sample].slack += Double(ids.count - kept) * Double(step.tau)
             }
-            union.record(step: t, current: current, changed: batch)
+            union.record(step: t, seen: sums.seen, changed: batch, current: current)
         }
         return union.result
     }
@@ -358,18 +462,30 @@ extension Executor {
     func massIntervals(_ ids: [Int], data: any RunData, window: ClosedRange<Int>, sketches: [NeuronMassSketches], countMin: Bool, absolute: Bool) throws -> [(Int, SampleInterval)] {
         let layout = data.catalog.layout
         let neurons = ids.map { Self.neuron(of: $0, layout) }
-        var samples = Set<Int>()
-        for t in window { for s in try data.batch(step: t) { samples.insert(s) } }
+        var samples = SampleTable<Bool>(capacity: data.catalog.sampleCount, zero: false)
+        for t in window { for s in try data.batch(step: t) { samples[s] = true } }
         var result: [(Int, SampleInterval)] = []
-        for sample in samples.sorted() {
-            var bound: Double = 0
-            for m in sketches {
-                for n in neurons {
-                    bound += countMin ? Double(m.countMin!.upperBound(of: UInt64(sample * m.neurons + n)))
-                                      : try m.spaceSaving![n].upperBound(of: UInt64(sample))
+        result.reserveCapacity(samples.seen.count)
+        // The sketches each (epoch, neuron) term reads, looked up once.
+        let countMins = countMin ? sketches.map { $0.countMin! } : []
+        let spaceSavings = countMin ? [] : try sketches.map { m in try neurons.map { try m.spaceSaving![$0] } }
+        let seen = samples.isSeen.indices.filter { samples.isSeen[$0] }
+        // Epoch by epoch (one sketch in cache at a time); each sample's terms add in the same
+        // order as sample by sample: epochs, then neurons.
+        var bounds = [Double](repeating: 0, count: seen.count)
+        for e in sketches.indices {
+            for (i, sample) in seen.enumerated() {
+                var bound = bounds[i]
+                if countMin {
+                    for n in neurons { bound += Double(countMins[e].upperBound(of: UInt64(sample * sketches[e].neurons + n))) }
+                } else {
+                    for ss in spaceSavings[e] { bound += try ss.upperBound(of: UInt64(sample)) }
                 }
+                bounds[i] = bound
             }
-            bound *= 1 + 1e-6
+        }
+        for (i, sample) in seen.enumerated() {
+            let bound = bounds[i] * (1 + 1e-6)
             result.append((sample, absolute ? SampleInterval(value: bound / 2, lower: 0, upper: bound)
                                             : SampleInterval(value: 0, lower: -bound, upper: bound)))
         }
@@ -378,7 +494,9 @@ extension Executor {
 
     /// Where `until` first holds for weight `id` after `window.lowerBound − 1`, and w₀ (the value
     /// before the window). Exact from T1; bounded from the trajectory. nil crossing: never.
-    func crossing(of id: Int, until: Condition, window: ClosedRange<Int>, data: any RunData) throws -> (Double, Crossing?) {
+    /// Without `needsStart`, a comparison's search from the trajectory does not read w₀ (only
+    /// `UNTIL ZERO` needs it there) and returns NaN for it.
+    func crossing(of id: Int, until: Condition, window: ClosedRange<Int>, data: any RunData, needsStart: Bool = true) throws -> (Double, Crossing?) {
         let catalog = data.catalog
         func condition(_ w: Double, _ w0: Double) -> Bool {
             switch until {
@@ -402,14 +520,29 @@ extension Executor {
         // Trajectory: each recorded row gives ŵ ± b; the condition is certain when it holds on the
         // whole interval and possible when it holds somewhere in it (checked at its ends and at 0).
         let steps = catalog.trajectorySteps
-        guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }),
-              let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else {
-            throw QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
+        let uncovered = QueryError.invalid(location: nil, message: "weight \(catalog.layout.name(of: id)) is not in T1 and no trajectory covers step \(window.lowerBound - 1): replay is needed")
+        guard let startIndex = steps.lastIndex(where: { $0 <= window.lowerBound - 1 }) else { throw uncovered }
+        var w0 = Double.nan
+        if needsStart || until == .zero {
+            guard let startRow = try data.trajectoryValues(index: startIndex, ids: [id]) else { throw uncovered }
+            w0 = Double(startRow.values[0])
         }
-        let w0 = Double(startRow.values[0])
-        guard steps[startIndex] == window.lowerBound - 1 || true else { return (w0, nil) }
         var firstPossible: Int?
+        // An epoch whose envelope (every snapshot's ŵ ± b inside [L, H]) admits no value meeting
+        // the condition has no possible (hence no certain) row: its rows are skipped undecoded.
+        // Skipping changes nothing else: `firstPossible` reads only the row steps.
+        var envelopeAllows: [Int: Bool] = [:]
+        func allows(epoch e: Int) throws -> Bool {
+            if let known = envelopeAllows[e] { return known }
+            var result = true
+            if prunes, let (lower, upper) = try data.trajectoryEnvelope(epoch: e, id: id), !lower.isNaN, !upper.isNaN {
+                result = Self.conditionPossible(until, in: Double(lower)...Double(max(lower, upper)), w0: w0)
+            }
+            envelopeAllows[e] = result
+            return result
+        }
         for index in (startIndex + 1)..<steps.count where steps[index] <= window.upperBound {
+            if try !allows(epoch: catalog.epoch(ofStep: steps[index])) { continue }
             guard let row = try data.trajectoryValues(index: index, ids: [id]) else { break }
             let v = Double(row.values[0]), b = Double(row.bounds[0])
             let points = [v - b, v + b] + ((v - b) <= 0 && 0 <= (v + b) ? [0] : [])
@@ -423,6 +556,28 @@ extension Executor {
             if certain { return (w0, Crossing(first: firstPossible ?? steps[index - 1] + 1, last: steps[index], source: .trajectory)) }
         }
         return (w0, firstPossible.map { Crossing(first: $0, last: nil, source: .trajectory) })
+    }
+}
+
+extension Executor {
+    /// Whether some x in `range` can meet `until` (w₀ the value before the window) — checked on
+    /// the extremes of x over the range, so true is only an "unknown" for = and ≠.
+    /// - Complexity: O(1).
+    static func conditionPossible(_ until: Condition, in range: ClosedRange<Double>, w0: Double) -> Bool {
+        let (l, h) = (range.lowerBound, range.upperBound)
+        let straddles = l <= 0 && h >= 0
+        switch until {
+        case .zero:
+            return straddles || (w0 > 0 && l < 0) || (w0 < 0 && h > 0)
+        case .comparison(let c):
+            let lowest = c.quantity == .absValue ? (straddles ? 0 : min(abs(l), abs(h))) : l
+            let highest = c.quantity == .absValue ? max(abs(l), abs(h)) : h
+            switch c.op {
+            case .less, .lessOrEqual: return compareValues(lowest, c.op, c.value.fraction)
+            case .greater, .greaterOrEqual: return compareValues(highest, c.op, c.value.fraction)
+            case .equal, .notEqual: return true
+            }
+        }
     }
 }
 

@@ -44,8 +44,8 @@ extension Executor {
         let layout = data.catalog.layout
         let positions = ids.compactMap { Self.factorPosition(of: $0, layout) }
         let layers = Array(Set(positions.map(\.layer))).sorted()
-        var union = EndUnion(ends: ends)
-        var sums: [Int: SampleInterval] = [:]
+        var union = EndUnion(ends: ends, capacity: data.catalog.sampleCount)
+        var sums = SampleTable<SampleInterval>(capacity: data.catalog.sampleCount, zero: SampleInterval(value: 0, lower: 0, upper: 0))
         let last = max(start, ends.upperBound)
         var blockStart = start
         while blockStart <= last {
@@ -85,10 +85,10 @@ extension Executor {
                             value += c * orientation; lower += c * orientation - e; upper += c * orientation + e
                         }
                     }
-                    let old = sums[sample] ?? SampleInterval(value: 0, lower: 0, upper: 0)
+                    let old = sums[sample]
                     sums[sample] = SampleInterval(value: old.value + value, lower: old.lower + lower, upper: old.upper + upper)
                 }
-                union.record(step: t, current: sums, changed: batch)
+                union.record(step: t, seen: sums.seen, changed: batch) { s in sums.contains(s) ? sums[s] : nil }
             }
             blockStart = block.upperBound + 1
         }

@@ -12,6 +12,10 @@ package struct Execution: Sendable {
 package struct Executor {
     package let runs: RunSet
     package var replay: (any ReplayProvider)?
+    /// Skip reading what cannot change the answer: a source that cannot be chosen (Space-Saving
+    /// sketches whose smallest possible error loses), trajectory epochs whose envelope rules a
+    /// crossing out. Off only to test that the shortcuts answer as the full reads do.
+    package var prunes = true
 
     package init(runs: RunSet, replay: (any ReplayProvider)? = nil) {
         self.runs = runs

@@ -160,29 +160,52 @@ package struct NeuronMassSketches: Sendable {
 }
 
 /// The per-neuron Space-Saving sketches of an epoch, decoded one at a time on first use: a query
-/// about one weight reads one neuron's sketch, not all of them.
+/// about one weight reads one neuron's sketch, not all of them. A store's list may also defer
+/// reading the blob until a sketch is asked for, answering `largestUpperBound` from the recorded
+/// per-neuron maxima (`t2/ssmax`) meanwhile.
 package final class NeuronSketchList: @unchecked Sendable {
     package let count: Int
     private var decoded: [Int: SpaceSavingSketch] = [:]
-    private let bytes: [UInt8]
-    private let spans: [Range<Int>]
+    private var bytes: [UInt8]
+    private var spans: [Range<Int>]
     private let source: String
+    /// Per neuron, the largest upper bound its sketch states for any key (rounded up), if recorded.
+    private let maxima: [Float]?
+    /// Reads the blob on first use (nil once read, or for a list built from a blob or sketches).
+    private var loader: (() throws -> [UInt8])?
 
-    /// Already decoded sketches.
-    /// - Complexity: O(n).
-    package init(_ sketches: [SpaceSavingSketch]) {
-        count = sketches.count
-        for (i, s) in sketches.enumerated() { decoded[i] = s }
+    /// A list whose blob is read on first use of a sketch; `maxima` (one per neuron) answers
+    /// `largestUpperBound` without it.
+    /// - Complexity: O(1).
+    package init(count: Int, maxima: [Float]?, source: String, loader: @escaping () throws -> [UInt8]) {
+        self.count = count
+        self.maxima = maxima
+        self.loader = loader
         bytes = []
         spans = []
-        source = ""
+        self.source = source
     }
 
-    /// The `t2/ss` blob: neuron count U32, then per neuron a U64 byte length and the sketch.
-    /// Only the lengths are read here.
-    /// - Throws: `CoreError` naming the field of a truncated blob.
-    /// - Complexity: O(neurons).
-    package init(blob: [UInt8], source: String) throws {
+    /// The largest upper bound neuron `i`'s sketch states for any key: its top entry's.
+    /// - Complexity: O(1) from the recorded maxima, else that of decoding the sketch and its topK(1).
+    package func largestUpperBound(_ i: Int) throws -> Double {
+        if let maxima, maxima.indices.contains(i) { return Double(maxima[i]) }
+        return try self[i].topK(1).first?.upperBound ?? 0
+    }
+
+    private func load() throws {
+        guard let loader else { return }
+        self.loader = nil
+        let blob = try loader()
+        let (n, spans) = try Self.spans(of: blob, source: source)
+        guard n == count else {
+            throw QueryError.invalid(location: nil, message: "\(source): \(n) sketches, the run has \(count) neurons")
+        }
+        bytes = blob
+        self.spans = spans
+    }
+
+    private static func spans(of blob: [UInt8], source: String) throws -> (Int, [Range<Int>]) {
         var r = ByteReader(blob, source: source)
         let n = Int(try r.read(UInt32.self, "neuron count"))
         var spans: [Range<Int>] = []
@@ -193,10 +216,31 @@ package final class NeuronSketchList: @unchecked Sendable {
             _ = try r.readRaw(count: length, "sketch")
             spans.append(start..<(start + length))
         }
+        return (n, spans)
+    }
+
+    /// Already decoded sketches.
+    /// - Complexity: O(n).
+    package init(_ sketches: [SpaceSavingSketch]) {
+        count = sketches.count
+        for (i, s) in sketches.enumerated() { decoded[i] = s }
+        bytes = []
+        spans = []
+        source = ""
+        maxima = nil
+    }
+
+    /// The `t2/ss` blob: neuron count U32, then per neuron a U64 byte length and the sketch.
+    /// Only the lengths are read here.
+    /// - Throws: `CoreError` naming the field of a truncated blob.
+    /// - Complexity: O(neurons).
+    package init(blob: [UInt8], source: String) throws {
+        let (n, spans) = try Self.spans(of: blob, source: source)
         count = n
         bytes = blob
         self.spans = spans
         self.source = source
+        maxima = nil
     }
 
     /// Neuron `i`'s sketch.
@@ -204,6 +248,7 @@ package final class NeuronSketchList: @unchecked Sendable {
     package subscript(i: Int) -> SpaceSavingSketch {
         get throws {
             if let s = decoded[i] { return s }
+            try load()
             let s = try SpaceSavingSketch(deserializing: Array(bytes[spans[i]]))
             decoded[i] = s
             return s
@@ -262,6 +307,14 @@ package protocol RunData: AnyObject {
     /// The contribution sample of `step`.
     /// - Complexity: O(kept tuples).
     func contributionSample(step: Int) throws -> ContributionSampleStep?
+    /// The contribution sample of `step`, only the tuples of `weights` (τ_t as recorded).
+    /// - Complexity: O(kept tuples).
+    func contributionSample(step: Int, weights: [Int]) throws -> ContributionSampleStep?
+    /// An interval holding ŵ ± bound of weight `id` at every trajectory snapshot of epoch `e`
+    /// (so a condition that no value in it meets holds at no snapshot of the epoch); nil when
+    /// not recorded.
+    /// - Complexity: O(1) amortized.
+    func trajectoryEnvelope(epoch e: Int, id: Int) throws -> (lower: Float, upper: Float)?
     /// τ_t of the contribution sample at `step` (what planning needs, without the tuples).
     /// - Complexity: O(1).
     func contributionThreshold(step: Int) throws -> Float?
@@ -299,6 +352,19 @@ extension RunData {
     package func epochSum(_ which: KeyPath<EpochSums, [Float]>, epoch e: Int) throws -> [Float]? {
         try epochSums(epoch: e)?[keyPath: which]
     }
+
+    /// Default: the whole step, then the tuples of `weights` picked from it.
+    /// - Complexity: that of `contributionSample(step:)`.
+    package func contributionSample(step: Int, weights: [Int]) throws -> ContributionSampleStep? {
+        guard var s = try contributionSample(step: step) else { return nil }
+        let wanted = Set(weights)
+        s.tuples.removeAll { !wanted.contains($0.weight) }
+        return s
+    }
+
+    /// Default: not recorded.
+    /// - Complexity: O(1).
+    package func trajectoryEnvelope(epoch e: Int, id: Int) throws -> (lower: Float, upper: Float)? { nil }
 
     /// Default: the whole row, then the ids picked from it.
     /// - Complexity: that of `trajectory(index:)` plus O(ids).

@@ -22,15 +22,21 @@ package enum StoreColumns {
     package static let epochSumSquares = "t0/epoch/sumsq"
     package static let epochMaxAbs = "t0/epoch/maxabs"
     package static let probe = "t0/probe"
+    /// The training set's labels in data-set id order: one Int32 row at step 0.
+    package static let labels = "t0/labels"
     // T1
     package static let t1Value = "t1/value"
     package static let t1Update = "t1/update"
     package static let t1Contributions = "t1/contrib"
     // T2
-    /// One blob per layer and commit: `t2/traj/<layer>`, a serialized `QuantizedTrajectory` of the
-    /// layer's parameters after every step whose row r has `r % stride == 0` inside the chunk's rows.
+    /// One blob per layer and commit (at most 16 snapshots): `t2/traj/<layer>`, a serialized
+    /// `QuantizedTrajectory` of the layer's parameters after every step whose row r has
+    /// `r % stride == 0` inside the chunk's rows.
     package static let trajectoryPrefix = "t2/traj/"
-    /// One blob per step: count U32, then per tuple (sample U32, weight U32, contribution F32,
+    /// Per epoch and layer, at the epoch's last step: lows then highs (2 × the layer's parameters;
+    /// Float16 rounded outward) that contain ŵ ± bound of every snapshot of the epoch.
+    package static let trajectoryEnvelopePrefix = "t2/trajenv/"
+    /// One blob per step (packed many steps to a chunk, `StepBlobs`): count U32, then per tuple (sample U32, weight U32, contribution F32,
     /// uniform F64), little-endian (20 bytes a tuple).
     package static let contributionSample = "t2/contrib"
     package static let contributionTau = "t2/contrib/tau"
@@ -38,6 +44,9 @@ package enum StoreColumns {
     /// `SpaceSavingSketch`.
     package static let neuronSpaceSaving = "t2/ss"
     package static let neuronCountMin = "t2/cm"
+    /// Per epoch, at its last step: per neuron (Float32), the largest upper bound its `t2/ss`
+    /// sketch states for any sample, rounded up — what planning needs without the sketches.
+    package static let neuronSpaceSavingMaxima = "t2/ssmax"
 
     /// The recorder's manifest section: JSON under `config["recorder"]` (`RecorderManifest`).
     package static let recorderSection = "recorder"

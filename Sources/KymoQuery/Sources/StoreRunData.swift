@@ -26,6 +26,10 @@ package final class StoreRunData: RunData {
     var quantileCache: (step: Int, sketch: MagnitudeQuantiles?)?
     /// The last chunk decoded per column (lookup only, never iterated).
     var chunkCache: [String: (info: ChunkInfo, data: ColumnData)] = [:]
+    /// The last chunk of per-step blobs decoded per column (packed or one blob per chunk).
+    var stepBlobCache: [String: StepBlobChunk] = [:]
+    /// Per layer and epoch, the `t2/trajenv/<layer>` row as stored (nil: not recorded).
+    var envelopeCache: [Int: ColumnData?] = [:]
     /// The recorder's manifest section, when the run was written by `kymo record`.
     package let recorder: RecorderManifest?
 
@@ -104,6 +108,7 @@ package final class StoreRunData: RunData {
         catalog.trajectorySteps = steps
         catalog.checkpointSteps = reader.checkpointSteps()
         probeRows = nil
+        envelopeCache = [:]
     }
 
     package func refresh() throws -> Bool {
@@ -143,8 +148,18 @@ package final class StoreRunData: RunData {
     }
 
     func blob(_ column: String, row: Int) throws -> [UInt8]? {
-        guard case .blob(let bytes)? = try rowData(column, row: row) else { return nil }
-        return bytes
+        try stepBlob(column, row: row).map(Array.init)
+    }
+
+    /// The blob of `row` in a per-step blob column (a packed chunk holds many steps), from the
+    /// last chunk decoded for that column when it holds the row. nil when the row is not stored.
+    /// - Complexity: O(1) for a cached chunk, else O(chunk size).
+    func stepBlob(_ column: String, row: Int) throws -> ArraySlice<UInt8>? {
+        if let cached = stepBlobCache[column], let b = cached.blob(step: row) { return b }
+        guard let info = reader.locate(column: column, steps: row..<(row + 1)).first, info.steps.contains(row) else { return nil }
+        let chunk = try reader.readStepBlobs(info)
+        stepBlobCache[column] = chunk
+        return chunk.blob(step: row)
     }
 
     package func scalars(steps: ClosedRange<Int>) throws -> [StepScalars] {
@@ -170,6 +185,12 @@ package final class StoreRunData: RunData {
     }
 
     package func batch(step t: Int) throws -> [Int] {
+        // The common case, read step by step: straight from the cached chunk (no row copy).
+        let row = t - 1
+        if let cached = chunkCache[StoreColumns.order], cached.info.steps.contains(row), case .uint32(let v) = cached.data {
+            let lo = min(v.count, (row - cached.info.steps.lowerBound) * cached.info.width)
+            return v[lo..<min(v.count, lo + cached.info.width)].map(Int.init)
+        }
         guard case .uint32(let ids)? = try rowData(StoreColumns.order, row: t - 1) else {
             throw QueryError.invalid(location: nil, message: "\(StoreColumns.order) at step \(t): missing or not U32")
         }
@@ -201,10 +222,22 @@ package final class StoreRunData: RunData {
     /// - Complexity: O(1).
     package var labelProblem: String? { if case .unavailable(let why) = labels { return why } else { return nil } }
 
-    /// - Complexity: O(data size) on the first call (loads the data set), O(1) after.
+    /// Recorded runs store the labels (`t0/labels`, read once); runs recorded before that column
+    /// existed regenerate the data set.
+    /// - Complexity: O(samples) on the first call (O(data size) without `t0/labels`), O(1) after.
     package func label(ofSample id: Int) -> Int? {
         if case .notLoaded = labels {
-            do { labels = .loaded(try StoreCheckpointSource.trainingSet(of: reader).labels) } catch {
+            do {
+                if !reader.chunks(column: StoreColumns.labels).isEmpty {
+                    switch try reader.read(column: StoreColumns.labels, steps: 0..<1) {
+                    case .int32(let v): labels = .loaded(v)
+                    case .int8(let v, _): labels = .loaded(v.map(Int32.init))
+                    default: labels = .unavailable("\(StoreColumns.labels) is neither Int32 nor Int8")
+                    }
+                } else {
+                    labels = .loaded(try StoreCheckpointSource.trainingSet(of: reader).labels)
+                }
+            } catch {
                 labels = .unavailable("\(error)")
             }
         }
@@ -264,7 +297,8 @@ package final class StoreRunData: RunData {
             return TrajectoryRow(values: v, bounds: [Float](repeating: 0, count: v.count))
         }
         let row = step - 1
-        let wanted = ids ?? Array(0..<layout.count)
+        guard let ids else { return try wholeTrajectoryRow(row: row) }
+        let wanted = ids
         var values = [Float](repeating: 0, count: wanted.count), bounds = values
         var i = 0
         while i < wanted.count {
@@ -274,12 +308,54 @@ package final class StoreRunData: RunData {
             while j < wanted.count && wanted[j] < end && wanted[j] >= base { j += 1 }
             let local = wanted[i..<j].map { $0 - base }
             let decoded = try trajectoryChunk(layer: l, row: row, local: local)
-            for k in 0..<local.count {
-                values[i + k] = decoded.values[k]
-                // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
-                bounds[i + k] = decoded.bounds[k] + 4 * (abs(decoded.values[k]) + decoded.bounds[k]).ulp
+            decoded.values.withUnsafeBufferPointer { dv in
+                decoded.bounds.withUnsafeBufferPointer { db in
+                    values.withUnsafeMutableBufferPointer { v in
+                        bounds.withUnsafeMutableBufferPointer { b in
+                            for k in 0..<local.count {
+                                v[i + k] = dv[k]
+                                // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
+                                b[i + k] = db[k] + 4 * (abs(dv[k]) + db[k]).ulp
+                            }
+                        }
+                    }
+                }
             }
             i = j
+        }
+        return TrajectoryRow(values: values, bounds: bounds)
+    }
+
+    /// Every parameter's ŵ and bound after row `row`: each layer's chunk decoded through the
+    /// snapshot (every block in a straight loop), nothing cached.
+    /// - Complexity: O(P · snapshots before it in its chunk).
+    private func wholeTrajectoryRow(row: Int) throws -> TrajectoryRow {
+        var values: [Float] = [], bounds: [Float] = []
+        values.reserveCapacity(catalog.layout.count)
+        bounds.reserveCapacity(catalog.layout.count)
+        let firstOf = { (rows: Range<Int>) in (rows.lowerBound + self.trajectoryStride - 1) / self.trajectoryStride * self.trajectoryStride }
+        for l in catalog.layout.layers.indices {
+            let column = StoreColumns.trajectoryPrefix + layerNames[l]
+            guard let info = reader.locate(column: column, steps: row..<(row + 1)).first, info.steps.contains(row),
+                  case .blob(let bytes) = try reader.readChunk(info) else {
+                throw QueryError.invalid(location: nil, message: "\(column): no chunk holds row \(row)")
+            }
+            let chunk = try TrajectoryChunk(bytes, column: column)
+            let n = (row - firstOf(info.steps)) / trajectoryStride
+            guard (row - firstOf(info.steps)) % trajectoryStride == 0, n < chunk.stepCount,
+                  chunk.weightCount == catalog.layout.layers[l].range.count else {
+                throw QueryError.invalid(location: nil, message: "\(column): row \(row) is not a snapshot of the chunk at rows \(info.steps) (stride \(trajectoryStride), \(chunk.stepCount) steps of \(chunk.weightCount) weights)")
+            }
+            let decoded = try chunk.decode(nil, column: column, keepFrom: n, through: n)
+            let start = values.count
+            values.append(contentsOf: decoded.values[0])
+            bounds.append(contentsOf: decoded.bounds[0])
+            values.withUnsafeBufferPointer { v in
+                bounds.withUnsafeMutableBufferPointer { b in
+                    // q/2 from the quantizer, plus a few ulps for the Float reconstruction.
+                    for k in start..<v.count { b[k] += 4 * (abs(v[k]) + b[k]).ulp }
+                }
+            }
         }
         return TrajectoryRow(values: values, bounds: bounds)
     }
@@ -325,6 +401,32 @@ package final class StoreRunData: RunData {
         return hit
     }
 
+    /// Scans the step's 20-byte tuples in place and decodes only those of `weights`.
+    /// - Complexity: O(kept tuples).
+    package func contributionSample(step t: Int, weights: [Int]) throws -> ContributionSampleStep? {
+        guard let bytes = try stepBlob(StoreColumns.contributionSample, row: t - 1) else { return nil }
+        var tuples: [ContributionTuple] = []
+        let single = weights.count == 1 ? UInt32(truncatingIfNeeded: weights[0]) : nil
+        let wanted = single == nil ? Set(weights) : []
+        try bytes.withUnsafeBytes { raw in
+            guard raw.count >= 4 else { throw QueryError.invalid(location: nil, message: "\(StoreColumns.contributionSample) at step \(t): \(raw.count) bytes, no tuple count") }
+            let count = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+            guard raw.count == 4 + 20 * count else {
+                throw QueryError.invalid(location: nil, message: "\(StoreColumns.contributionSample) at step \(t): \(raw.count) bytes for \(count) tuples of 20")
+            }
+            for i in 0..<count {
+                let o = 4 + 20 * i
+                let w = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self))
+                if let single { if w != single { continue } } else if !wanted.contains(Int(w)) { continue }
+                tuples.append(ContributionTuple(
+                    sample: Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self))), weight: Int(w),
+                    contribution: Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 8, as: UInt32.self))),
+                    uniform: Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 12, as: UInt64.self)))))
+            }
+        }
+        return ContributionSampleStep(tuples: tuples, tau: try contributionThreshold(step: t) ?? .infinity)
+    }
+
     package func contributionSample(step t: Int) throws -> ContributionSampleStep? {
         guard let bytes = try blob(StoreColumns.contributionSample, row: t - 1) else { return nil }
         var r = ByteReader(bytes, source: StoreColumns.contributionSample)
@@ -346,13 +448,53 @@ package final class StoreRunData: RunData {
         let row = e * catalog.stepsPerEpoch - 1
         let neurons = catalog.layout.layers.reduce(0) { $0 + $1.outFeatures }
         var ss: NeuronSketchList?
-        if let bytes = try blob(StoreColumns.neuronSpaceSaving, row: row) {
+        if let maxima = try rowData(StoreColumns.neuronSpaceSavingMaxima, row: row)?.floatValues(), maxima.count == neurons,
+           reader.locate(column: StoreColumns.neuronSpaceSaving, steps: row..<(row + 1)).contains(where: { $0.steps.contains(row) }) {
+            // The sketches' blob is read only if a sketch is asked for.
+            ss = NeuronSketchList(count: neurons, maxima: maxima, source: StoreColumns.neuronSpaceSaving) { [unowned self] in
+                guard let bytes = try self.blob(StoreColumns.neuronSpaceSaving, row: row) else {
+                    throw QueryError.invalid(location: nil, message: "\(StoreColumns.neuronSpaceSaving) at row \(row): missing")
+                }
+                return bytes
+            }
+        } else if let bytes = try blob(StoreColumns.neuronSpaceSaving, row: row) {
             let list = try NeuronSketchList(blob: bytes, source: StoreColumns.neuronSpaceSaving)
             ss = list.count == neurons ? list : nil
         }
         let cm = try blob(StoreColumns.neuronCountMin, row: row).map { try CountMinSketch(deserializing: $0) }
         if ss == nil && cm == nil { return nil }
         return NeuronMassSketches(spaceSaving: ss, countMin: cm, neurons: neurons)
+    }
+
+    /// Every snapshot of epoch `e` has ŵ ± bound inside the returned interval for `id`
+    /// (`t2/trajenv/<layer>`, written at the epoch's last step); nil when not recorded.
+    /// - Complexity: O(layer parameters) for the first id of a layer and epoch, then O(1).
+    package func trajectoryEnvelope(epoch e: Int, id: Int) throws -> (lower: Float, upper: Float)? {
+        let layout = catalog.layout
+        guard trajectoryStride > 0, id >= 0, id < layout.count, e >= 1 else { return nil }
+        let l = layout.layerIndex(of: id)
+        let key = e * layerNames.count + l
+        let n = layout.layers[l].range.count
+        if envelopeCache[key] == nil {
+            // The epoch's row only: the chunk holds this one row (written at the epoch's last step).
+            let row = e * catalog.stepsPerEpoch - 1
+            let column = StoreColumns.trajectoryEnvelopePrefix + layerNames[l]
+            var stored: ColumnData?
+            if row < catalog.steps, let info = reader.locate(column: column, steps: row..<(row + 1)).first,
+               info.steps == row..<(row + 1), info.width == 2 * n {
+                stored = try reader.readChunk(info)
+            }
+            envelopeCache[key] = .some(stored)
+        }
+        let local = id - layout.layers[l].weightOffset
+        switch envelopeCache[key]! {
+        case .float16(let v)? where v.count == 2 * n:
+            return (Float(Float16(bitPattern: v[local])), Float(Float16(bitPattern: v[n + local])))
+        case .float32(let v)? where v.count == 2 * n:
+            return (v[local], v[n + local])
+        default:
+            return nil
+        }
     }
 
     package func checkpointWeights(step: Int) throws -> [Float]? {

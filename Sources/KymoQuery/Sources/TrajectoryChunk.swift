@@ -49,27 +49,36 @@ struct TrajectoryChunk {
         self.bytes = bytes
     }
 
-    /// Values and bounds of the weights `local` (ascending layer-local indices) after the chunk's
-    /// steps `keepFrom...through` (default: all): `values[k][j]`, `bounds[k][j]` for step
-    /// `keepFrom + k` and `local[j]`. Decoding stops after step `through`.
+    /// Values and bounds of the weights `local` (ascending layer-local indices; nil: all of them)
+    /// after the chunk's steps `keepFrom...through` (default: all): `values[k][j]`, `bounds[k][j]`
+    /// for step `keepFrom + k` and `local[j]`. Decoding stops after step `through`.
     /// - Complexity: O((through + 1) · (blocks + requested weights)).
-    func decode(_ local: [Int], column: String, keepFrom: Int = 0, through: Int? = nil) throws -> (values: [[Float]], bounds: [[Float]]) {
+    func decode(_ requested: [Int]?, column: String, keepFrom: Int = 0, through: Int? = nil) throws -> (values: [[Float]], bounds: [[Float]]) {
         let last = min(stepCount - 1, through ?? stepCount - 1)
         let bytesPerCode = codeBits / 8
-        var current = [Float](repeating: 0, count: local.count)
-        var bound = [Float](repeating: 0, count: local.count)
+        let everyWeight = requested == nil
+        let local = requested ?? []
+        let n = requested?.count ?? weightCount
+        var current = [Float](repeating: 0, count: n)
+        var bound = [Float](repeating: 0, count: n)
         var values: [[Float]] = [], bounds: [[Float]] = []
         values.reserveCapacity(stepCount)
         bounds.reserveCapacity(stepCount)
         // Requested positions grouped by block: for block b, local[first[b]..<first[b + 1]].
         let blocks = (weightCount + blockSize - 1) / blockSize
-        var first = [Int](repeating: local.count, count: blocks + 1)
-        var j = local.count
-        for b in stride(from: blocks, through: 0, by: -1) {
-            while j > 0 && local[j - 1] >= b * blockSize { j -= 1 }
-            first[b] = j
+        var first = [Int](repeating: n, count: blocks + 1)
+        if everyWeight {
+            for b in 0..<blocks { first[b] = b * blockSize }
+        } else {
+            var j = local.count
+            for b in stride(from: blocks, through: 0, by: -1) {
+                while j > 0 && local[j - 1] >= b * blockSize { j -= 1 }
+                first[b] = j
+            }
         }
         try bytes.withUnsafeBufferPointer { s in
+          try current.withUnsafeMutableBufferPointer { cur in
+          try bound.withUnsafeMutableBufferPointer { bnd in
             var p = streamStart
             for step in 0..<(last + 1) {
                 for b in 0..<blocks {
@@ -83,31 +92,45 @@ struct TrajectoryChunk {
                     if lo < hi {
                         if tag == 0xFF {
                             for k in lo..<hi {
-                                let at = p + 4 * (local[k] - start)
+                                let at = p + 4 * ((everyWeight ? k : local[k]) - start)
                                 let bits = UInt32(s[at]) | UInt32(s[at + 1]) << 8 | UInt32(s[at + 2]) << 16 | UInt32(s[at + 3]) << 24
-                                current[k] = Float(bitPattern: bits)
-                                bound[k] = 0
+                                cur[k] = Float(bitPattern: bits)
+                                bnd[k] = 0
+                            }
+                        } else if hi - lo == length && bytesPerCode == 1 {
+                            // The whole block (ids are ascending and distinct, so local[lo..<hi]
+                            // is start..<start + length): a straight loop over its codes.
+                            let scale = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1)
+                            let g = scale - scale / 8
+                            let half = scale / 2
+                            let codes = s.baseAddress! + p
+                            let out = cur.baseAddress! + lo, outBound = bnd.baseAddress! + lo
+                            for i in 0..<length {
+                                out[i] = out[i].addingProduct(Float(Int8(bitPattern: codes[i])), g)
+                                outBound[i] = half
                             }
                         } else {
                             let scale = quantum * Float(sign: .plus, exponent: Int(tag), significand: 1)
                             let g = scale - scale / 8
                             let half = scale / 2
                             for k in lo..<hi {
-                                let at = p + bytesPerCode * (local[k] - start)
+                                let at = p + bytesPerCode * ((everyWeight ? k : local[k]) - start)
                                 let c: Int32 = bytesPerCode == 1 ? Int32(Int8(bitPattern: s[at]))
                                     : Int32(Int16(bitPattern: UInt16(s[at]) | UInt16(s[at + 1]) << 8))
-                                current[k] = current[k].addingProduct(Float(c), g)
-                                bound[k] = half
+                                cur[k] = cur[k].addingProduct(Float(c), g)
+                                bnd[k] = half
                             }
                         }
                     }
                     p += width * length
                 }
                 if step >= keepFrom {
-                    values.append(current)
-                    bounds.append(bound)
+                    values.append(Array(cur))
+                    bounds.append(Array(bnd))
                 }
             }
+          }
+          }
         }
         return (values, bounds)
     }

@@ -174,6 +174,7 @@ package final class Recording {
         // Initial checkpoint (replay of step 0 starts here), committed before any step.
         let start = trainer.state
         try sink.writeCheckpoint(key: start.completedSteps, bytes: start.serialized(), hash: start.contentHash)
+        if start.completedSteps == 0 { try sink.writeLabels(trainer.training.labels) }
         try sink.commit(through: -1)
         let stepRecorder = try StepRecorder(layout: layout, t1Ids: t1Ids, thresholds: thresholds, histogram: histogram,
                                             samplesPerStep: options.tiers.contains(.t2) ? plan.sampledContributionsPerStep : 0,

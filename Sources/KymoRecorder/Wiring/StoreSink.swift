@@ -10,8 +10,13 @@ import KymoStore
 /// `commitEverySteps`) so readers see the run while it trains.
 ///
 /// Fixed-width per-step columns are buffered and written as multi-step chunks at each commit (a
-/// chunk per step and column would cost more in headers and zstd calls than the data). Blobs
-/// (`t0/gradq`, `t2/contrib`) are one chunk per step.
+/// chunk per step and column would cost more in headers and zstd calls than the data). Per-step
+/// blobs (`t0/gradq`, `t2/contrib`) are packed up to `blobStepsPerChunk` steps or
+/// `blobBytesPerChunk` bytes to a chunk
+/// (`RunWriter.putStepBlobs`), flushed early at each commit. Trajectory chunks hold at most
+/// `trajectorySnapshotsPerChunk` snapshots, so a reader decodes at most that many to reach one.
+/// Per epoch, `t2/trajenv/<layer>` bounds every snapshot's ŵ ± bound of the epoch, so a search
+/// for a weight's crossing skips epochs where it cannot happen (docs/RECORDING.md).
 ///
 /// Used on the recorder thread only (inside the pipeline), in step order; the wiring touches the
 /// writer on the training thread only before the pipeline starts and after it has finished.
@@ -46,6 +51,12 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     /// Trajectory quantum per layer.
     package let quanta: [Float]
     package let trajectoryBlockSize = 64
+    /// Steps per packed chunk of a per-step blob column (fewer at a commit, or once the pack
+    /// holds `blobBytesPerChunk` bytes: a reader of one step decodes at most about that much).
+    package static let blobStepsPerChunk = 64
+    package static let blobBytesPerChunk = 1 << 20
+    /// Snapshots per trajectory chunk (fewer at a commit): reading one snapshot decodes at most this many.
+    package static let trajectorySnapshotsPerChunk = 16
 
     private var buffers: [String: Int] = [:]
     private var bufferList: [Buffer] = []
@@ -58,6 +69,11 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     private var neurons: Int
     private var trajectories: [QuantizedTrajectory?]
     private var trajectorySteps: (first: Int, last: Int)?
+    private var snapshotsInChunk = 0
+    /// Per layer: the epoch's envelope of ŵ ± bound, lows then highs (empty before the epoch's first snapshot).
+    private var envelopes: [[Float]]
+    /// Per-step blob columns being packed: first step and the blobs since.
+    private var stepBlobs: [(name: String, first: Int, blobs: [[UInt8]], bytes: Int)] = []
     private var lastCommit = ContinuousClock.now
     private var stepsSinceCommit = 0
     private var lastStep = -1
@@ -90,6 +106,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         neuronOffsets = offsets
         neurons = offsets.last!
         trajectories = Array(repeating: nil, count: layout.layers.count)
+        envelopes = Array(repeating: [], count: layout.layers.count)
         if tiers.contains(.t2) {
             try resetEpochSketches()
             weightHitters = try SpaceSavingSketch(capacity: max(1, plan.weightHeavyHitters), seed: spaceSavingSeed)
@@ -127,7 +144,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         try put("t0/gnorm", t, .f32([record.gradientNorm]))
         try put("t0/unorm", t, .f32([record.updateNorm]))
         if !record.aboveCounts.isEmpty { try put("t0/above", t, .u32(record.aboveCounts.map { UInt32(clamping: $0) })) }
-        try writer.putBlob(column: "t0/gradq", steps: t..<(t + 1), bytes: try Self.quantiles(of: record.histogram).serialized())
+        try putStepBlob("t0/gradq", t, try Self.quantiles(of: record.histogram).serialized())
         try put("t0/sample/loss", t, .f32(record.sampleLoss))
         try put("t0/sample/correct", t, .i8(record.sampleCorrect.map { Int8(bitPattern: $0) }))
         try put("t0/sample/gnorm", t, .f32(record.sampleGradientNorm))
@@ -145,7 +162,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
             _ = b
         }
         if tiers.contains(.t2) {
-            try writer.putBlob(column: "t2/contrib", steps: t..<(t + 1), bytes: Self.contributionBlob(record.sampled))
+            try putStepBlob("t2/contrib", t, Self.contributionBlob(record.sampled))
             try put("t2/contrib/tau", t, .f32([record.tau]))
             if slot.hasSnapshot { try snapshot(slot.weightsAfter, step: t) }
         }
@@ -163,6 +180,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         try writer.append(column: "t0/epoch/sum", steps: steps, .float32(accumulators.sumUpdate))
         try writer.append(column: "t0/epoch/sumsq", steps: steps, .float32(accumulators.sumSquaredGradient))
         try writer.append(column: "t0/epoch/maxabs", steps: steps, .float32(accumulators.maxAbsGradient))
+        try writeEnvelopes(steps)
         guard tiers.contains(.t2), let sketches = massSketches else { return }
         var w = ByteWriter(capacity: 16 + sketches.spaceSaving.count * 64)
         w.write(UInt32(sketches.spaceSaving.count))
@@ -172,6 +190,14 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
             w.write(raw: bytes)
         }
         try writer.putBlob(column: "t2/ss", steps: steps, bytes: w.bytes)
+        // Per neuron, the largest upper bound the sketch states (its top entry's), rounded up to
+        // Float: a query's planning reads these 4 bytes per neuron instead of the sketches.
+        let maxima: [Float] = sketches.spaceSaving.map { s in
+            let x = s.topK(1).first?.upperBound ?? 0
+            let f = Float(x)
+            return Double(f) < x ? f.nextUp : f
+        }
+        try writer.append(column: "t2/ssmax", steps: steps, .float32(maxima))
         try writer.putBlob(column: "t2/cm", steps: steps, bytes: sketches.countMin.serialized())
         accumulators.sumAbsUpdate.withUnsafeBufferPointer { s in
             for id in s.indices where s[id] > 0 { weightHitters!.offer(UInt64(id), weight: Double(s[id])) }
@@ -200,12 +226,22 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         stepsSinceCommit = 0
     }
 
-    /// Writes the buffered rows and the open trajectory chunks (no commit).
+    /// Writes the buffered rows, packed blobs and the open trajectory chunks (no commit).
     /// - Complexity: O(buffered bytes).
     package func flush() throws {
         for i in bufferList.indices where bufferList[i].rows > 0 { try write(&bufferList[i]) }
+        for i in stepBlobs.indices { try writeStepBlobs(i) }
         try flushTrajectories()
         try factorTier?.flush()
+    }
+
+    /// Stores the training set's labels (data-set id order) as `t0/labels`, one row at step 0,
+    /// so queries show and filter by label without regenerating the data. Call once, before the
+    /// first step's chunks.
+    /// - Complexity: O(samples).
+    package func writeLabels(_ labels: [Int32]) throws {
+        guard !labels.isEmpty else { return }
+        try writer.append(column: "t0/labels", steps: 0..<1, .int32(labels))
     }
 
     /// Stores a checkpoint (keys ascend; a repeated key is skipped).
@@ -225,10 +261,52 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
                                                               codeBits: plan.trajectoryBits, quantum: quanta[l])
                 }
                 trajectories[l]!.append(UnsafeBufferPointer(rebasing: w[layout.offsets[l]..<layout.offsets[l + 1]]))
+                widenEnvelope(layer: l)
             }
         }
         trajectorySteps = (trajectorySteps?.first ?? step, step)
         snapshotsWritten += 1
+        snapshotsInChunk += 1
+        if snapshotsInChunk >= Self.trajectorySnapshotsPerChunk { try flushTrajectories() }
+    }
+
+    /// Widens layer `l`'s envelope to hold the last snapshot's ŵ ± m, m = q/2 (the trajectory's
+    /// bound at shift 0; raw blocks have 0) plus 8 ulps of |ŵ| + q/2 (a query states ŵ ± (b + 4 ulps)),
+    /// rounded outward.
+    /// - Complexity: O(layer parameters).
+    private func widenEnvelope(layer l: Int) {
+        let n = layout.layers[l].parameterCount
+        let half = quanta[l] / 2
+        if envelopes[l].isEmpty {
+            envelopes[l] = [Float](repeating: .infinity, count: n) + [Float](repeating: -.infinity, count: n)
+        }
+        trajectories[l]!.reconstruction.withUnsafeBufferPointer { v in
+            envelopes[l].withUnsafeMutableBufferPointer { e in
+                for i in 0..<n {
+                    let x = v[i]
+                    let m = half + 8 * (abs(x) + half).ulp
+                    e[i] = min(e[i], (x - m).nextDown)
+                    e[n + i] = max(e[n + i], (x + m).nextUp)
+                }
+            }
+        }
+    }
+
+    /// Writes every layer's envelope of the epoch ending at `steps` (when it had snapshots) as
+    /// Float16 rounded outward (lows down, highs up; beyond Float16's range they become ∓∞, still
+    /// bounds) — half the bytes of Float32 — and resets them.
+    /// - Complexity: O(P).
+    private func writeEnvelopes(_ steps: Range<Int>) throws {
+        for l in envelopes.indices where !envelopes[l].isEmpty {
+            let n = envelopes[l].count / 2
+            let bits: [UInt16] = envelopes[l].enumerated().map { i, x in
+                var h = Float16(x)
+                if i < n { if Float(h) > x { h = h.nextDown } } else if Float(h) < x { h = h.nextUp }
+                return h.bitPattern
+            }
+            try writer.append(column: "t2/trajenv/\(layerNames[l])", steps: steps, .float16(bits))
+            envelopes[l] = []
+        }
     }
 
     private func flushTrajectories() throws {
@@ -240,6 +318,32 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
             trajectories[l] = nil
         }
         trajectorySteps = nil
+        snapshotsInChunk = 0
+    }
+
+    // MARK: Packed per-step blobs
+
+    private func putStepBlob(_ name: String, _ step: Int, _ bytes: [UInt8]) throws {
+        var i = stepBlobs.firstIndex { $0.name == name } ?? -1
+        if i < 0 {
+            stepBlobs.append((name, step, [], 0))
+            i = stepBlobs.count - 1
+        }
+        if !stepBlobs[i].blobs.isEmpty && stepBlobs[i].first + stepBlobs[i].blobs.count != step { try writeStepBlobs(i) }
+        if stepBlobs[i].blobs.isEmpty { stepBlobs[i].first = step }
+        stepBlobs[i].blobs.append(bytes)
+        stepBlobs[i].bytes += bytes.count
+        if stepBlobs[i].blobs.count >= Self.blobStepsPerChunk || stepBlobs[i].bytes >= Self.blobBytesPerChunk { try writeStepBlobs(i) }
+    }
+
+    private func writeStepBlobs(_ i: Int) throws {
+        guard !stepBlobs[i].blobs.isEmpty else { return }
+        // t2/contrib's tuples (random ids, Float contributions, Double uniforms) shrink ~10 % under
+        // zstd and decode at ~1 GB/s: stored raw they cost readers a copy instead.
+        try writer.putStepBlobs(column: stepBlobs[i].name, firstStep: stepBlobs[i].first, blobs: stepBlobs[i].blobs,
+                                compress: stepBlobs[i].name != "t2/contrib")
+        stepBlobs[i].blobs.removeAll(keepingCapacity: true)
+        stepBlobs[i].bytes = 0
     }
 
     // MARK: Buffered columns

@@ -85,11 +85,17 @@ package final class RunReportSource {
     /// The blob chunks of a column: (first row of the chunk, rows, bytes), in row order.
     /// - Complexity: O(column bytes).
     package func blobs(_ column: String) throws -> [(steps: Range<Int>, bytes: [UInt8])] {
-        try reader.chunks(column: column).filter { $0.steps.lowerBound < rows }.map { chunk in
-            guard case let .blob(bytes) = try reader.readChunk(chunk) else {
+        try reader.chunks(column: column).filter { $0.steps.lowerBound < rows }.flatMap { chunk in
+            guard chunk.type == .blob else {
                 throw ReportError.column(run: name, column: column, problem: "expected blobs, found \(chunk.type)")
             }
-            return (chunk.steps, bytes)
+            // A packed chunk (many steps' blobs, `StepBlobs`) is split into one blob per step.
+            guard chunk.tag == StepBlobs.tag else {
+                guard case let .blob(bytes) = try reader.readChunk(chunk) else { return [(steps: Range<Int>, bytes: [UInt8])]() }
+                return [(chunk.steps, bytes)]
+            }
+            let pack = try reader.readStepBlobs(chunk)
+            return pack.steps.filter { $0 < rows }.map { (($0..<($0 + 1)), Array(pack.blob(step: $0)!)) }
         }
     }
 

@@ -33,10 +33,11 @@ final class ChunkEncoder {
         }
     }
 
-    /// Encodes a chunk into `output[0..<info.length]`; segment and offset are left 0.
+    /// Encodes a chunk into `output[0..<info.length]`; segment and offset are left 0. Without
+    /// `compress` the payload is stored raw (codec 0), as a chunk zstd does not shrink is.
     /// - Complexity: O(n) per filter tried: one filter on most chunks, every candidate on a
     ///   column's first chunk and every `retrialPeriod`-th after.
-    func encode(column: String, steps: Range<Int>, width: Int, data: ColumnData, tag: UInt64) throws(StoreError) -> ChunkInfo {
+    func encode(column: String, steps: Range<Int>, width: Int, data: ColumnData, tag: UInt64, compress allowCompression: Bool = true) throws(StoreError) -> ChunkInfo {
         let type = data.type
         let elementSize = type.elementSize
         let nameLength = column.utf8.count
@@ -55,7 +56,7 @@ final class ChunkEncoder {
             var filter: ChunkFilter
             var stored: Int
             let previous = choices[column]
-            if rawSize < 64 {
+            if rawSize < 64 || !allowCompression {
                 filter = .none
                 stored = rawSize
             } else if let previous, previous.age < Self.retrialPeriod {

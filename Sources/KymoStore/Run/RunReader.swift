@@ -165,6 +165,17 @@ public final class RunReader {
         return bytes.withUnsafeBytes { ColumnData.fromRawBytes($0, type: first.data.type, scale: scale) }
     }
 
+    /// The blobs of one chunk of a per-step blob column, one per step: split from a packed chunk
+    /// (`RunWriter.putStepBlobs`), or a plain blob chunk's bytes for each of its steps.
+    /// - Throws: `StoreError.corrupt` for a damaged chunk or pack table.
+    /// - Complexity: O(chunk size).
+    public func readStepBlobs(_ chunk: ChunkInfo) throws(StoreError) -> StepBlobChunk {
+        guard case let .blob(bytes) = try readChunk(chunk) else {
+            throw .invalidArgument("column '\(chunk.column)' holds \(chunk.type) values, not blobs")
+        }
+        return StepBlobChunk(steps: chunk.steps, bytes: bytes, ranges: try StepBlobs.ranges(of: chunk, bytes: bytes))
+    }
+
     /// Steps of the stored checkpoints, ascending.
     /// - Complexity: O(n).
     public func checkpointSteps() -> [Int] {

@@ -185,13 +185,26 @@ public final class RunWriter {
         try append(column: column, steps: steps, .blob(bytes))
     }
 
+    /// Stores one blob per step for steps `firstStep ..< firstStep + blobs.count` in one chunk
+    /// (`StepBlobs`: a packed chunk, tagged). Read back with `RunReader.readStepBlobs`. Without
+    /// `compress` the chunk is stored raw: for blobs zstd barely shrinks, whose decoding (Huffman
+    /// literals, ~1 GB/s) would cost readers more than the bytes saved.
+    /// - Complexity: O(total bytes).
+    public func putStepBlobs(column: String, firstStep: Int, blobs: [[UInt8]], compress: Bool = true) throws(StoreError) {
+        guard !column.isEmpty, !column.hasPrefix("_"), column.utf8.count < 1 << 15 else {
+            throw .invalidArgument("column name '\(column)' is empty, too long or reserved (starts with '_')")
+        }
+        guard !blobs.isEmpty else { throw .invalidArgument("\(column): no blobs to pack") }
+        try appendChunk(column: column, steps: firstStep..<(firstStep + blobs.count), .blob(StepBlobs.pack(blobs)), tag: StepBlobs.tag, compress: compress)
+    }
+
     /// Stores a checkpoint taken after `step` with the hash of its state (kept as given).
     /// - Complexity: O(n).
     public func writeCheckpoint(step: Int, bytes: [UInt8], hash: UInt64) throws(StoreError) {
         try appendChunk(column: Self.checkpointColumn, steps: step..<(step + 1), .blob(bytes), tag: hash)
     }
 
-    private func appendChunk(column: String, steps: Range<Int>, _ data: ColumnData, tag: UInt64) throws(StoreError) {
+    private func appendChunk(column: String, steps: Range<Int>, _ data: ColumnData, tag: UInt64, compress: Bool = true) throws(StoreError) {
         try checkUsable()
         guard steps.lowerBound >= 0, !steps.isEmpty else { throw .invalidArgument("\(column): empty or negative step range \(steps)") }
         let width: Int
@@ -206,7 +219,7 @@ public final class RunWriter {
         if let end = columnEnds[column], steps.lowerBound < end {
             throw .invalidArgument("\(column): steps \(steps) overlap or precede steps already written (up to \(end))")
         }
-        var info = try encoder.encode(column: column, steps: steps, width: width, data: data, tag: tag)
+        var info = try encoder.encode(column: column, steps: steps, width: width, data: data, tag: tag, compress: compress)
         do {
             if segmentLength >= segmentLimit { try rollSegment() }
             info.segment = segmentIndex
