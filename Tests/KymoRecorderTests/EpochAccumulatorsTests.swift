@@ -26,8 +26,8 @@ import Testing
         #expect(acc.steps == 0 && acc.sumUpdate.allSatisfy { $0 == 0 } && acc.maxAbsGradient.allSatisfy { $0 == 0 })
     }
 
-    /// Two steps in one pass give the bits of two single passes (and the same callbacks).
-    @Test func pairPassEqualsTwoSinglePasses() throws {
+    /// Steps in one pass give the bits of one single pass per step (and the same callbacks).
+    @Test func batchPassEqualsSinglePasses() throws {
         let p = 9001
         var single = EpochAccumulators(parameterCount: p), paired = single
         var rng = CounterRNG(key: 9)
@@ -40,7 +40,7 @@ import Testing
             var chunks: [Int] = []
             try u[0].withUnsafeBufferPointer { u0 in try u[1].withUnsafeBufferPointer { u1 in
                 try g[0].withUnsafeBufferPointer { g0 in try g[1].withUnsafeBufferPointer { g1 in
-                    try paired.addPairChunked(updates: (u0, u1), gradients: (g0, g1), chunk: 4096) { start, end in chunks.append(end - start) }
+                    try paired.addBatchChunked(updates: [u0, u1], gradients: [g0, g1], chunk: 4096) { start, end in chunks.append(end - start) }
                 } }
             } }
             #expect(chunks == [4096, 4096, 809])

@@ -30,12 +30,12 @@ struct Boom: Error, CustomStringConvertible { var description: String { "boom" }
         #expect(throws: RecorderError.pipelineClosed) { try pipeline.acquire() }
     }
 
-    /// With `joinsNext`, slots come two at a time in order (the worker waits for the partner),
-    /// except one that does not join (every 5th here) and a lone last one at `finish()`; with
-    /// two slots in the pool nothing deadlocks.
-    @Test(arguments: [2, 4]) func pairsConsecutiveSlotsWhereAllowed(capacity: Int) throws {
+    /// With `joinsNext`, slots come in batches of consecutive slots up to the limit (the worker
+    /// waits for the rest), cut after one that does not join (every 5th here) and at `finish()`;
+    /// the limit is capped at slots − 1, so a small pool cannot deadlock.
+    @Test(arguments: [(2, 2), (4, 2), (5, 4)]) func batchesConsecutiveSlotsWhereAllowed(capacity: Int, limit: Int) throws {
         let batches = Mutex<[[Int]]>([])
-        let pipeline = RecorderPipeline(slots: (0..<capacity).map { _ in TestSlot() },
+        let pipeline = RecorderPipeline(slots: (0..<capacity).map { _ in TestSlot() }, batchLimit: limit,
                                         joinsNext: { $0.values[0] % 5 != 4 }) { batch, first in
             #expect(batch.map { $0.values[0] } == Array(first..<(first + batch.count)))
             batches.withLock { $0.append(batch.map { $0.values[0] }) }
@@ -48,9 +48,10 @@ struct Boom: Error, CustomStringConvertible { var description: String { "boom" }
         try pipeline.finish()
         let seen = batches.withLock { $0 }
         #expect(seen.flatMap { $0 } == Array(0..<23))
-        #expect(seen.allSatisfy { $0.count == 1 || ($0.count == 2 && $0[0] % 5 != 4) })
-        // Every slot that may join is joined, but the last (nothing follows it).
-        #expect(seen.filter { $0.count == 1 }.map { $0[0] } == [4, 9, 14, 19, 22])
+        let cap = min(limit, capacity - 1)
+        // A batch ends at a slot that does not join, at the cap, or at the last slot.
+        #expect(seen.allSatisfy { b in b.dropLast().allSatisfy { $0 % 5 != 4 } && b.count <= cap })
+        #expect(seen.allSatisfy { b in b.last! % 5 == 4 || b.count == cap || b.last! == 22 })
         #expect(pipeline.processed == 23)
     }
 

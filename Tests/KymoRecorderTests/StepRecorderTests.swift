@@ -92,9 +92,10 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
 }
 
 @Suite struct StepRecorderTests {
-    /// The same run one step at a time and two steps at a time (`StepRecorder.joinsNext`): every
-    /// expectation below is exact, so pairing changes nothing the sink sees.
-    @Test(arguments: [false, true]) func recordsATrainingRunThroughThePipeline(paired: Bool) throws {
+    /// The same run one step at a time and in batches of up to 2 or 3 steps
+    /// (`StepRecorder.joinsNext`): every expectation below is exact, so batching changes nothing
+    /// the sink sees.
+    @Test(arguments: [1, 2, 3]) func recordsATrainingRunThroughThePipeline(batchLimit: Int) throws {
         var mlp = TinyMLP()
         let layout = mlp.layout
         let t1 = try WeightSelection(rule: .count(12), parameterCount: layout.parameterCount, seed: 5).ids
@@ -103,14 +104,17 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
         var gradients: [[Float]] = []
         let recorder = try StepRecorder(layout: layout, t1Ids: t1, thresholds: thresholds,
                                         histogram: try MagnitudeHistogram(), samplesPerStep: 20, runSeed: 42, sink: sink)
-        let slots = (0..<3).map { _ in StepSlot(layout: layout, maxBatch: 8, t1Count: t1.count, stateFloats: 0) }
-        let pairs = Mutex(0)
-        let pipeline = paired
-            ? RecorderPipeline(slots: slots, joinsNext: StepRecorder.joinsNext) { batch, _ in
-                if batch.count == 2 { pairs.withLock { $0 += 1 } }
+        let slots = (0..<4).map { _ in StepSlot(layout: layout, maxBatch: 8, t1Count: t1.count, stateFloats: 0) }
+        let batches = Mutex<[Int]>([])
+        let pipeline = batchLimit > 1
+            ? RecorderPipeline(slots: slots, batchLimit: batchLimit, joinsNext: StepRecorder.joinsNext) { batch, _ in
+                batches.withLock { $0.append(batch.count) }
                 try recorder.process(batch)
             }
-            : RecorderPipeline(slots: slots) { slot, _ in try recorder.process(slot) }
+            : RecorderPipeline(slots: slots) { slot, _ in
+                batches.withLock { $0.append(1) }
+                try recorder.process(slot)
+            }
 
         let lr: Float = 0.2, lambda: Float = 0.01
         var expected: [(w: [Float], update: [Float], f: (a: [[Float]], d: [[Float]], loss: [Float], correct: [UInt8]), ids: [Int])] = []
@@ -143,8 +147,9 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
             }
         }
         try pipeline.finish()
-        // Epochs of 3 steps: steps 0+1 and 3+4 pair, 2 and 5 end their epochs.
-        #expect(pairs.withLock { $0 } == (paired ? 2 : 0))
+        // Epochs of 3 steps, batches never crossing an epoch's end.
+        let expectedBatches = [1: [1, 1, 1, 1, 1, 1], 2: [2, 1, 2, 1], 3: [3, 3]][batchLimit]!
+        #expect(batches.withLock { $0 } == expectedBatches)
 
         let records = sink.records.withLock { $0 }
         #expect(records.map(\.step) == Array(0..<6))

@@ -34,7 +34,7 @@ public struct RecorderWorkload {
         // A second step's vectors for the two-step pass.
         let gradient2 = Box((0..<p).map { _ in rng.next(below: 10) < 2 ? 0 : normalish() * 1e-3 })
         let update2 = Box((0..<p).map { _ in normalish() * 1e-4 })
-        let histogramPair = Box((try! MagnitudeHistogram(), try! MagnitudeHistogram()))
+        let histogramPair = Box([try! MagnitudeHistogram(), try! MagnitudeHistogram()])
         let sink = Box([Float](repeating: 0, count: p))
         var layers: [(a: [Float], d: [Float], inputs: Int, outputs: Int)] = []
         for (l, dense) in shape.layers.enumerated() {
@@ -147,7 +147,7 @@ public struct RecorderWorkload {
             RecorderWorkload(name: "epoch accumulators, two steps in one pass", unitsPerCall: 2 * p, unit: "param·step") {
                 update.value.withUnsafeBufferPointer { u1 in update2.value.withUnsafeBufferPointer { u2 in
                     gradient.value.withUnsafeBufferPointer { g1 in gradient2.value.withUnsafeBufferPointer { g2 in
-                        try! accumulators.value.addPairChunked(updates: (u1, u2), gradients: (g1, g2), chunk: StepGradientPass.chunk) { _, _ in }
+                        try! accumulators.value.addBatchChunked(updates: [u1, u2], gradients: [g1, g2], chunk: StepGradientPass.chunk) { _, _ in }
                     } }
                 } }
             },
@@ -168,8 +168,8 @@ public struct RecorderWorkload {
             RecorderWorkload(name: "T0 pass, two steps in one pass (snapped)", unitsPerCall: 2 * p, unit: "param·step") {
                 update.value.withUnsafeBufferPointer { u1 in update2.value.withUnsafeBufferPointer { u2 in
                     gradient.value.withUnsafeBufferPointer { g1 in gradient2.value.withUnsafeBufferPointer { g2 in
-                        _ = try! snappedPass.runPair(updates: (u1, u2), gradients: (g1, g2), accumulators: &accumulators.value,
-                                                     histograms: &histogramPair.value)
+                        _ = try! snappedPass.runBatch(updates: [u1, u2], gradients: [g1, g2], accumulators: &accumulators.value,
+                                                      histograms: &histogramPair.value)
                     } }
                 } }
             },

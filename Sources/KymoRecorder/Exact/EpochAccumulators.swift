@@ -93,21 +93,24 @@ package struct EpochAccumulators: Sendable {
         steps += 1
     }
 
-    /// Two consecutive steps in one pass (`a` then `b`), in chunks of `chunk` elements, calling
-    /// `perChunk(start, end)` after each: the same sums, in the same order and so the same bits,
-    /// as `addChunked` for `a` then for `b`, reading and writing the four accumulators once instead
-    /// of twice (the pass is memory-bound: 24 instead of 40 bytes per parameter and step).
-    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
-    /// - Complexity: O(P) plus the callbacks.
-    package mutating func addPairChunked(updates: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
-                                         gradients: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
-                                         chunk: Int, _ perChunk: (Int, Int) throws -> Void) throws {
+    /// Consecutive steps in one pass, chunk by chunk: for each chunk of `chunk` elements, every
+    /// step's `kernel` in order (the chunk's 4 × 16 KiB of accumulators stay in L1/L2 meanwhile),
+    /// then `perChunk(start, end)`. The same sums in the same order, so the same bits, as
+    /// `addChunked` once per step, while the P-sized accumulators go through memory once per
+    /// batch instead of once per step (the pass is memory-bound).
+    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long, or the lists differ
+    ///   in length.
+    /// - Complexity: O(P · steps) plus the callbacks.
+    package mutating func addBatchChunked(updates: [UnsafeBufferPointer<Float>], gradients: [UnsafeBufferPointer<Float>],
+                                          chunk: Int, _ perChunk: (Int, Int) throws -> Void) throws {
         let n = parameterCount
-        for (what, v) in [("update", updates.0), ("update", updates.1), ("gradient", gradients.0), ("gradient", gradients.1)] {
-            guard v.count == n else { throw RecorderError.shapeMismatch(what: what, expected: n, actual: v.count) }
+        guard updates.count == gradients.count else {
+            throw RecorderError.shapeMismatch(what: "gradients per update", expected: updates.count, actual: gradients.count)
         }
-        guard n > 0, let du1 = updates.0.baseAddress, let du2 = updates.1.baseAddress,
-              let g1 = gradients.0.baseAddress, let g2 = gradients.1.baseAddress else { steps += 2; return }
+        for u in updates where u.count != n { throw RecorderError.shapeMismatch(what: "update", expected: n, actual: u.count) }
+        for g in gradients where g.count != n { throw RecorderError.shapeMismatch(what: "gradient", expected: n, actual: g.count) }
+        guard n > 0 else { steps += updates.count; return }
+        let du = updates.map { $0.baseAddress! }, g = gradients.map { $0.baseAddress! }
         try sumAbsUpdate.withUnsafeMutableBufferPointer { sa in
             try sumUpdate.withUnsafeMutableBufferPointer { su in
                 try sumSquaredGradient.withUnsafeMutableBufferPointer { sg in
@@ -115,8 +118,10 @@ package struct EpochAccumulators: Sendable {
                         var start = 0
                         while start < n {
                             let end = min(n, start + chunk)
-                            Self.pairKernel(end - start, du1 + start, g1 + start, du2 + start, g2 + start, sa.baseAddress! + start,
+                            for k in du.indices {
+                                Self.kernel(end - start, du[k] + start, g[k] + start, sa.baseAddress! + start,
                                             su.baseAddress! + start, sg.baseAddress! + start, mg.baseAddress! + start)
+                            }
                             try perChunk(start, end)
                             start = end
                         }
@@ -124,24 +129,7 @@ package struct EpochAccumulators: Sendable {
                 }
             }
         }
-        steps += 2
-    }
-
-    private static func pairKernel(
-        _ n: Int, _ du1: UnsafePointer<Float>, _ g1: UnsafePointer<Float>,
-        _ du2: UnsafePointer<Float>, _ g2: UnsafePointer<Float>,
-        _ sa: UnsafeMutablePointer<Float>, _ su: UnsafeMutablePointer<Float>,
-        _ sg: UnsafeMutablePointer<Float>, _ mg: UnsafeMutablePointer<Float>
-    ) {
-        // `kernel` twice, element by element: each sum rounds after every addition, as there.
-        for i in 0..<n {
-            let d1 = du1[i], x1 = g1[i], d2 = du2[i], x2 = g2[i]
-            sa[i] = (sa[i] + abs(d1)) + abs(d2)
-            su[i] = (su[i] + d1) + d2
-            let sq1 = x1 * x1, sq2 = x2 * x2
-            sg[i] = (sg[i] + sq1) + sq2
-            mg[i] = max(max(mg[i], abs(x1)), abs(x2))
-        }
+        steps += updates.count
     }
 
     private static func kernel(

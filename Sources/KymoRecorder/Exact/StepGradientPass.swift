@@ -52,33 +52,34 @@ package struct StepGradientPass: Sendable {
         return StepGradientSummary(aboveCounts: counts)
     }
 
-    /// `run` for two consecutive steps in one pass over the accumulators (`addPairChunked`), each
-    /// step with its own histogram: the same results as two `run` calls.
-    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
-    /// - Complexity: O(P).
-    package func runPair(updates: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
-                         gradients: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
-                         accumulators: inout EpochAccumulators,
-                         histograms: inout (MagnitudeHistogram, MagnitudeHistogram)) throws -> (StepGradientSummary, StepGradientSummary) {
-        histograms.0.reset()
-        histograms.1.reset()
-        var counts = ([Int](repeating: 0, count: thresholds.count), [Int](repeating: 0, count: thresholds.count))
-        try accumulators.addPairChunked(updates: updates, gradients: gradients, chunk: Self.chunk) { start, end in
-            let a = UnsafeBufferPointer(rebasing: gradients.0[start..<end])
-            let b = UnsafeBufferPointer(rebasing: gradients.1[start..<end])
-            if let counter {
-                let ca = counter.counts(a), cb = counter.counts(b)
-                for k in counts.0.indices { counts.0[k] += ca[k]; counts.1[k] += cb[k] }
+    /// `run` for consecutive steps in one pass over the accumulators (`addBatchChunked`), each
+    /// step with its own histogram (`histograms[k]`, reset here): the same results as one `run`
+    /// per step.
+    /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long or the counts differ.
+    /// - Complexity: O(P · steps).
+    package func runBatch(updates: [UnsafeBufferPointer<Float>], gradients: [UnsafeBufferPointer<Float>],
+                          accumulators: inout EpochAccumulators, histograms: inout [MagnitudeHistogram]) throws -> [StepGradientSummary] {
+        let steps = gradients.count
+        guard histograms.count >= steps else {
+            throw RecorderError.shapeMismatch(what: "histograms", expected: steps, actual: histograms.count)
+        }
+        for k in 0..<steps { histograms[k].reset() }
+        var counts = Array(repeating: [Int](repeating: 0, count: thresholds.count), count: steps)
+        try accumulators.addBatchChunked(updates: updates, gradients: gradients, chunk: Self.chunk) { start, end in
+            for k in 0..<steps {
+                let g = UnsafeBufferPointer(rebasing: gradients[k][start..<end])
+                if let counter {
+                    let c = counter.counts(g)
+                    for j in counts[k].indices { counts[k][j] += c[j] }
+                }
+                histograms[k].add(g)
             }
-            histograms.0.add(a)
-            histograms.1.add(b)
         }
         if counter == nil {
-            for (k, theta) in thresholds.enumerated() {
-                counts.0[k] = Int(histograms.0.count(above: theta)!)
-                counts.1[k] = Int(histograms.1.count(above: theta)!)
+            for k in 0..<steps {
+                for (j, theta) in thresholds.enumerated() { counts[k][j] = Int(histograms[k].count(above: theta)!) }
             }
         }
-        return (StepGradientSummary(aboveCounts: counts.0), StepGradientSummary(aboveCounts: counts.1))
+        return counts.map { StepGradientSummary(aboveCounts: $0) }
     }
 }

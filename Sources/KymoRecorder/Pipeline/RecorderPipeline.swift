@@ -29,26 +29,28 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///     number (0, 1, 2, …), in order.
     /// - Complexity: O(slots).
     package convenience init(slots: [Slot], process: @escaping @Sendable (Slot, Int) throws -> Void) {
-        self.init(slots: slots, joinsNext: { _ in false }) { batch, first in
+        self.init(slots: slots, batchLimit: 1, joinsNext: { _ in false }) { batch, first in
             for (i, slot) in batch.enumerated() { try process(slot, first + i) }
         }
     }
 
-    /// Starts the recorder thread, handing it two consecutive slots at once where allowed: when
-    /// `joinsNext(a)` is true, the worker waits for the slot submitted after `a` (unless the
-    /// pipeline is closing) and processes both in one call (the recorder reads the two steps'
-    /// P-sized vectors in one pass). Order and results are those of one slot at a time.
+    /// Starts the recorder thread, handing it up to `batchLimit` consecutive slots at once where
+    /// allowed: while the last slot taken `joinsNext`, the worker takes the one submitted after it
+    /// (waiting for it unless the pipeline is closing), and processes the batch in one call (the
+    /// recorder reads the steps' P-sized vectors in one pass). Order and results are those of one
+    /// slot at a time.
     /// - Parameters:
+    ///   - batchLimit: the most slots per call; at most `slots.count − 1` are used (the training
+    ///     thread must be able to hold one while the worker waits, or they would deadlock).
     ///   - joinsNext: whether a slot may be processed together with the next one (called under
-    ///     the lock: keep it O(1)); ignored with fewer than 2 slots, where waiting could deadlock.
-    ///   - process: called with one or two slots in submission order and the first one's sequence
-    ///     number.
+    ///     the lock: keep it O(1)).
+    ///   - process: called with one or more consecutive slots in submission order and the first
+    ///     one's sequence number (a failure is reported at that sequence number).
     /// - Complexity: O(slots).
-    package init(slots: [Slot], joinsNext: @escaping @Sendable (Slot) -> Bool,
+    package init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
                  process: @escaping @Sendable ([Slot], Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
-        let pairing = slots.count >= 2
-        let core = Core(slots: slots, joinsNext: { pairing && joinsNext($0) }, process: process)
+        let core = Core(slots: slots, batchLimit: max(1, min(batchLimit, slots.count - 1)), joinsNext: joinsNext, process: process)
         self.core = core
         // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
         let thread = Thread { core.workerLoop() }
@@ -131,11 +133,14 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var workerExited = false
         var error: (sequence: Int, error: any Error)?
         var processedCount = 0
+        let batchLimit: Int
         let joinsNext: @Sendable (Slot) -> Bool
         let process: @Sendable ([Slot], Int) throws -> Void
 
-        init(slots: [Slot], joinsNext: @escaping @Sendable (Slot) -> Bool, process: @escaping @Sendable ([Slot], Int) throws -> Void) {
+        init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
+             process: @escaping @Sendable ([Slot], Int) throws -> Void) {
             free = slots
+            self.batchLimit = batchLimit
             self.joinsNext = joinsNext
             self.process = process
         }
@@ -155,7 +160,8 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
 
         func workerLoop() {
             while true {
-                // One slot, or two when the first joins the next (waiting for it unless closing).
+                // Consecutive slots while each joins the next, up to the batch limit; waits for
+                // the next submission when the batch could still grow (unless closing).
                 let next: (sequence: Int, slots: [Slot])? = lock.withLock {
                     while true {
                         if error != nil { return nil }
@@ -165,20 +171,21 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                             lock.wait()
                             continue
                         }
-                        let first = queue[queueHead]
-                        let pair = joinsNext(first.slot)
-                        if pair && available < 2 && !closed {
+                        var taken = 1
+                        while taken < batchLimit && taken < available && joinsNext(queue[queueHead + taken - 1].slot) { taken += 1 }
+                        let couldGrow = taken < batchLimit && taken == available && joinsNext(queue[queueHead + taken - 1].slot)
+                        if couldGrow && !closed {
                             lock.wait()
                             continue
                         }
-                        let taken = pair && available >= 2 ? 2 : 1
+                        let first = queue[queueHead].sequence
                         let batch = (0..<taken).map { queue[queueHead + $0].slot }
                         queueHead += taken
                         if queueHead == queue.count {
                             queue.removeAll(keepingCapacity: true)
                             queueHead = 0
                         }
-                        return (first.sequence, batch)
+                        return (first, batch)
                     }
                 }
                 guard let (sequence, batch) = next else { break }

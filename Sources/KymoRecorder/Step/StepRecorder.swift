@@ -66,8 +66,8 @@ package final class StepRecorder: @unchecked Sendable {
     private let pass: StepGradientPass
     private var accumulators: EpochAccumulators
     private var histogram: MagnitudeHistogram
-    /// The two steps' histograms of a pair (`process(_:)` with two slots).
-    private var histograms: (MagnitudeHistogram, MagnitudeHistogram)
+    /// One histogram per step of a batch (`process(_:)` with several slots), grown on demand.
+    private var histograms: [MagnitudeHistogram]
     private var sampler: ContributionSampler
     /// T1 positions per layer, with their index in `t1Ids`.
     private let t1ByLayer: [[(index: Int, position: DenseLayout.Position)]]
@@ -91,7 +91,7 @@ package final class StepRecorder: @unchecked Sendable {
         self.samplesPerStep = samplesPerStep
         self.runSeed = runSeed
         self.histogram = histogram
-        histograms = (histogram, histogram)
+        histograms = [histogram]
         pass = try StepGradientPass(thresholds: thresholds, histogram: histogram)
         accumulators = EpochAccumulators(parameterCount: layout.parameterCount)
         sampler = ContributionSampler()
@@ -127,33 +127,27 @@ package final class StepRecorder: @unchecked Sendable {
     /// - Throws: shape errors, and whatever the sink throws.
     /// - Complexity: O(P + B·Σ(in + out) + n₁·B + m) expected.
     package func process(_ slot: StepSlot) throws {
-        let summary = try pass.run(update: slot.updateBuffer, gradient: slot.gradientBuffer,
-                                   accumulators: &accumulators, histogram: &histogram)
-        try finish(slot, summary: summary, histogram: histogram)
+        try process([slot])
     }
 
-    /// Whether a slot may be processed together with the next step's (`process(_:)` with two
+    /// Whether a slot may be processed together with the next step's (`process(_:)` with several
     /// slots): any step but an epoch's last, whose epoch sums must close before the next step.
     /// - Complexity: O(1).
     package static func joinsNext(_ slot: StepSlot) -> Bool { !slot.endsEpoch }
 
-    /// Processes one slot, or two consecutive ones (the first not ending an epoch) with one pass
-    /// over the epoch accumulators for both; the sink sees exactly what two single calls give.
+    /// Processes consecutive slots (every one but the last joining the next) with one pass over
+    /// the epoch accumulators for all of them; the sink sees exactly what one call per slot gives.
     /// - Throws: shape errors, and whatever the sink throws.
-    /// - Complexity: O(P + Σ_slots (B·Σ(in + out) + n₁·B + m)) expected.
+    /// - Complexity: O(P · slots + Σ_slots (B·Σ(in + out) + n₁·B + m)) expected.
     package func process(_ slots: [StepSlot]) throws {
-        guard slots.count == 2 else {
-            for slot in slots { try process(slot) }
-            return
+        guard !slots.isEmpty else { return }
+        for (a, b) in zip(slots, slots.dropFirst()) {
+            precondition(Self.joinsNext(a) && b.step == a.step + 1, "steps \(a.step) and \(b.step) cannot be processed together")
         }
-        let (first, second) = (slots[0], slots[1])
-        precondition(Self.joinsNext(first) && second.step == first.step + 1,
-                     "steps \(first.step) and \(second.step) cannot be processed together")
-        let (a, b) = try pass.runPair(updates: (first.updateBuffer, second.updateBuffer),
-                                      gradients: (first.gradientBuffer, second.gradientBuffer),
-                                      accumulators: &accumulators, histograms: &histograms)
-        try finish(first, summary: a, histogram: histograms.0)
-        try finish(second, summary: b, histogram: histograms.1)
+        while histograms.count < slots.count { histograms.append(histograms[0]) }
+        let summaries = try pass.runBatch(updates: slots.map(\.updateBuffer), gradients: slots.map(\.gradientBuffer),
+                                          accumulators: &accumulators, histograms: &histograms)
+        for (k, slot) in slots.enumerated() { try finish(slot, summary: summaries[k], histogram: histograms[k]) }
     }
 
     /// Everything of a step after the P-sized pass.

@@ -27,6 +27,10 @@ package struct RecordingOptions: Sendable {
     package var factorEpochs: [Int]?
     /// Pipeline slots (bounds how far training runs ahead of the recorder).
     package var slots = 6
+    /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
+    /// Two measured best at seed scale: larger batches save memory traffic but hold more slots,
+    /// so training runs ahead less and the threads overlap less.
+    package var batchLimit = 2
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
@@ -182,9 +186,9 @@ package final class Recording {
         let slots = (0..<max(1, options.slots)).map { _ in
             StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
         }
-        // Two steps at a time where the epoch allows (one pass over the P-sized accumulators
-        // for both); the output is that of one step at a time.
-        pipeline = RecorderPipeline(slots: slots, joinsNext: StepRecorder.joinsNext) { batch, _ in
+        // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
+        // accumulators for all); the output is that of one step at a time.
+        pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext) { batch, _ in
             try stepRecorder.process(batch)
             for slot in batch { try sink.stepProcessed(slot.step) }
         }
