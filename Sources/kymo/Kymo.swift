@@ -1,4 +1,5 @@
 import ArgumentParser
+import KymoCore
 
 /// `kymo`: record how a network learns, then ask about it.
 @main
@@ -13,4 +14,20 @@ struct Kymo: AsyncParsableCommand {
             VersionCommand.self, StoreCrashWriterCommand.self,
         ]
     )
+
+    /// Tunes the allocator for the whole process (`ProcessMemory.keepFreedBlocks`), then parses
+    /// and runs the subcommand as ArgumentParser's own `main` would.
+    static func main() async {
+        ProcessMemory.keepFreedBlocks()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

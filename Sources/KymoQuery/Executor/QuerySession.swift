@@ -1,3 +1,4 @@
+import KymoCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ package final class QuerySession {
     /// - Throws: `StoreError` for a missing lab, `QueryError.unknownRun` for an unknown run.
     /// - Complexity: O(runs · index size).
     package init(labPath: String, defaultRun: String?) throws {
-        Self.keepFreedMemory()
+        ProcessMemory.keepFreedBlocks()
         lab = try Lab(existing: labPath)
         let names = try lab.runNames()
         var list: [(name: String, data: any RunData)] = []
@@ -30,24 +31,6 @@ package final class QuerySession {
         }
         runs = RunSet(runs: list, defaultRun: defaultRun)
         replay = StoreReplayProvider(lab: lab)
-    }
-
-    /// A query decodes chunks of 0.1–10 MB one after another. glibc serves blocks above its mmap
-    /// threshold (128 KiB at first) with fresh mappings and unmaps them when freed, so every such
-    /// chunk costs page faults on fresh zero pages (a third of a seed-scale query's time); with
-    /// the threshold at its 32 MiB maximum and no trimming, freed blocks are reused instead.
-    /// Process-wide; set once.
-    /// - Complexity: O(1).
-    static func keepFreedMemory() {
-        #if canImport(Glibc)
-        // mallopt(3) is not in the Glibc module map (malloc.h); look it up. Parameters from
-        // malloc.h: M_TRIM_THRESHOLD −1, M_MMAP_THRESHOLD −3.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        _ = mallopt(-3, 32 << 20)
-        _ = mallopt(-1, Int32.max)
-        #endif
     }
 
     /// Parses and answers `text`; the rendered answer, preceded by the plans when `explain`.
