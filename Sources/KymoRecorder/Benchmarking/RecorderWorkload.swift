@@ -104,20 +104,19 @@ public struct RecorderWorkload {
             layout: layout, t1Ids: t1,
             thresholds: counter.thresholds.map { MagnitudeHistogram.snap($0, mantissaBits: 6) },
             histogram: try! MagnitudeHistogram(), samplesPerStep: plan.sampledContributionsPerStep, runSeed: 1, sink: NullSink())
-        let slot = StepSlot(layout: layout, maxBatch: b, t1Count: t1.count, stateFloats: 1)
-        slot.batch = b
-        slot.contributionScale = scale
-        slot.gradient = gradient.value
-        slot.update = update.value
-        for (l, layer) in layers.enumerated() { slot.activations[l] = layer.a; slot.deltas[l] = layer.d }
-        for s in 0..<b { slot.sampleIDs[s] = UInt32(s) }
-        let slot2 = StepSlot(layout: layout, maxBatch: b, t1Count: t1.count, stateFloats: 1)
-        slot2.batch = b
-        slot2.contributionScale = scale
-        slot2.gradient = gradient2.value
-        slot2.update = update2.value
-        for (l, layer) in layers.enumerated() { slot2.activations[l] = layer.a; slot2.deltas[l] = layer.d }
-        for s in 0..<b { slot2.sampleIDs[s] = UInt32(b + s) }
+        // Two steps' slots with the same factors and their own g and Δw.
+        func makeSlot(gradient: [Float], update: [Float], firstSample: Int) -> StepSlot {
+            let slot = StepSlot(layout: layout, maxBatch: b, t1Count: t1.count, stateFloats: 1)
+            slot.batch = b
+            slot.contributionScale = scale
+            slot.gradient = gradient
+            slot.update = update
+            for (l, layer) in layers.enumerated() { slot.activations[l] = layer.a; slot.deltas[l] = layer.d }
+            for s in 0..<b { slot.sampleIDs[s] = UInt32(firstSample + s) }
+            return slot
+        }
+        let slot = makeSlot(gradient: gradient.value, update: update.value, firstSample: 0)
+        let slot2 = makeSlot(gradient: gradient2.value, update: update2.value, firstSample: b)
         let steps = Box(0)
 
         return [

@@ -49,20 +49,7 @@ package struct EpochAccumulators: Sendable {
     /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
     /// - Complexity: O(P), one vectorized pass.
     package mutating func add(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) throws {
-        let n = parameterCount
-        guard update.count == n else { throw RecorderError.shapeMismatch(what: "update", expected: n, actual: update.count) }
-        guard gradient.count == n else { throw RecorderError.shapeMismatch(what: "gradient", expected: n, actual: gradient.count) }
-        guard n > 0, let du = update.baseAddress, let g = gradient.baseAddress else { steps += 1; return }
-        sumAbsUpdate.withUnsafeMutableBufferPointer { sa in
-            sumUpdate.withUnsafeMutableBufferPointer { su in
-                sumSquaredGradient.withUnsafeMutableBufferPointer { sg in
-                    maxAbsGradient.withUnsafeMutableBufferPointer { mg in
-                        Self.kernel(n, du, g, sa.baseAddress!, su.baseAddress!, sg.baseAddress!, mg.baseAddress!)
-                    }
-                }
-            }
-        }
-        steps += 1
+        try addBatchChunked(updates: [update], gradients: [gradient], chunk: max(1, parameterCount)) { _, _ in }
     }
 
     /// `add(update:gradient:)` in chunks of `chunk` elements, calling `perChunk(start, end)` after
@@ -70,27 +57,7 @@ package struct EpochAccumulators: Sendable {
     /// - Complexity: O(P) plus the callbacks.
     package mutating func addChunked(update: UnsafeBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                                      chunk: Int, _ perChunk: (Int, Int) throws -> Void) throws {
-        let n = parameterCount
-        guard update.count == n else { throw RecorderError.shapeMismatch(what: "update", expected: n, actual: update.count) }
-        guard gradient.count == n else { throw RecorderError.shapeMismatch(what: "gradient", expected: n, actual: gradient.count) }
-        guard n > 0, let du = update.baseAddress, let g = gradient.baseAddress else { steps += 1; return }
-        try sumAbsUpdate.withUnsafeMutableBufferPointer { sa in
-            try sumUpdate.withUnsafeMutableBufferPointer { su in
-                try sumSquaredGradient.withUnsafeMutableBufferPointer { sg in
-                    try maxAbsGradient.withUnsafeMutableBufferPointer { mg in
-                        var start = 0
-                        while start < n {
-                            let end = min(n, start + chunk)
-                            Self.kernel(end - start, du + start, g + start, sa.baseAddress! + start,
-                                        su.baseAddress! + start, sg.baseAddress! + start, mg.baseAddress! + start)
-                            try perChunk(start, end)
-                            start = end
-                        }
-                    }
-                }
-            }
-        }
-        steps += 1
+        try addBatchChunked(updates: [update], gradients: [gradient], chunk: chunk, perChunk)
     }
 
     /// Consecutive steps in one pass, chunk by chunk: for each chunk of `chunk` elements, every
