@@ -46,25 +46,9 @@ struct RecordCommand: ParsableCommand {
             let parsed = try RecordedTiers(parsing: tiers)
             if let factorEpochs {
                 guard parsed.contains(.t3) else { throw ValidationError("--factor-epochs needs T3: add t3 to --tiers") }
-                _ = try Self.epochs(parsing: factorEpochs)
+                _ = try EpochSelection(parsing: factorEpochs)
             }
         } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
-    }
-
-    /// "1,3,5..7" → [0, 2, 4, 5, 6] (0-based, ascending, unique).
-    static func epochs(parsing text: String) throws -> [Int] {
-        var epochs = Set<Int>()
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: ".", omittingEmptySubsequences: true)
-            let range = part.contains("..") ? bounds : [part]
-            guard (1...2).contains(range.count), part.filter({ $0 == "." }).count == (part.contains("..") ? 2 : 0),
-                  let first = Int(range[0].trimmingCharacters(in: .whitespaces)),
-                  let last = Int(range[range.count - 1].trimmingCharacters(in: .whitespaces)), first >= 1, last >= first else {
-                throw ValidationError("--factor-epochs: '\(part)' is not an epoch (1, 2, …) or a range a..b")
-            }
-            for e in first...last { epochs.insert(e - 1) }
-        }
-        return epochs.sorted()
     }
 
     func run() throws {
@@ -79,7 +63,7 @@ struct RecordCommand: ParsableCommand {
                 options.budgetText = "0.2% (at least 16MB per epoch)"
             }
             options.tiers = try RecordedTiers(parsing: tiers)
-            options.factorEpochs = try factorEpochs.map(Self.epochs(parsing:))
+            options.factorEpochs = try factorEpochs.map { try EpochSelection(parsing: $0).epochs }
         } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
         switch stepTimeLimit {
         case "auto": options.measureStepTime = true
