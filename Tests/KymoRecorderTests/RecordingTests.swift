@@ -202,6 +202,32 @@ import Testing
         #expect(reader.manifest.status == .finished)
     }
 
+    /// With batches of steps on the recorder thread, a commit still never exposes a step beyond
+    /// it: every chunk a reader sees ends at or before the committed steps (checkpoints, keyed by
+    /// completed steps, and the run's label column, written with the initial commit, aside).
+    /// Checked after every step of a run committed every 3 steps.
+    @Test func commitsNeverExposeStepsBeyondThem() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        var o = Self.options(commitEverySteps: 3)
+        o.probeEvery = 0
+        let recording = try Recording(session: try TrainingSession(config: try Self.config(optimizer: .momentum)), lab: lab,
+                                      runName: "c", options: o)
+        var observations = 0, latest = 0
+        while !recording.trainer.isFinished {
+            try recording.step()
+            let reader = try lab.openRun("c")
+            let committed = reader.committedSteps.upperBound
+            latest = max(latest, committed)
+            for chunk in reader.allChunks() where chunk.column != RunWriter.checkpointColumn && chunk.column != "t0/labels" {
+                #expect(chunk.steps.upperBound <= committed, "\(chunk.column) \(chunk.steps) beyond committed 0..<\(committed)")
+            }
+            observations += 1
+        }
+        try recording.finish()
+        #expect(observations == recording.trainer.totalSteps && latest > 0)
+    }
+
     @Test func divergenceMarksTheRunAndKeepsCommittedSteps() throws {
         let dir = try TemporaryDirectory()
         let lab = try Lab(path: dir.path + "/lab")

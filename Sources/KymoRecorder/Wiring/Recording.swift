@@ -190,7 +190,7 @@ package final class Recording {
         // accumulators for all); the output is that of one step at a time.
         pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext) { batch, _ in
             try stepRecorder.process(batch)
-            for slot in batch { try sink.stepProcessed(slot.step) }
+            if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }
         observer = RecorderObserver(pipeline: pipeline, t1Ids: t1Ids, stateFloats: stateFloats, trainingCount: trainer.training.count,
                                     stride: trajectoryOn ? plan.trajectoryStride : 0)

@@ -208,10 +208,13 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
 
     // MARK: Commits, checkpoints, trajectories
 
-    /// Commits when the period has passed (call after each processed step).
+    /// Commits when the period has passed; call after the sink has recorded every step through
+    /// `step` (`count` of them since the last call: a batch is committed whole, never up to one
+    /// of its steps while the buffers already hold the next, which a reader would see beyond the
+    /// commit).
     /// - Complexity: O(1), or the flush and commit.
-    package func stepProcessed(_ step: Int) throws {
-        stepsSinceCommit += 1
+    package func stepsProcessed(through step: Int, count: Int = 1) throws {
+        stepsSinceCommit += count
         let due = commitEverySteps > 0 ? stepsSinceCommit >= commitEverySteps
             : (ContinuousClock.now - lastCommit) >= .milliseconds(Int64(commitSeconds * 1000))
         if due { try commit(through: step) }
