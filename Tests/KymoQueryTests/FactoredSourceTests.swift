@@ -99,4 +99,32 @@ import Testing
             row.allSatisfy { if case .estimate(let e) = $0 { return e.source != .factored } else { return true } }
         })
     }
+
+    /// Adam's per-parameter scales are not in T3: the factored source is listed as unavailable and
+    /// the question is answered from the other sources, without an error.
+    @Test func adamRunsDoNotPlanTheFactoredSource() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        var config = try RecordedLab.config(seed: 11)
+        config.optimizer.kind = .adam
+        config.optimizer.learningRate = 0.01
+        config.epochs = 2
+        var o = RecordingOptions()
+        o.budget = .bytesPerEpoch(16_000_000)
+        o.tiers = [.t1, .t2, .t3]
+        o.factorEpochs = [0]
+        let recording = try Recording(session: try TrainingSession(config: config), lab: lab, runName: "adam", options: o)
+        while !recording.trainer.isFinished { try recording.step() }
+        try recording.finish()
+        let stored = try StoreRunData(reader: try lab.openRun("adam"))
+        #expect(stored.catalog.factorEpochs == [1] && !stored.catalog.uniformContributionScale)
+        let layers = stored.catalog.layout.layers
+        let id = try #require((0..<(24 * 64)).map { layers[0].weightOffset + $0 }.first { !stored.catalog.t1Ids.contains($0) })
+        let name = "fc1[\(id / 64),\(id % 64)]"
+        let execution = try Executor(runs: RunSet(runs: [("adam", stored)], defaultRun: "adam"))
+            .execute(try Parser.parse("TOP 5 SAMPLES BY CONTRIBUTION FOR WEIGHT \(name) IN EPOCH 1"))
+        let factored = try #require(execution.plans.first?.candidates.first { $0.source == .factored })
+        #expect(!factored.meetsTolerance && factored.detail.contains("Adam"))
+        #expect(!execution.answer.rows.isEmpty)
+    }
 }

@@ -47,6 +47,26 @@ import Testing
         #expect(worstRatio > 0.2)
     }
 
+    /// Rows of tiny and subnormal values (a sample whose δ underflowed) keep finite scales and
+    /// decoded values within the bound.
+    @Test func tinyRowsStayFiniteAndBounded() {
+        let rows: [[Float]] = [
+            [1e-36, -3e-37, 0, 2e-38],
+            [Float.leastNonzeroMagnitude, 0, -4 * Float.leastNonzeroMagnitude, 1e-44],
+            [Float.leastNormalMagnitude, 0, -Float.leastNormalMagnitude / 2],
+        ]
+        for row in rows {
+            var halves: [UInt16] = [], scales: [Float] = []
+            row.withUnsafeBufferPointer { FactorEncoding.append($0, rows: 1, width: row.count, into: &halves, scales: &scales) }
+            #expect(scales[0].isFinite && scales[0] > 0 && scales[0] >= Float.leastNormalMagnitude)
+            for (i, x) in row.enumerated() {
+                let decoded = FactorEncoding.decode(halves[i], scale: scales[0])
+                #expect(decoded.isFinite)
+                #expect(abs(decoded - x) <= FactorEncoding.bound(decoded: decoded, scale: scales[0]), "\(x) → \(decoded)")
+            }
+        }
+    }
+
     @Test func recordedFactorsReproduceTheExactContributions() throws {
         let dir = try TemporaryDirectory()
         let config = try RecordingTests.config(optimizer: .momentum, epochs: 3)

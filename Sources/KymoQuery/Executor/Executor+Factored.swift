@@ -24,14 +24,16 @@ extension Executor {
     /// states each sample's computed bound); its cost, the factor bytes of the weights' layers.
     static func factoredCandidate(_ ids: [Int], catalog: RunCatalog, first: Int, last: Int) -> Candidate {
         let layers = Set(ids.compactMap { factorPosition(of: $0, catalog.layout)?.layer })
-        let covered = first >= 1 && first <= last && (catalog.epoch(ofStep: first)...catalog.epoch(ofStep: last))
-            .allSatisfy(catalog.factorEpochs.contains)
+        let covered = catalog.uniformContributionScale && first >= 1 && first <= last
+            && (catalog.epoch(ofStep: first)...catalog.epoch(ofStep: last)).allSatisfy(catalog.factorEpochs.contains)
         let bytes = layers.reduce(0) { total, l in
             let dims = catalog.layout.layers[l]
             return total + (last - first + 1) * catalog.batchSize * 2 * (dims.outFeatures + (l > 0 ? dims.inFeatures : 0))
         }
         return Candidate(source: .factored,
-                         detail: covered ? "T3 factors (Float16), steps \(first)..\(last)" : "T3: not recorded for these epochs",
+                         detail: covered ? "T3 factors (Float16), steps \(first)..\(last)"
+                             : !catalog.uniformContributionScale && !catalog.factorEpochs.isEmpty
+                             ? "T3: per-parameter scales (Adam) are not in T3" : "T3: not recorded for these epochs",
                          expectedError: covered ? .relative(Double(2 * FactorEncoding.relativeError)) : .unknown,
                          cost: readCost(bytes: covered ? bytes : 0), meetsTolerance: false)
     }

@@ -32,6 +32,9 @@ package struct RunCatalog: Sendable {
     package var secondsPerStep: Double
     /// Epochs (1-based, ascending) whose T3 factors are recorded.
     package var factorEpochs: [Int] = []
+    /// Whether the optimizer's contribution scale is one k per step (SGD, momentum, Nesterov), so
+    /// T3's factors give contributions; Adam's per-parameter k is not in T3.
+    package var uniformContributionScale = false
 
     /// Epochs with at least one committed step.
     package var epochs: Int { (steps + stepsPerEpoch - 1) / stepsPerEpoch }

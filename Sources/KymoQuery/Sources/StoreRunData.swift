@@ -61,7 +61,8 @@ package final class StoreRunData: RunData {
                 plannedEpochs: m.epochs, steps: 0, isFinished: false, t1Ids: m.t1Ids, thresholds: m.thresholds,
                 probeEvery: m.probeEvery, trajectorySteps: [], checkpointSteps: [], tiers: reader.manifest.tiers,
                 secondsPerStep: ReplayCostModel.secondsPerStep(measured: plain, widths: ReplayCostModel.widths(of: layout), batch: m.batchSize),
-                factorEpochs: (m.factorEpochs ?? []).map { $0 + 1 })
+                factorEpochs: (m.factorEpochs ?? []).map { $0 + 1 },
+                uniformContributionScale: !["adam", "adamw"].contains(m.optimizer))
         } else {
             recorder = nil
             func int(_ key: String, _ fallback: Int? = nil) throws -> Int {

@@ -1,8 +1,9 @@
 /// T3's number format: a row of factors (one sample's a_s or δ_s in one layer) as IEEE binary16
 /// values times one power-of-two scale, `x̂ = Float(h)·2^e`.
 ///
-/// **Encoding.** For a row with largest finite |x| = m > 0, `2^e = 2^(⌊log₂ m⌋ − 14)`, so
-/// m/2^e ∈ [2^14, 2^15) sits well inside binary16's range (max 65504); each value is
+/// **Encoding.** For a row with largest finite |x| = m > 0, `2^e = 2^max(⌊log₂ m⌋ − 14, −126)`, so
+/// m/2^e < 2^15 sits well inside binary16's range (max 65504), in [2^14, 2^15) unless m is
+/// below 2⁻¹¹² (then the scale stays at Float's smallest normal power); each value is
 /// `h = Float16(x / 2^e)`, rounded to nearest (the division by a power of two is exact). A row of
 /// zeros gets scale 1. Non-finite values stay non-finite (they never reach the recorder: a
 /// non-finite loss stops the run first).
@@ -26,7 +27,9 @@ package enum FactorEncoding {
     /// - Complexity: O(1).
     package static func scale(forMaximum maximum: Float) -> Float {
         guard maximum > 0, maximum.isFinite else { return 1 }
-        return Float(sign: .plus, exponent: maximum.exponent - 14, significand: 1)
+        // At least 2⁻¹²⁶ (Float's smallest normal): a smaller scale would be subnormal, and its
+        // inverse infinite. Rows below 2⁻¹¹² then use less of binary16's range; the bound holds.
+        return Float(sign: .plus, exponent: max(maximum.exponent - 14, -126), significand: 1)
     }
 
     /// Appends `rows` rows of `width` values (row-major) as binary16 bit patterns to `halves`, and
