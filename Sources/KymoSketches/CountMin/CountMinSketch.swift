@@ -306,12 +306,10 @@ public struct CountMinSketch: Sendable, Equatable {
         precondition(firstMinor >= 0 && firstMinor + n <= blockSize, "minors \(firstMinor)..<\(firstMinor + n) outside the block size \(blockSize)")
         guard n > 0, let w = weights.baseAddress else { return }
         var total = totalWeight
-        var minimum: Float = 0
         for i in 0..<n {
-            minimum = Swift.min(minimum, w[i])
+            precondition(w[i] >= 0, "Count-Min weights must be non-negative (and not NaN)")
             total += Double(w[i])
         }
-        precondition(!(minimum < 0), "Count-Min weights must be non-negative")
         totalWeight = total
         let cells = Cells(major &* UInt64(blockSize), seed: hashSeed, rowHashing: rowHashing, width: width,
                           bits: sliceBits, mask: sliceMask, blockSize: UInt64(blockSize))
