@@ -80,4 +80,69 @@ import KymoCore
         #expect(back.serialized() == bytes)
         expectDamageDetected(bytes) { _ = try MagnitudeQuantiles(deserializing: $0) }
     }
+
+    /// A gradient-like histogram (a zero bucket, then a range some 30 binades up, with holes):
+    /// version 2 keeps only runs of non-empty buckets, reads back to the same sketch and answers,
+    /// and is far smaller than one dense range.
+    @Test func runsKeepOnlyNonEmptyBucketsAndRoundTrip() throws {
+        var sketch = try MagnitudeQuantiles(precisionBits: 6)
+        sketch.update(0, weight: 40_000)
+        sketch.update(values(seed: 11, n: 5000, uniform: false).map { $0 * 1e-3 })
+        sketch.update(Float(1e-20))                      // a lone bucket far below the rest
+        sketch.update(.nan)
+        let runs = sketch.runs()
+        #expect(runs.count >= 3)
+        for (a, b) in zip(runs, runs.dropFirst()) { #expect(b.start - (a.start + a.count) >= MagnitudeQuantiles.runGap) }
+        let bytes = sketch.serialized()
+        #expect(bytes[4] == 2)
+        let dense = 8 * ((sketch.nonEmptyRange()!.1) - (sketch.nonEmptyRange()!.0) + 1)
+        #expect(bytes.count * 4 < dense, "\(bytes.count) bytes vs \(dense) dense")
+        let back = try MagnitudeQuantiles(deserializing: bytes)
+        #expect(back == sketch)
+        #expect(back.nanCount == 1 && back.count == sketch.count)
+        for t: Float in [0, 1e-21, 1e-20, 1e-6, 1e-4, 1e-3, 3e-3] { #expect(back.fractionAbove(t) == sketch.fractionAbove(t)) }
+        for q in [0.0, 0.5, 0.9, 0.999, 1.0] { #expect(back.quantile(q)! == sketch.quantile(q)!) }
+        expectDamageDetected(bytes) { _ = try MagnitudeQuantiles(deserializing: $0) }
+        // Counts beyond UInt32 switch to 8-byte counts.
+        var wide = sketch
+        wide.update(1, weight: UInt64(UInt32.max) + 5)
+        let wideBytes = wide.serialized()
+        #expect(wideBytes[33] == 8)
+        #expect(try MagnitudeQuantiles(deserializing: wideBytes) == wide)
+    }
+
+    /// Version 1 buffers (one dense UInt64 range) written by older recordings still read, to the
+    /// same sketch; runs out of order are refused, naming the field.
+    @Test func versionOneStillReadsAndBadRunsAreRefused() throws {
+        var sketch = try MagnitudeQuantiles(precisionBits: 5)
+        sketch.update(0, weight: 7)
+        sketch.update(values(seed: 12, n: 800, uniform: false))
+        let (lo, hi) = sketch.nonEmptyRange()!
+        var body = ByteWriter()
+        body.write(UInt8(5)); body.write(sketch.count); body.write(sketch.nanCount)
+        body.write(UInt32(lo))
+        body.write(array: (lo...hi).map { sketch.buckets[$0 - sketch.minIndex] })
+        func sealed(version: UInt16, _ body: [UInt8]) -> [UInt8] {
+            var w = ByteWriter()
+            w.write(raw: Array("KYSK".utf8)); w.write(version); w.write(UInt16(6)); w.write(UInt64(body.count))
+            w.write(raw: body)
+            let checksum = w.bytes.withUnsafeBytes { XXH3.hash($0, seed: 0) }
+            w.write(checksum)
+            return w.bytes
+        }
+        let v1 = try MagnitudeQuantiles(deserializing: sealed(version: 1, body.bytes))
+        #expect(v1 == sketch)
+        #expect(v1.fractionAbove(1e-3) == sketch.fractionAbove(1e-3))
+        // Version 2 with its two runs swapped.
+        var two = try MagnitudeQuantiles(precisionBits: 5)
+        two.update(0, weight: 3); two.update(1, weight: 2)
+        let v2 = Array(two.serialized().dropLast(8))
+        let runs = Array(v2[38...])                     // run 1: 8 + 4 bytes, run 2: 8 + 4 bytes
+        #expect(runs.count == 24)
+        let swapped = Array(v2[16..<38]) + Array(runs[12..<24]) + Array(runs[0..<12])
+        let refused = sketchError { _ = try MagnitudeQuantiles(deserializing: sealed(version: 2, swapped)) }
+        #expect(refused?.description.contains("'run'") == true, "\(String(describing: refused))")
+        let future = sketchError { _ = try MagnitudeQuantiles(deserializing: sealed(version: 3, Array(v2[16...]))) }
+        #expect(future?.description.contains("'version'") == true, "\(String(describing: future))")
+    }
 }

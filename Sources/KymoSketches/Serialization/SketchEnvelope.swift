@@ -12,11 +12,22 @@ public enum SketchKind: UInt16, Sendable, CaseIterable {
 
     /// The format version this build writes (envelope offset 4). Count-min is at 3: version 1
     /// hashed every row under its own seed; version 2 hashed a key once and recorded the row
-    /// hashing scheme; version 3 adds the key block size. Every other kind is at 1.
+    /// hashing scheme; version 3 adds the key block size. MagnitudeQuantiles is at 2 (runs of
+    /// non-empty buckets; version 1, one dense bucket range of UInt64, is still read). Every
+    /// other kind is at 1.
     var formatVersion: UInt16 {
         switch self {
         case .countMin: 3
+        case .magnitudeQuantiles: 2
         default: 1
+        }
+    }
+
+    /// The versions this build reads: the one it writes, and older ones whose decoder it keeps.
+    var readableVersions: ClosedRange<UInt16> {
+        switch self {
+        case .magnitudeQuantiles: 1...2
+        default: formatVersion...formatVersion
         }
     }
 
@@ -70,8 +81,13 @@ enum SketchEnvelope {
     /// Checks magic, version, kind, length and checksum; returns a reader positioned at the start
     /// of the body whose input ends at the checksum (offsets stay those of the whole buffer).
     static func open(_ bytes: [UInt8], expecting kind: SketchKind) throws(SketchError) -> ByteReader {
+        try openVersioned(bytes, expecting: kind).reader
+    }
+
+    /// `open`, also returning the format version found (one of `kind.readableVersions`).
+    static func openVersioned(_ bytes: [UInt8], expecting kind: SketchKind) throws(SketchError) -> (reader: ByteReader, version: UInt16) {
         let source = kind.name
-        let (end, stored) = try decode { () throws(CoreError) -> (Int, UInt64) in
+        let (end, stored, version) = try decode { () throws(CoreError) -> (Int, UInt64, UInt16) in
             var reader = ByteReader(bytes, source: source)
             let magicBytes = try reader.readRaw(count: 4, "magic")
             try reader.check(Array(magicBytes) == magic, field: "magic", at: 0,
@@ -80,7 +96,7 @@ enum SketchEnvelope {
             let foundKind = try reader.read(UInt16.self, "kind")
             try reader.check(foundKind == kind.rawValue, field: "kind", at: 6,
                              "found sketch kind \(SketchKind(rawValue: foundKind)?.name ?? "unknown \(foundKind)"), expected \(source)")
-            try reader.check(foundVersion == kind.formatVersion, field: "version", at: 4,
+            try reader.check(kind.readableVersions.contains(foundVersion), field: "version", at: 4,
                              "format version \(foundVersion) is not supported (expected \(kind.formatVersion))")
             let length = try reader.read(UInt64.self, "bodyLength")
             guard length <= UInt64(reader.remaining) else {
@@ -92,13 +108,13 @@ enum SketchEnvelope {
             var tail = ByteReader(bytes, source: source, offset: end)
             let stored = try tail.read(UInt64.self, "checksum")
             try tail.expectEnd()
-            return (end, stored)
+            return (end, stored, foundVersion)
         }
         let computed = bytes.withUnsafeBytes { XXH3.hash(UnsafeRawBufferPointer(rebasing: $0[0..<end]), seed: 0) }
         guard stored == computed else {
             throw .checksumMismatch(sketch: source, offset: end, stored: stored, computed: computed)
         }
-        return ByteReader(Array(bytes[0..<end]), source: source, offset: headerSize)
+        return (ByteReader(Array(bytes[0..<end]), source: source, offset: headerSize), version)
     }
 
     /// Runs `body` and turns KymoCore's decoding errors into `SketchError.format`.
