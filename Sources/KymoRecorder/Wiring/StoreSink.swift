@@ -9,8 +9,9 @@ import KymoStore
 /// trajectories, checkpoints and probe rows, and commits every `commitSeconds` (or
 /// `commitEverySteps`) so readers see the run while it trains.
 ///
-/// Fixed-width per-step columns are buffered and written as multi-step chunks at each commit (a
-/// chunk per step and column would cost more in headers and zstd calls than the data). Per-step
+/// Fixed-width per-step columns are buffered and written as multi-step chunks at each commit or
+/// once a buffer holds `columnBytesPerChunk` bytes (a chunk per step and column would cost more
+/// in headers and zstd calls than the data). Per-step
 /// blobs (`t0/gradq`, `t2/contrib`) are packed up to `blobStepsPerChunk` steps or
 /// `blobBytesPerChunk` bytes to a chunk
 /// (`RunWriter.putStepBlobs`), flushed early at each commit. Trajectory chunks hold at most
@@ -24,7 +25,10 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     /// A per-step column being buffered: rows of equal width for consecutive steps.
     private struct Buffer {
         enum Values { case f32([Float]), u32([UInt32]), i8([Int8]) }
-        enum Kind { case f32, u32, i8 }
+        enum Kind {
+            case f32, u32, i8
+            var elementSize: Int { self == .i8 ? 1 : 4 }
+        }
         var name: String
         var kind: Kind
         // One of these is used, by `kind` (separate arrays so appends stay in place).
@@ -55,6 +59,12 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     /// holds `blobBytesPerChunk` bytes: a reader of one step decodes at most about that much).
     package static let blobStepsPerChunk = 64
     package static let blobBytesPerChunk = 1 << 20
+    /// A buffered per-step column is written as a chunk once it holds this many bytes (or at a
+    /// commit): the buffer and its compression stay in cache instead of growing to a commit's
+    /// worth (t1/contrib: ~14 MB per commit at seed scale) and streaming through memory beside
+    /// training; a reader of one step decodes at most about this much. Chunks written between
+    /// commits are visible only once a commit covers them.
+    package static let columnBytesPerChunk = 1 << 20
     /// Snapshots per trajectory chunk (fewer at a commit): reading one snapshot decodes at most this many.
     package static let trajectorySnapshotsPerChunk = 16
 
@@ -382,6 +392,9 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         case let .i8(v): bufferList[index].i8.append(contentsOf: v)
         }
         bufferList[index].rows += 1
+        if bufferList[index].rows * bufferList[index].width * kind.elementSize >= Self.columnBytesPerChunk {
+            try write(&bufferList[index])
+        }
     }
 
     private func write(_ buffer: inout Buffer) throws {
