@@ -1,4 +1,5 @@
 import Foundation
+import KymoCore
 
 /// Times closures for ratio reports: interleaves the contenders so drift on a shared, noisy
 /// machine hits both alike, and reports medians.
@@ -13,14 +14,9 @@ enum Stopwatch {
     /// CPU seconds this thread spent (user + system) in one call of `body`: on a shared machine
     /// this excludes time spent descheduled (cache sharing with other processes still shows).
     static func threadCPUTime(_ body: () -> Void) -> Double {
-        func now() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-        }
-        let start = now()
+        let start = ThreadCPUClock.seconds()
         body()
-        return now() - start
+        return ThreadCPUClock.seconds() - start
     }
 
     /// Median seconds of `rounds` interleaved runs of each contender.

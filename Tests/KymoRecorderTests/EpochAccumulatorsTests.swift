@@ -52,6 +52,36 @@ import Testing
         #expect(paired.maxAbsGradient.map(\.bitPattern) == single.maxAbsGradient.map(\.bitPattern))
     }
 
+    /// Batches of 7 steps (four, two, then one in registers) with special values — NaN, ±0,
+    /// ±inf, subnormals — give the bits of one pass per step.
+    @Test func oddBatchesWithSpecialValuesEqualSinglePasses() throws {
+        let p = 4099
+        var single = EpochAccumulators(parameterCount: p), batched = single
+        var rng = CounterRNG(key: 10)
+        let specials: [Float] = [.nan, 0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.greatestFiniteMagnitude]
+        func value(_ scale: Float) -> Float {
+            rng.next() % 17 == 0 ? specials[Int(rng.next() % UInt64(specials.count))] : (rng.nextFloat() - 0.5) * scale
+        }
+        for _ in 0..<2 {
+            let u = (0..<7).map { _ in (0..<p).map { _ in value(1e-3) } }
+            let g = (0..<7).map { _ in (0..<p).map { _ in value(3e-2) } }
+            for k in 0..<7 {
+                try u[k].withUnsafeBufferPointer { ub in try g[k].withUnsafeBufferPointer { try single.add(update: ub, gradient: $0) } }
+            }
+            let us = u.map { v in UnsafeBufferPointer(start: v.withUnsafeBufferPointer { $0.baseAddress! }, count: p) }
+            let gs = g.map { v in UnsafeBufferPointer(start: v.withUnsafeBufferPointer { $0.baseAddress! }, count: p) }
+            try withExtendedLifetime((u, g)) {
+                try batched.addBatchChunked(updates: us, gradients: gs, chunk: 1000) { _, _ in }
+            }
+        }
+        #expect(batched.steps == 14)
+        #expect(batched.sumAbsUpdate.map(\.bitPattern) == single.sumAbsUpdate.map(\.bitPattern))
+        #expect(batched.sumUpdate.map(\.bitPattern) == single.sumUpdate.map(\.bitPattern))
+        #expect(batched.sumSquaredGradient.map(\.bitPattern) == single.sumSquaredGradient.map(\.bitPattern))
+        #expect(batched.maxAbsGradient.map(\.bitPattern) == single.maxAbsGradient.map(\.bitPattern))
+        #expect(single.sumUpdate.contains { $0.isNaN } && single.maxAbsGradient.contains { $0 == .infinity })
+    }
+
     @Test func rejectsWrongLength() {
         var acc = EpochAccumulators(parameterCount: 10)
         let short = [Float](repeating: 1, count: 9), ok = [Float](repeating: 1, count: 10)

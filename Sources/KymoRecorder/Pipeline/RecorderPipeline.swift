@@ -1,4 +1,5 @@
 import Foundation
+import KymoCore
 
 /// The bounded hand-off between the training thread and the recorder thread.
 ///
@@ -65,6 +66,14 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// - Complexity: O(1).
     package var processed: Int { core.lock.withLock { core.processedCount } }
 
+    /// Seconds the training thread spent in `acquire()` waiting for a free slot (the recorder
+    /// falling behind), and the recorder thread's CPU seconds so far (complete once `finish()`
+    /// has returned).
+    /// - Complexity: O(1).
+    package var accounting: (acquireWaitSeconds: Double, workerCPUSeconds: Double) {
+        core.lock.withLock { (core.acquireWaitSeconds, core.workerCPUSeconds) }
+    }
+
     /// The worker's error, if it failed.
     /// - Complexity: O(1).
     package var failure: (any Error)? { core.lock.withLock { core.error?.error } }
@@ -75,10 +84,13 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     package func acquire() throws -> Slot {
         let core = core
         return try core.lock.withLock {
+            var waitedSince: ContinuousClock.Instant?
+            defer { if let waitedSince { core.acquireWaitSeconds += Self.seconds(since: waitedSince) } }
             while true {
                 if let failed = core.error { throw Core.wrap(failed) }
                 if core.closed { throw RecorderError.pipelineClosed }
                 if let slot = core.free.popLast() { return slot }
+                if waitedSince == nil { waitedSince = .now }
                 core.lock.wait()
             }
         }
@@ -122,6 +134,11 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         if let failed = core.lock.withLock({ core.error }) { throw Core.wrap(failed) }
     }
 
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
     /// The state shared by both threads; every field is guarded by `lock`.
     private final class Core: @unchecked Sendable {
         let lock = ConditionLock()
@@ -133,6 +150,8 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var workerExited = false
         var error: (sequence: Int, error: any Error)?
         var processedCount = 0
+        var acquireWaitSeconds = 0.0
+        var workerCPUSeconds = 0.0
         let batchLimit: Int
         let joinsNext: @Sendable (Slot) -> Bool
         let process: @Sendable ([Slot], Int) throws -> Void
@@ -205,7 +224,9 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                     break
                 }
             }
+            let cpu = ThreadCPUClock.seconds()
             lock.withLock {
+                workerCPUSeconds = cpu
                 workerExited = true
                 lock.broadcast()
             }

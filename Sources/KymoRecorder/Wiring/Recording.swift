@@ -28,9 +28,10 @@ package struct RecordingOptions: Sendable {
     /// Pipeline slots (bounds how far training runs ahead of the recorder).
     package var slots = 6
     /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
-    /// Two measured best at seed scale: larger batches save memory traffic but hold more slots,
-    /// so training runs ahead less and the threads overlap less.
-    package var batchLimit = 2
+    /// Four with the four-step kernel (`EpochAccumulators`, accumulators loaded once per four
+    /// steps): the recorder thread's CPU per run was 7–10 % lower than with two (seed scale,
+    /// thread CPU from `kymo record --json`); a batch only forms when the recorder is behind.
+    package var batchLimit = 4
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
@@ -51,6 +52,10 @@ package struct RecordingSummary: Sendable {
     package var plan: RecordingPlan
     package var finalStateHash: UInt64
     package var status: String
+    /// Where the time went: the training thread's CPU seconds inside `step()` (training, the
+    /// hand-off copies, checkpoints, probes), its seconds waiting for a free pipeline slot (the
+    /// recorder falling behind), and the recorder thread's CPU seconds.
+    package var threads: (trainingCPUSeconds: Double, trainingWaitSeconds: Double, recorderCPUSeconds: Double)
 }
 
 /// A run being recorded: the trainer with a `RecorderObserver`, the recorder pipeline and its
@@ -76,6 +81,8 @@ package final class Recording {
     private var schedule: CheckpointSchedule
     private var finished = false
     private var stepsSinceCheckpoint = 0
+    /// CPU seconds of the training thread inside `step()` (`RecordingSummary.threads`).
+    private var trainingCPUSeconds = 0.0
 
     /// Creates the run in `lab` and starts the recorder thread. Writes the initial checkpoint
     /// (key 0) and commits the empty run, so a reader can open it at once.
@@ -210,6 +217,8 @@ package final class Recording {
     /// - Complexity: a training step plus the hand-off copies.
     @discardableResult
     package func step() throws -> StepSummary {
+        let cpuStart = ThreadCPUClock.seconds()
+        defer { trainingCPUSeconds += ThreadCPUClock.seconds() - cpuStart }
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: Result<StepSummary, EngineError>
@@ -293,7 +302,8 @@ package final class Recording {
             run: runName, directory: writer.directory, steps: trainer.completedSteps, checkpoints: reader.checkpointSteps().count,
             snapshots: sink.snapshotsWritten,
             bytesByTier: order.filter { tiers[$0] != nil }.map { ($0, tiers[$0]!) }, totalBytes: total, plan: plan,
-            finalStateHash: hash, status: reader.manifest.status.description)
+            finalStateHash: hash, status: reader.manifest.status.description,
+            threads: (trainingCPUSeconds, pipeline.accounting.acquireWaitSeconds, pipeline.accounting.workerCPUSeconds))
     }
 
     /// Divergence at `step`: drain, commit the good prefix, mark the run, close it, throw.

@@ -134,6 +134,11 @@ struct RecordReporter {
         var stateHash: String
         var status: String
         var interrupted: Bool
+        /// CPU seconds of the training thread inside its steps, its seconds waiting for the
+        /// recorder (a full pipeline), and the recorder thread's CPU seconds.
+        var trainingThreadCPUSeconds: Double
+        var trainingWaitSeconds: Double
+        var recorderThreadCPUSeconds: Double
     }
 
     func run() throws {
@@ -179,7 +184,10 @@ struct RecordReporter {
                               sketchBytes: plan.items.filter { $0.tier == "T2" && !$0.column.hasPrefix("t2/traj") }.reduce(0) { $0 + $1.bytesPerEpoch },
                               measuredPlainStepMilliseconds: recording.manifest.measuredPlainStepNanoseconds.map { $0 / 1e6 }, budgetBytesPerEpoch: plan.budgetBytesPerEpoch,
                               t1Weights: plan.t1Count, trajectoryStride: plan.trajectoryStride, trajectoryBits: plan.trajectoryBits,
-                              stateHash: String(summary.finalStateHash, radix: 16), status: summary.status, interrupted: interrupted)
+                              stateHash: String(summary.finalStateHash, radix: 16), status: summary.status, interrupted: interrupted,
+                              trainingThreadCPUSeconds: summary.threads.trainingCPUSeconds,
+                              trainingWaitSeconds: summary.threads.trainingWaitSeconds,
+                              recorderThreadCPUSeconds: summary.threads.recorderCPUSeconds)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             if let data = try? encoder.encode(out) { print(String(decoding: data, as: UTF8.self)) }
@@ -191,6 +199,9 @@ struct RecordReporter {
             print("  \(tier.padding(toLength: 12, withPad: " ", startingAt: 0)) \(mb(b))")
         }
         print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
+        let t = summary.threads
+        print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder), recorder %.2f s CPU",
+                     t.trainingCPUSeconds, t.trainingWaitSeconds, t.recorderCPUSeconds))
         print("status \(summary.status), state hash \(String(summary.finalStateHash, radix: 16)); more: kymo inspect \(lab) \(summary.run)")
     }
 
