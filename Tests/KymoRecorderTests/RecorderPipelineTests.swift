@@ -55,6 +55,40 @@ struct Boom: Error, CustomStringConvertible { var description: String { "boom" }
         #expect(pipeline.processed == 23)
     }
 
+    /// A helping `acquire` works on queued slots, newest first, each once, while the worker is
+    /// busy; the worker waits for a slot being helped and still processes every slot in order.
+    @Test func helpingAcquireWorksOnQueuedSlotsNewestFirst() throws {
+        let go = Mutex<Bool>(false)
+        let order = Mutex<[Int]>([])
+        let helpedSeen = Mutex<[Int]>([])
+        let pipeline = RecorderPipeline(slots: (0..<4).map { _ in TestSlot() }) { slot, sequence in
+            // The first slot holds the worker until the helper has done two.
+            while sequence == 0 && !go.withLock({ $0 }) { usleep(100) }
+            order.withLock { $0.append(slot.values[0]) }
+            if slot.values.count > 1 { helpedSeen.withLock { $0.append(slot.values[0]) } }
+        }
+        for step in 0..<4 {
+            let slot = try pipeline.acquire()
+            slot.values = [step]
+            try pipeline.submit(slot)
+        }
+        // 1, 2, 3 are queued and 0 is with the worker or still queued: helping takes the queued
+        // ones newest first, each once, then waits for a free slot.
+        var helped: [Int] = []
+        let slot = try pipeline.acquire(helping: { s in
+            helped.append(s.values[0])
+            s.values.append(-1)   // marks the slot as helped
+            if helped.count == 2 { go.withLock { $0 = true } }
+        })
+        #expect(helped.count >= 2 && helped == helped.sorted(by: >) && Set(helped).count == helped.count, "\(helped)")
+        slot.values = [4]
+        try pipeline.submit(slot)
+        try pipeline.finish()
+        #expect(order.withLock { $0 } == [0, 1, 2, 3, 4])
+        #expect(helpedSeen.withLock { $0 } == helped.sorted())
+        #expect(pipeline.accounting.helped == helped.count)
+    }
+
     @Test func backPressureBoundsHowFarTrainingRunsAhead() throws {
         let capacity = 2
         let gate = Atomic<Int>(0) // worker may process sequence < gate

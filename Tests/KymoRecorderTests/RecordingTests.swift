@@ -94,6 +94,38 @@ import Testing
         #expect(lab.verify(run: "r").isSound)
     }
 
+    /// The training thread's help (`StepPreparer` run on a queued slot instead of waiting) changes
+    /// no stored bit: runs recorded with and without it, on a pool of two slots, store the same
+    /// chunks with the same values (checkpoints included).
+    @Test func trainingThreadHelpChangesNoStoredValue() throws {
+        let config = try Self.config(optimizer: .momentum, epochs: 2)
+        var stores: [[(ChunkInfo, ColumnData)]] = []
+        var dirs: [TemporaryDirectory] = []
+        var helped = 0
+        for helps in [false, true, true] {
+            var options = Self.options()
+            options.trainingThreadHelps = helps
+            options.slots = 2
+            options.batchLimit = 1
+            let dir = try TemporaryDirectory()
+            dirs.append(dir)
+            let lab = try Lab(path: dir.path + "/lab")
+            let recording = try Recording(session: try TrainingSession(config: config), lab: lab, runName: "r", options: options)
+            while !recording.trainer.isFinished { try recording.step() }
+            helped += try recording.finish().threads.stepsPreparedByTraining
+            let reader = try lab.openRun("r")
+            stores.append(try reader.allChunks().map { ($0, try reader.readChunk($0)) })
+        }
+        // Two slots and a recorder slower than this tiny model's steps: the training thread helps.
+        #expect(helped > 0)
+        for other in stores.dropFirst() {
+            #expect(other.count == stores[0].count)
+            for (a, b) in zip(stores[0], other) {
+                #expect(a.0.column == b.0.column && a.0.steps == b.0.steps && a.1 == b.1, "\(a.0.column) \(a.0.steps)")
+            }
+        }
+    }
+
     @Test func recorderDoesNotPerturbTrainingAndT1IsBitExact() throws {
         let dir = try TemporaryDirectory()
         let config = try Self.config(optimizer: .momentum)

@@ -30,6 +30,28 @@ package struct StepGradientPass: Sendable {
     /// Whether the threshold counts come from the histogram (no extra pass).
     package var countsFromHistogram: Bool { counter == nil }
 
+    /// The step's |g| histogram (reset here) and its exact threshold counts, without the epoch
+    /// accumulators (`StepPreparer`; the recorder thread adds the accumulators in step order).
+    /// - Complexity: O(P) (plus O(P·k/8) when thresholds are not boundaries).
+    package func summarize(gradient: UnsafeBufferPointer<Float>, histogram: inout MagnitudeHistogram) -> StepGradientSummary {
+        histogram.reset()
+        var counts = [Int](repeating: 0, count: thresholds.count)
+        var start = 0
+        while start < gradient.count {
+            let g = UnsafeBufferPointer(rebasing: gradient[start..<min(gradient.count, start + Self.chunk)])
+            if let counter {
+                let c = counter.counts(g)
+                for k in counts.indices { counts[k] += c[k] }
+            }
+            histogram.add(g)
+            start += Self.chunk
+        }
+        if counter == nil {
+            for (k, theta) in thresholds.enumerated() { counts[k] = Int(histogram.count(above: theta)!) }
+        }
+        return StepGradientSummary(aboveCounts: counts)
+    }
+
     /// Runs the fused pass for one step.
     /// - Throws: `RecorderError.shapeMismatch` when a vector is not P long.
     /// - Complexity: O(P) (plus O(P·k/8) when thresholds are not boundaries); ns/param in

@@ -67,31 +67,47 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     package var processed: Int { core.lock.withLock { core.processedCount } }
 
     /// Seconds the training thread spent in `acquire()` waiting for a free slot (the recorder
-    /// falling behind), and the recorder thread's CPU seconds so far (complete once `finish()`
-    /// has returned).
+    /// falling behind), the recorder thread's CPU seconds so far (complete once `finish()` has
+    /// returned), and how many slots `acquire(helping:)` helped with.
     /// - Complexity: O(1).
-    package var accounting: (acquireWaitSeconds: Double, workerCPUSeconds: Double) {
-        core.lock.withLock { (core.acquireWaitSeconds, core.workerCPUSeconds) }
+    package var accounting: (acquireWaitSeconds: Double, workerCPUSeconds: Double, helped: Int) {
+        core.lock.withLock { (core.acquireWaitSeconds, core.workerCPUSeconds, core.helped) }
     }
 
     /// The worker's error, if it failed.
     /// - Complexity: O(1).
     package var failure: (any Error)? { core.lock.withLock { core.error?.error } }
 
-    /// Takes a free slot, waiting while every slot is in flight.
+    /// Takes a free slot, waiting while every slot is in flight. With `help`, instead of waiting
+    /// the calling thread runs `help` on a submitted slot the recorder has not taken yet (the
+    /// newest first: its data are the freshest in this thread's cache, and the recorder takes
+    /// the oldest), as long as there is one: the recorder then finds that slot's slot-only work
+    /// done (`StepPreparer`) and skips it. `help` must be a pure function of the slot whose
+    /// result does not depend on the thread; it must not throw (keep errors in the slot).
     /// - Throws: the worker's failure, or `RecorderError.pipelineClosed` after `finish()`.
-    /// - Complexity: O(1) plus the wait.
-    package func acquire() throws -> Slot {
+    /// - Complexity: O(slots) plus the wait or the help.
+    package func acquire(helping help: ((Slot) -> Void)? = nil) throws -> Slot {
         let core = core
-        return try core.lock.withLock {
-            var waitedSince: ContinuousClock.Instant?
-            defer { if let waitedSince { core.acquireWaitSeconds += Self.seconds(since: waitedSince) } }
-            while true {
-                if let failed = core.error { throw Core.wrap(failed) }
-                if core.closed { throw RecorderError.pipelineClosed }
-                if let slot = core.free.popLast() { return slot }
-                if waitedSince == nil { waitedSince = .now }
-                core.lock.wait()
+        while true {
+            let (free, claimed): (Slot?, Slot?) = try core.lock.withLock {
+                while true {
+                    if let failed = core.error { throw Core.wrap(failed) }
+                    if core.closed { throw RecorderError.pipelineClosed }
+                    if let slot = core.free.popLast() { return (slot, nil) }
+                    if help != nil, let slot = core.claimForHelper() { return (nil, slot) }
+                    let waitedSince = ContinuousClock.now
+                    core.lock.wait()
+                    core.acquireWaitSeconds += Self.seconds(since: waitedSince)
+                }
+            }
+            if let free { return free }
+            if let claimed, let help {
+                help(claimed)
+                core.lock.withLock {
+                    core.helperBusy.remove(ObjectIdentifier(claimed))
+                    core.helped += 1
+                    core.lock.broadcast()
+                }
             }
         }
     }
@@ -152,6 +168,12 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var processedCount = 0
         var acquireWaitSeconds = 0.0
         var workerCPUSeconds = 0.0
+        /// Queued slots a helping `acquire` claimed (being helped, or done); cleared when the
+        /// worker takes them.
+        var helperClaimed: Set<ObjectIdentifier> = []
+        /// Claimed slots whose help is still running (the worker waits for them).
+        var helperBusy: Set<ObjectIdentifier> = []
+        var helped = 0
         let batchLimit: Int
         let joinsNext: @Sendable (Slot) -> Bool
         let process: @Sendable ([Slot], Int) throws -> Void
@@ -162,6 +184,21 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
             self.batchLimit = batchLimit
             self.joinsNext = joinsNext
             self.process = process
+        }
+
+        /// The newest queued slot no helper has claimed, now claimed; nil if none.
+        func claimForHelper() -> Slot? {
+            var i = queue.count - 1
+            while i >= queueHead {
+                let id = ObjectIdentifier(queue[i].slot)
+                if !helperClaimed.contains(id) {
+                    helperClaimed.insert(id)
+                    helperBusy.insert(id)
+                    return queue[i].slot
+                }
+                i -= 1
+            }
+            return nil
         }
 
         static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
@@ -204,6 +241,11 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                             queue.removeAll(keepingCapacity: true)
                             queueHead = 0
                         }
+                        // Out of the queue, no helper can claim them any more; wait for the
+                        // ones being helped.
+                        let ids = batch.map { ObjectIdentifier($0) }
+                        while ids.contains(where: { helperBusy.contains($0) }) { lock.wait() }
+                        for id in ids { helperClaimed.remove(id) }
                         return (first, batch)
                     }
                 }

@@ -69,9 +69,13 @@ package final class StepSlot: @unchecked Sendable {
     package var checkpoint: (key: Int, bytes: [UInt8], hash: UInt64)?
     /// Held-out (loss, accuracy) evaluated after the step, every `probeEvery` steps.
     package var probe: (loss: Float, accuracy: Float)?
+    /// The slot-only part of recording the step (`StepPreparer`), on whichever thread got to it.
+    package let prepared: PreparedStep
 
     /// - Complexity: O(P + maxBatch·Σ(in + out)) to allocate.
-    package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int) {
+    package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int,
+                 histogram: MagnitudeHistogram = try! MagnitudeHistogram()) {
+        prepared = PreparedStep(layout: layout, maxBatch: maxBatch, histogram: histogram)
         self.layout = layout
         self.maxBatch = maxBatch
         self.t1Count = t1Count

@@ -58,7 +58,7 @@ package struct RecorderManifest: Codable, Equatable, Sendable {
     package var beta2: Float
     package var epsilon: Float
     package var weightDecay: Float
-    /// Sampler key derivation (see `StepRecorder.samplerKey`).
+    /// Sampler key derivation (see `StepPreparer.samplerKey`).
     package var samplerKey: String
     package var layers: [Layer]
     package var batchSize: Int

@@ -20,6 +20,9 @@ package final class RecorderObserver: StepObserver {
     private var lent: StepSlot?
     /// T1's ids: the only pre-update values the recorder reads.
     package let parametersBeforeIds: [Int]?
+    /// Run on a submitted slot instead of waiting when every slot is in flight
+    /// (`RecorderPipeline.acquire(helping:)`): the training thread's `StepPreparer`.
+    package var help: ((StepSlot) -> Void)?
 
     /// - Complexity: O(1).
     package init(pipeline: RecorderPipeline<StepSlot>, t1Ids: [Int], stateFloats: Int, trainingCount: Int, stride: Int) {
@@ -37,7 +40,7 @@ package final class RecorderObserver: StepObserver {
     package func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? {
         guard failure == nil else { return nil }
         if lent == nil {
-            do { lent = try pipeline.acquire() } catch {
+            do { lent = try pipeline.acquire(helping: help) } catch {
                 failure = error
                 return nil
             }
@@ -58,7 +61,7 @@ package final class RecorderObserver: StepObserver {
                 slot = l
                 lent = nil
             } else {
-                slot = try pipeline.acquire()
+                slot = try pipeline.acquire(helping: help)
             }
             let handedOver = trace.gradient.baseAddress == UnsafePointer(slot.stepBuffers.gradient.baseAddress)
                 && trace.update.baseAddress == UnsafePointer(slot.stepBuffers.update.baseAddress)
@@ -113,6 +116,7 @@ package final class RecorderObserver: StepObserver {
             }
             slot.checkpoint = nil
             slot.probe = nil
+            slot.prepared.isReady = false
             pending = slot
         } catch {
             failure = error

@@ -32,6 +32,10 @@ package struct RecordingOptions: Sendable {
     /// steps): the recorder thread's CPU per run was 7–10 % lower than with two (seed scale,
     /// thread CPU from `kymo record --json`); a batch only forms when the recorder is behind.
     package var batchLimit = 4
+    /// Whether the training thread, instead of waiting for a free slot, does the slot-only work of
+    /// a submitted step (`StepPreparer`: histogram, norms, masses, T1, the weighted sample) — the
+    /// same bits either way; off only to measure or test.
+    package var trainingThreadHelps = true
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
@@ -53,9 +57,10 @@ package struct RecordingSummary: Sendable {
     package var finalStateHash: UInt64
     package var status: String
     /// Where the time went: the training thread's CPU seconds inside `step()` (training, the
-    /// hand-off copies, checkpoints, probes), its seconds waiting for a free pipeline slot (the
-    /// recorder falling behind), and the recorder thread's CPU seconds.
-    package var threads: (trainingCPUSeconds: Double, trainingWaitSeconds: Double, recorderCPUSeconds: Double)
+    /// hand-off copies, checkpoints, probes, and the steps it prepared for the recorder), its
+    /// seconds waiting for a free pipeline slot (the recorder falling behind), the recorder
+    /// thread's CPU seconds, and how many steps the training thread prepared.
+    package var threads: (trainingCPUSeconds: Double, trainingWaitSeconds: Double, recorderCPUSeconds: Double, stepsPreparedByTraining: Int)
 }
 
 /// A run being recorded: the trainer with a `RecorderObserver`, the recorder pipeline and its
@@ -191,7 +196,7 @@ package final class Recording {
                                             samplesPerStep: options.tiers.contains(.t2) ? plan.sampledContributionsPerStep : 0,
                                             runSeed: runSeed, sink: sink)
         let slots = (0..<max(1, options.slots)).map { _ in
-            StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
+            StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats, histogram: histogram)
         }
         // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
         // accumulators for all); the output is that of one step at a time.
@@ -201,6 +206,10 @@ package final class Recording {
         }
         observer = RecorderObserver(pipeline: pipeline, t1Ids: t1Ids, stateFloats: stateFloats, trainingCount: trainer.training.count,
                                     stride: trajectoryOn ? plan.trajectoryStride : 0)
+        if options.trainingThreadHelps {
+            let preparer = stepRecorder.preparer.sibling()
+            observer.help = { preparer.prepare($0) }
+        }
         let stateBytes = Double(4 * layout.parameterCount * (1 + stateFloats))
         schedule = try CheckpointSchedule(overheadShare: options.checkpointShare, initialCheckpointSeconds: stateBytes / 400e6)
         trainer.observer = observer
@@ -303,7 +312,8 @@ package final class Recording {
             snapshots: sink.snapshotsWritten,
             bytesByTier: order.filter { tiers[$0] != nil }.map { ($0, tiers[$0]!) }, totalBytes: total, plan: plan,
             finalStateHash: hash, status: reader.manifest.status.description,
-            threads: (trainingCPUSeconds, pipeline.accounting.acquireWaitSeconds, pipeline.accounting.workerCPUSeconds))
+            threads: (trainingCPUSeconds, pipeline.accounting.acquireWaitSeconds, pipeline.accounting.workerCPUSeconds,
+                      pipeline.accounting.helped))
     }
 
     /// Divergence at `step`: drain, commit the good prefix, mark the run, close it, throw.

@@ -139,6 +139,8 @@ struct RecordReporter {
         var trainingThreadCPUSeconds: Double
         var trainingWaitSeconds: Double
         var recorderThreadCPUSeconds: Double
+        /// Steps whose slot-only recorder work the training thread did instead of waiting.
+        var stepsPreparedByTrainingThread: Int
     }
 
     func run() throws {
@@ -187,7 +189,8 @@ struct RecordReporter {
                               stateHash: String(summary.finalStateHash, radix: 16), status: summary.status, interrupted: interrupted,
                               trainingThreadCPUSeconds: summary.threads.trainingCPUSeconds,
                               trainingWaitSeconds: summary.threads.trainingWaitSeconds,
-                              recorderThreadCPUSeconds: summary.threads.recorderCPUSeconds)
+                              recorderThreadCPUSeconds: summary.threads.recorderCPUSeconds,
+                              stepsPreparedByTrainingThread: summary.threads.stepsPreparedByTraining)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             if let data = try? encoder.encode(out) { print(String(decoding: data, as: UTF8.self)) }
@@ -200,8 +203,8 @@ struct RecordReporter {
         }
         print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
         let t = summary.threads
-        print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder), recorder %.2f s CPU",
-                     t.trainingCPUSeconds, t.trainingWaitSeconds, t.recorderCPUSeconds))
+        print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder, prepared %d steps for it), recorder %.2f s CPU",
+                     t.trainingCPUSeconds, t.trainingWaitSeconds, t.stepsPreparedByTraining, t.recorderCPUSeconds))
         print("status \(summary.status), state hash \(String(summary.finalStateHash, radix: 16)); more: kymo inspect \(lab) \(summary.run)")
     }
 
