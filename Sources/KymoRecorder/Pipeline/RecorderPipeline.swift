@@ -48,10 +48,15 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///   - process: called with one or more consecutive slots in submission order and the first
     ///     one's sequence number (a failure is reported at that sequence number).
     /// - Complexity: O(slots).
+    ///   - prepare: the worker's side of `acquire(helping:)`: run on each slot of a batch, in
+    ///     order, before `process`, unless a helper has taken that slot (the worker then waits
+    ///     for the helper to finish it); nil: no per-slot preparation.
     package init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
+                 prepare: (@Sendable (Slot) -> Void)? = nil,
                  process: @escaping @Sendable ([Slot], Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
-        let core = Core(slots: slots, batchLimit: max(1, min(batchLimit, slots.count - 1)), joinsNext: joinsNext, process: process)
+        let core = Core(slots: slots, batchLimit: max(1, min(batchLimit, slots.count - 1)), joinsNext: joinsNext,
+                        prepare: prepare, process: process)
         self.core = core
         // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
         let thread = Thread { core.workerLoop() }
@@ -176,29 +181,50 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var helped = 0
         let batchLimit: Int
         let joinsNext: @Sendable (Slot) -> Bool
+        let prepare: (@Sendable (Slot) -> Void)?
         let process: @Sendable ([Slot], Int) throws -> Void
+        /// The batch the worker is on (a helper may still take its slots the worker has not
+        /// reached), and the slots of it the worker has claimed.
+        var workerBatch: [Slot] = []
+        var workerClaimed: Set<ObjectIdentifier> = []
 
         init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
-             process: @escaping @Sendable ([Slot], Int) throws -> Void) {
+             prepare: (@Sendable (Slot) -> Void)?, process: @escaping @Sendable ([Slot], Int) throws -> Void) {
             free = slots
             self.batchLimit = batchLimit
             self.joinsNext = joinsNext
+            self.prepare = prepare
             self.process = process
         }
 
-        /// The newest queued slot no helper has claimed, now claimed; nil if none.
+        /// The newest in-flight slot (queued, or in the worker's batch and not reached yet) that
+        /// nobody has claimed, now claimed by the helper; nil if none.
         func claimForHelper() -> Slot? {
-            var i = queue.count - 1
-            while i >= queueHead {
-                let id = ObjectIdentifier(queue[i].slot)
-                if !helperClaimed.contains(id) {
+            let candidates = queue[queueHead...].reversed().map(\.slot) + workerBatch.reversed()
+            for slot in candidates {
+                let id = ObjectIdentifier(slot)
+                if !helperClaimed.contains(id) && !workerClaimed.contains(id) {
                     helperClaimed.insert(id)
                     helperBusy.insert(id)
-                    return queue[i].slot
+                    return slot
                 }
-                i -= 1
             }
             return nil
+        }
+
+        /// Prepares the batch's slots in order on the worker, each unless a helper took it
+        /// (waiting for a helper still on it); without `prepare`, only claims them.
+        func prepareBatch(_ batch: [Slot]) {
+            for slot in batch {
+                let id = ObjectIdentifier(slot)
+                let mine: Bool = lock.withLock {
+                    while helperBusy.contains(id) { lock.wait() }
+                    if helperClaimed.contains(id) { return false }
+                    workerClaimed.insert(id)
+                    return true
+                }
+                if mine, let prepare { prepare(slot) }
+            }
         }
 
         static func wrap(_ failed: (sequence: Int, error: any Error)) -> RecorderError {
@@ -241,15 +267,20 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                             queue.removeAll(keepingCapacity: true)
                             queueHead = 0
                         }
-                        // Out of the queue, no helper can claim them any more; wait for the
-                        // ones being helped.
-                        let ids = batch.map { ObjectIdentifier($0) }
-                        while ids.contains(where: { helperBusy.contains($0) }) { lock.wait() }
-                        for id in ids { helperClaimed.remove(id) }
+                        workerBatch = batch
                         return (first, batch)
                     }
                 }
                 guard let (sequence, batch) = next else { break }
+                prepareBatch(batch)
+                // Every slot of the batch is claimed and no helper is on one any more.
+                lock.withLock {
+                    workerBatch = []
+                    for slot in batch {
+                        helperClaimed.remove(ObjectIdentifier(slot))
+                        workerClaimed.remove(ObjectIdentifier(slot))
+                    }
+                }
                 do {
                     try process(batch, sequence)
                     lock.withLock {

@@ -200,7 +200,9 @@ package final class Recording {
         }
         // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
         // accumulators for all); the output is that of one step at a time.
-        pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext) { batch, _ in
+        let workerPreparer = stepRecorder.preparer
+        pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext,
+                                    prepare: { workerPreparer.prepare($0) }) { batch, _ in
             try stepRecorder.process(batch)
             if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }
