@@ -97,6 +97,11 @@ func recorderEndToEnd() throws {
     if let bytes = lastJSON["bytes"] as? [String: Int] {
         for tier in bytes.keys.sorted() { print(String(format: "    %-12@ %8.1f MB", tier as NSString, Double(bytes[tier]!) / 1e6)) }
     }
+    if let t = lastJSON["trainingThreadCPUSeconds"] as? Double, let w = lastJSON["trainingWaitSeconds"] as? Double,
+       let r = lastJSON["recorderThreadCPUSeconds"] as? Double {
+        print(String(format: "  threads (last record): training %.2f s CPU, waited %.2f s for the recorder, prepared %@ steps for it; recorder %.2f s CPU",
+                     t, w, "\(lastJSON["stepsPreparedByTrainingThread"] ?? "?")" as NSString, r))
+    }
     print("  plan: T1 \(lastJSON["t1Weights"] ?? "?") weights, trajectories \(lastJSON["trajectoryBits"] ?? "?")-bit every \(lastJSON["trajectoryStride"] ?? "?") steps, measured plain step \(lastJSON["measuredPlainStepMilliseconds"] ?? "?") ms")
     print(String(format: "  peak memory: train %.0f MB, record %.0f MB → ratio %.2f; limit 2 × train + sketches (%.0f MB) = %.0f MB: %@",
                  trainRSS / 1e6, recordRSS / 1e6, recordRSS / trainRSS, sketch / 1e6, (2 * trainRSS + sketch) / 1e6,

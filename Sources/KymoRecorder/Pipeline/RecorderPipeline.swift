@@ -51,12 +51,15 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///   - prepare: the worker's side of `acquire(helping:)`: run on each slot of a batch, in
     ///     order, before `process`, unless a helper has taken that slot (the worker then waits
     ///     for the helper to finish it); nil: no per-slot preparation.
+    ///   - helpBacklog: a helping `acquire` helps before it takes a free slot while at least this
+    ///     many in-flight slots are unclaimed (the recorder is that far behind); it always helps
+    ///     instead of waiting.
     package init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
-                 prepare: (@Sendable (Slot) -> Void)? = nil,
+                 prepare: (@Sendable (Slot) -> Void)? = nil, helpBacklog: Int = 2,
                  process: @escaping @Sendable ([Slot], Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
         let core = Core(slots: slots, batchLimit: max(1, min(batchLimit, slots.count - 1)), joinsNext: joinsNext,
-                        prepare: prepare, process: process)
+                        prepare: prepare, helpBacklog: max(1, helpBacklog), process: process)
         self.core = core
         // The thread holds the core, not the pipeline, so dropping the pipeline runs deinit.
         let thread = Thread { core.workerLoop() }
@@ -83,8 +86,9 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// - Complexity: O(1).
     package var failure: (any Error)? { core.lock.withLock { core.error?.error } }
 
-    /// Takes a free slot, waiting while every slot is in flight. With `help`, instead of waiting
-    /// the calling thread runs `help` on a submitted slot the recorder has not taken yet (the
+    /// Takes a free slot, waiting while every slot is in flight. With `help`, instead of waiting —
+    /// and before taking a free slot while `helpBacklog` in-flight slots are unclaimed — the
+    /// calling thread runs `help` on a submitted slot the recorder has not reached yet (the
     /// newest first: its data are the freshest in this thread's cache, and the recorder takes
     /// the oldest), as long as there is one: the recorder then finds that slot's slot-only work
     /// done (`StepPreparer`) and skips it. `help` must be a pure function of the slot whose
@@ -98,6 +102,8 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                 while true {
                     if let failed = core.error { throw Core.wrap(failed) }
                     if core.closed { throw RecorderError.pipelineClosed }
+                    // Behind by a backlog of unclaimed slots: help first even if a slot is free.
+                    if help != nil, core.unclaimedInFlight() >= core.helpBacklog, let slot = core.claimForHelper() { return (nil, slot) }
                     if let slot = core.free.popLast() { return (slot, nil) }
                     if help != nil, let slot = core.claimForHelper() { return (nil, slot) }
                     let waitedSince = ContinuousClock.now
@@ -179,6 +185,8 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         /// Claimed slots whose help is still running (the worker waits for them).
         var helperBusy: Set<ObjectIdentifier> = []
         var helped = 0
+        /// A helping `acquire` helps before taking a free slot once this many are unclaimed.
+        let helpBacklog: Int
         let batchLimit: Int
         let joinsNext: @Sendable (Slot) -> Bool
         let prepare: (@Sendable (Slot) -> Void)?
@@ -189,8 +197,9 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
         var workerClaimed: Set<ObjectIdentifier> = []
 
         init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
-             prepare: (@Sendable (Slot) -> Void)?, process: @escaping @Sendable ([Slot], Int) throws -> Void) {
+             prepare: (@Sendable (Slot) -> Void)?, helpBacklog: Int, process: @escaping @Sendable ([Slot], Int) throws -> Void) {
             free = slots
+            self.helpBacklog = helpBacklog
             self.batchLimit = batchLimit
             self.joinsNext = joinsNext
             self.prepare = prepare
@@ -210,6 +219,14 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
                 }
             }
             return nil
+        }
+
+        /// In-flight slots nobody has claimed: the recorder's backlog of slot-only work.
+        func unclaimedInFlight() -> Int {
+            var n = 0
+            for entry in queue[queueHead...] where !helperClaimed.contains(ObjectIdentifier(entry.slot)) { n += 1 }
+            for slot in workerBatch where !helperClaimed.contains(ObjectIdentifier(slot)) && !workerClaimed.contains(ObjectIdentifier(slot)) { n += 1 }
+            return n
         }
 
         /// Prepares the batch's slots in order on the worker, each unless a helper took it

@@ -36,6 +36,9 @@ package struct RecordingOptions: Sendable {
     /// a submitted step (`StepPreparer`: histogram, norms, masses, T1, the weighted sample) — the
     /// same bits either way; off only to measure or test.
     package var trainingThreadHelps = true
+    /// The training thread helps before taking a free slot once this many submitted steps wait
+    /// unprepared (`RecorderPipeline`'s `helpBacklog`).
+    package var helpBacklog = 2
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
@@ -202,7 +205,7 @@ package final class Recording {
         // accumulators for all); the output is that of one step at a time.
         let workerPreparer = stepRecorder.preparer
         pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext,
-                                    prepare: { workerPreparer.prepare($0) }) { batch, _ in
+                                    prepare: { workerPreparer.prepare($0) }, helpBacklog: options.helpBacklog) { batch, _ in
             try stepRecorder.process(batch)
             if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }
