@@ -59,6 +59,7 @@ package struct ContributionSampler {
     private var colStart: [Int] = []
     private var rowStart: [Int] = []
     private var fill: [Int] = []
+    private var rowHazards: [Double] = []
 
     /// Diagnostics: candidates drawn in sparse blocks, positions enumerated in dense blocks, since
     /// creation (the work beyond bucketing; compare with the number of tuples kept).
@@ -302,6 +303,12 @@ package struct ContributionSampler {
     /// rows with `p̄_r > 1/2` are enumerated, the others form one cumulative-hazard Bernoulli
     /// sequence (hazard `p̄_r(1 + p̄_r)` per position) whose candidates are thinned to exactly p.
     /// Cost O(out) plus the candidates, about `1.5·(in+1)·max|a|/‖a‖₁` per kept tuple.
+    ///
+    /// Two passes, bit-identical to walking the rows one by one: the first computes every row's
+    /// whole-row hazard `h_r·(in+1)` with the walk's own Double operations (`+∞` marks an
+    /// enumerated row, a zero row gets 0, which leaves E unchanged, as skipping it would); the
+    /// second subtracts them from E in row order in a tight loop, and only a row where E falls
+    /// short (a candidate) or an enumerated row leaves it for the per-position code.
     private mutating func rowEnvelope(
         _ s: Int, _ a: UnsafeBufferPointer<Float>, _ d: UnsafeBufferPointer<Float>,
         inputs: Int, outputs: Int, aMax: Float, x: Double, tau: Double,
@@ -320,34 +327,83 @@ package struct ContributionSampler {
                 output.append(ContributionCandidate(sample: Int32(s), row: Int32(r), col: Int32(c), contribution: cv, uniform: u))
             }
         }
-        var e = -log(1 - rng.nextDouble())
-        for r in 0..<outputs {
-            let dr = abs(d[r])
-            if dr == 0 { continue }
-            let pBar = xa * Double(dr)
-            if pBar > 0.5 {
-                enumerated += n
-                for c in 0..<n { consider(r, c, rng.nextDouble()) }
-                continue
-            }
-            let h = pBar * (1 + pBar)
-            var pos = 0
-            while pos < n {
-                let remaining = h * Double(n - pos)
-                if e >= remaining {
-                    e -= remaining
-                    break
+        // Take the scratch out of self so it stays uniquely referenced (no copy).
+        var rowHazards: [Double] = []
+        swap(&rowHazards, &self.rowHazards)
+        defer { swap(&rowHazards, &self.rowHazards) }
+        if rowHazards.count < outputs + 1 {
+            rowHazards.append(contentsOf: repeatElement(0, count: outputs + 1 - rowHazards.count))
+        }
+        rowHazards.withUnsafeMutableBufferPointer { hz in
+            Self.wholeRowHazards(d, xa: xa, positions: n, into: hz)
+            var e = -log(1 - rng.nextDouble())
+            var r = 0
+            while true {
+                // Pass 2: rows without a candidate, e -= h·n as the walk does (0 for zero rows).
+                (e, r) = Self.skipRows(hz.baseAddress!, e: e, from: r)
+                if r == outputs { break }
+                // Row r is enumerated or holds a candidate: the per-position walk.
+                let dr = abs(d[r])
+                let pBar = xa * Double(dr)
+                if pBar > 0.5 {
+                    enumerated += n
+                    for c in 0..<n { consider(r, c, rng.nextDouble()) }
+                    r += 1
+                    continue
                 }
-                let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
-                let c = pos + jump
-                drawn += 1
-                consider(r, c, rng.nextDouble() * -expm1(-h))
-                e = -log(1 - rng.nextDouble())
-                pos = c + 1
+                let h = pBar * (1 + pBar)
+                var pos = 0
+                while pos < n {
+                    let remaining = h * Double(n - pos)
+                    if e >= remaining {
+                        e -= remaining
+                        break
+                    }
+                    let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
+                    let c = pos + jump
+                    drawn += 1
+                    consider(r, c, rng.nextDouble() * -expm1(-h))
+                    e = -log(1 - rng.nextDouble())
+                    pos = c + 1
+                }
+                r += 1
             }
         }
         candidatesDrawn += drawn
         positionsEnumerated += enumerated
         rowEnvelopeSamples += 1
+    }
+
+    /// Pass 1 of the row envelope: `hazards[r] = h_r·n` with `p̄_r = xa·|d_r|`, `h_r = p̄_r·(1 + p̄_r)`,
+    /// the same Double operations in the same order as the per-position walk at position 0 (so
+    /// bit-identical to it); +∞ where `p̄_r > 1/2` (enumerated rows), +0 for zero rows, and +∞ in
+    /// `hazards[d.count]`, the end sentinel of `skipRows`. Branch-free, so it vectorizes.
+    /// - Precondition: `hazards.count > d.count`.
+    /// - Complexity: O(out).
+    static func wholeRowHazards(_ d: UnsafeBufferPointer<Float>, xa: Double, positions n: Int,
+                                into hazards: UnsafeMutableBufferPointer<Double>) {
+        precondition(hazards.count > d.count, "hazards needs out + 1 entries")
+        let wholeRow = Double(n)
+        for r in 0..<d.count {
+            let pBar = xa * Double(abs(d[r]))
+            let h = pBar * (1 + pBar)
+            hazards[r] = pBar > 0.5 ? .infinity : h * wholeRow
+        }
+        hazards[d.count] = .infinity
+    }
+
+    /// From row `r` on, subtracts each row's whole-row hazard from `e` while `e` covers it;
+    /// returns `e` and the first row it does not cover. A function of its own so that `e` stays
+    /// in a register (inlined into the walk it was spilled, a store-load per row).
+    /// - Precondition: `hazards` ends with +∞ at or after `r` and `e` is finite.
+    /// - Complexity: O(rows skipped).
+    @inline(never)
+    static func skipRows(_ hazards: UnsafeMutablePointer<Double>, e: Double, from r: Int) -> (Double, Int) {
+        var e = e, r = r
+        while e >= hazards[r] {
+            e -= hazards[r]
+            r += 1
+        }
+        return (e, r)
     }
 }
