@@ -140,7 +140,7 @@ import Darwin
             let xa = exp2(-40 + 45 * rng.nextDouble()) // p̄ from tiny up to > 1/2
             var hazards = [Double](repeating: .nan, count: outputs + 1)
             d.withUnsafeBufferPointer { dp in
-                hazards.withUnsafeMutableBufferPointer { ContributionSampler.wholeRowHazards(dp, xa: xa, positions: n, into: $0) }
+                hazards.withUnsafeMutableBufferPointer { RowEnvelopeWalk.wholeRowHazards(dp, xa: xa, positions: n, into: $0) }
             }
             #expect(hazards[outputs] == .infinity)
             for r in 0..<outputs {
@@ -167,7 +167,7 @@ import Darwin
                     if e >= remaining { e -= remaining } else { stop = r; break }
                     checkedRows += 1
                 }
-                let (e1, r1) = hazards.withUnsafeMutableBufferPointer { ContributionSampler.skipRows($0.baseAddress!, e: e0, from: start) }
+                let (e1, r1) = hazards.withUnsafeMutableBufferPointer { RowEnvelopeWalk.skipRows($0.baseAddress!, e: e0, from: start) }
                 #expect(r1 == stop)
                 #expect(e1.bitPattern == e.bitPattern, "trial \(trial): \(e1) vs \(e)")
                 if stop < outputs { stops += 1 }
