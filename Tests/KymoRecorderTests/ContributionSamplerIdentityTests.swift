@@ -60,7 +60,7 @@ import Darwin
     func sameTuplesAsTheReferenceWithOneScale(method: ContributionSampler.Method) throws {
         var sampler = ContributionSampler(levels: 12, method: method)
         var reference = ReferenceContributionSampler(levels: 12, method: ReferenceContributionSampler.Method(method))
-        var total = 0, enumerated = 0
+        var total = 0, enumerated = 0, sampleLayers = 0
         for (i, shape) in Self.shapes.enumerated() {
             for (j, sparsity) in [(0.8, 0.5), (0.5, 0.0), (0.0, 0.9)].enumerated() {
                 let key = UInt64(100 * i + 10 * j)
@@ -77,6 +77,7 @@ import Darwin
                         Self.expectIdentical(new, old, "shape \(shape) sparsity \(sparsity) kept \(kept)")
                         total += new.count
                     }
+                    sampleLayers += shape.batch
                     #expect(sampler.candidatesDrawn == reference.candidatesDrawn)
                     #expect(sampler.positionsEnumerated == reference.positionsEnumerated)
                     #expect(sampler.rowEnvelopeSamples == reference.rowEnvelopeSamples)
@@ -88,7 +89,12 @@ import Darwin
         #expect(total > 10_000)
         #expect(sampler.candidatesDrawn > 5_000)
         #expect(enumerated > 1_000)
-        if method != .buckets { #expect(sampler.rowEnvelopeSamples > 50) }
+        switch method {
+        case .rowEnvelope: #expect(sampler.rowEnvelopeSamples == sampleLayers)
+        case .buckets: #expect(sampler.rowEnvelopeSamples == 0)
+        case .automatic: // both methods, so batches mix them (pairs and single samples)
+            #expect(sampler.rowEnvelopeSamples > sampleLayers / 4 && sampler.rowEnvelopeSamples < sampleLayers * 3 / 4)
+        }
     }
 
     @Test(arguments: [ContributionSampler.Method.rowEnvelope, .automatic, .buckets])
