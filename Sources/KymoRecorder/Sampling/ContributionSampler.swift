@@ -46,7 +46,7 @@ package struct ContributionCandidate: Equatable, Sendable {
 /// plus the enumerated blocks, each of whose positions is kept with probability ≥ 1/8 (outside
 /// the merged lowest buckets).
 ///
-/// A second exact method, the **row envelope** (one bound `|scale|·|δ_r|·max|a|/τ` per row, no
+/// A second exact method, the **row envelope** (`RowEnvelopeWalk`; one bound `|scale|·|δ_r|·max|a|/τ` per row, no
 /// sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an estimate of both
 /// costs (a deterministic function of the data). See `Method`.
 package struct ContributionSampler {
