@@ -46,9 +46,9 @@ package struct ContributionCandidate: Equatable, Sendable {
 /// plus the enumerated blocks, each of whose positions is kept with probability ≥ 1/8 (outside
 /// the merged lowest buckets).
 ///
-/// A second exact method, the **row envelope** (`RowEnvelopeWalk`; one bound `|scale|·|δ_r|·max|a|/τ` per row, no
-/// sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an estimate of both
-/// costs (a deterministic function of the data). See `Method`.
+/// A second exact method, the **row envelope** (`RowEnvelopeWalk`; one bound `|scale|·|δ_r|·max|a|/τ`
+/// per row, no sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an
+/// estimate of both costs (a deterministic function of the data). See `Method`.
 package struct ContributionSampler {
     /// Exponent levels below the largest that get their own bucket.
     package let levels: Int
