@@ -46,9 +46,9 @@ package struct ContributionCandidate: Equatable, Sendable {
 /// plus the enumerated blocks, each of whose positions is kept with probability ≥ 1/8 (outside
 /// the merged lowest buckets).
 ///
-/// A second exact method, the **row envelope** (one bound `|scale|·|δ_r|·max|a|/τ` per row, no
-/// sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an estimate of both
-/// costs (a deterministic function of the data). See `Method`.
+/// A second exact method, the **row envelope** (`RowEnvelopeWalk`; one bound `|scale|·|δ_r|·max|a|/τ`
+/// per row, no sorting), is cheaper when a is flat; `Method.automatic` picks per sample by an
+/// estimate of both costs (a deterministic function of the data). See `Method`.
 package struct ContributionSampler {
     /// Exponent levels below the largest that get their own bucket.
     package let levels: Int
@@ -59,6 +59,8 @@ package struct ContributionSampler {
     private var colStart: [Int] = []
     private var rowStart: [Int] = []
     private var fill: [Int] = []
+    private var rowHazards: [Double] = []
+    private var pending: [ContributionCandidate] = []
 
     /// Diagnostics: candidates drawn in sparse blocks, positions enumerated in dense blocks, since
     /// creation (the work beyond bucketing; compare with the number of tuples kept).
@@ -104,12 +106,7 @@ package struct ContributionSampler {
             throw RecorderError.invalidConfiguration(field: "sampler-threshold", message: "\(threshold) must be positive and finite")
         }
         guard scale != 0, scale.isFinite else { return }
-        let root = CounterRNG(key: key)
-        for s in 0..<layer.batch {
-            var rng = root.stream(UInt64(s))
-            sampleOne(s, layer, bound: scale, scales: nil, tau: threshold,
-                      norms: summary.map { (max($0.activationMax[s], 1), $0.deltaL1[s]) }, rng: &rng, output: &output)
-        }
+        sampleBatch(layer, bound: scale, scales: nil, tau: threshold, key: key, summary: summary, output: &output)
     }
 
     /// The same with a per-parameter scale (Adam/AdamW: `k_w,t` depends on v̂ of each weight):
@@ -133,11 +130,75 @@ package struct ContributionSampler {
         var bound: Float = 0
         for k in scales where k.isFinite { bound = max(bound, abs(k)) }
         guard bound > 0 else { return }
+        sampleBatch(layer, bound: bound, scales: scales, tau: threshold, key: key, summary: nil, output: &output)
+    }
+
+    /// How one sample is drawn (`plan`).
+    private enum Plan {
+        /// Nothing to draw (max|a| or ‖δ‖₁ not finite).
+        case none
+        case rowEnvelope(aMax: Float)
+        case buckets
+    }
+
+    /// Every sample of the layer from its own stream `CounterRNG(key: key).stream(s)`, in sample
+    /// order; two consecutive row-envelope samples walk interleaved (same output).
+    /// - Complexity: as `sample(_:scale:threshold:key:summary:into:)`.
+    private mutating func sampleBatch(
+        _ layer: LayerFactors, bound: Float, scales: UnsafeBufferPointer<Float>?, tau: Float, key: UInt64,
+        summary: LayerFactorSummary?, output: inout [ContributionCandidate]
+    ) {
         let root = CounterRNG(key: key)
-        for s in 0..<layer.batch {
-            var rng = root.stream(UInt64(s))
-            sampleOne(s, layer, bound: bound, scales: scales, tau: threshold, norms: nil, rng: &rng, output: &output)
+        func norms(_ s: Int) -> (aMax: Float, dL1: Float)? {
+            summary.map { (max($0.activationMax[s], 1), $0.deltaL1[s]) }
         }
+        var s = 0
+        var nextPlan: Plan? = nil
+        while s < layer.batch {
+            let current = nextPlan ?? plan(s, layer, bound: bound, tau: tau, norms: norms(s))
+            nextPlan = nil
+            if case .rowEnvelope(let aMax0) = current, s + 1 < layer.batch {
+                let following = plan(s + 1, layer, bound: bound, tau: tau, norms: norms(s + 1))
+                if case .rowEnvelope(let aMax1) = following {
+                    rowEnvelopePair(s, layer, aMax: (aMax0, aMax1), bound: bound, scales: scales, tau: tau, root: root, output: &output)
+                    s += 2
+                    continue
+                }
+                nextPlan = following
+            }
+            var rng = root.stream(UInt64(s))
+            switch current {
+            case .none: break
+            case .rowEnvelope(let aMax):
+                rowEnvelope(s, layer, aMax: aMax, bound: bound, scales: scales, tau: tau, rng: rng, output: &output)
+            case .buckets:
+                bucketsOne(s, layer, bound: bound, scales: scales, tau: tau, rng: &rng, output: &output)
+            }
+            s += 1
+        }
+    }
+
+    /// Chooses the cheaper exact method for sample `s` (a deterministic function of the data):
+    /// the row envelope costs O(out) plus ~1.5·x·‖δ‖₁·(in+1)·max|a| candidates; bucketing costs
+    /// a few passes over in + out.
+    /// - Complexity: O(1) with `norms`, else O(in + out).
+    private func plan(_ s: Int, _ layer: LayerFactors, bound scale: Float, tau: Float,
+                      norms: (aMax: Float, dL1: Float)?) -> Plan {
+        let inputs = layer.inputs, outputs = layer.outputs
+        let x = Double(abs(scale)) / Double(tau)
+        let aMax: Float, dL1: Float
+        if let norms {
+            (aMax, dL1) = norms
+        } else {
+            let an = LayerFactorSummary.norms(layer.activations(ofSample: s)), dn = LayerFactorSummary.norms(layer.deltas(ofSample: s))
+            (aMax, dL1) = (max(an.2, 1), dn.0) // max over a and the bias column's 1
+        }
+        guard aMax.isFinite, dL1.isFinite else { return .none }
+        let rowCandidates = 1.5 * x * Double(dL1) * Double(inputs + 1) * Double(aMax)
+        if method == .rowEnvelope || (method == .automatic && rowCandidates <= 2 * Double(inputs + outputs)) {
+            return .rowEnvelope(aMax: aMax)
+        }
+        return .buckets
     }
 
     /// Counting sort of the nonzero finite |x| by exponent into `order`/`start`; returns the
@@ -194,32 +255,17 @@ package struct ContributionSampler {
         return top
     }
 
-    private mutating func sampleOne(
+    /// The bucket method for sample `s` (see the type's documentation).
+    /// - Complexity: expected O(in + out + blocks) plus O(1) per candidate or enumerated position.
+    private mutating func bucketsOne(
         _ s: Int, _ layer: LayerFactors, bound scale: Float, scales: UnsafeBufferPointer<Float>?, tau: Float,
-        norms: (aMax: Float, dL1: Float)?, rng: inout CounterRNG, output: inout [ContributionCandidate]
+        rng: inout CounterRNG, output: inout [ContributionCandidate]
     ) {
         let a = layer.activations(ofSample: s)
         let d = layer.deltas(ofSample: s)
         let inputs = layer.inputs, outputs = layer.outputs
         let tauD = Double(tau)
         let x = Double(abs(scale)) / tauD
-        // Choose the cheaper exact method for this sample (a deterministic function of the data):
-        // the row envelope costs O(out) plus ~1.5·x·‖δ‖₁·(in+1)·max|a| candidates; bucketing costs
-        // a few passes over in + out.
-        let aMax: Float, dL1: Float
-        if let norms {
-            (aMax, dL1) = norms
-        } else {
-            let an = LayerFactorSummary.norms(a), dn = LayerFactorSummary.norms(d)
-            (aMax, dL1) = (max(an.2, 1), dn.0) // max over a and the bias column's 1
-        }
-        guard aMax.isFinite, dL1.isFinite else { return }
-        let rowCandidates = 1.5 * x * Double(dL1) * Double(inputs + 1) * Double(aMax)
-        if method == .rowEnvelope || (method == .automatic && rowCandidates <= 2 * Double(inputs + outputs)) {
-            rowEnvelope(s, a, d, inputs: inputs, outputs: outputs, aMax: aMax, x: x, tau: tauD,
-                        scale: scale, scales: scales, rng: &rng, output: &output)
-            return
-        }
         // Take the scratch buffers out of self so they stay uniquely referenced (no copy).
         var colOrder: [Int32] = [], rowOrder: [Int32] = [], colStart: [Int] = [], rowStart: [Int] = [], fill: [Int] = []
         swap(&colOrder, &self.colOrder); swap(&rowOrder, &self.rowOrder)
@@ -298,56 +344,62 @@ package struct ContributionSampler {
         positionsEnumerated += enumerated
     }
 
-    /// The row-envelope method: every position of row r is bounded by `p̄_r = x·|δ_r|·max|a|`;
-    /// rows with `p̄_r > 1/2` are enumerated, the others form one cumulative-hazard Bernoulli
-    /// sequence (hazard `p̄_r(1 + p̄_r)` per position) whose candidates are thinned to exactly p.
-    /// Cost O(out) plus the candidates, about `1.5·(in+1)·max|a|/‖a‖₁` per kept tuple.
+    /// The row-envelope method for sample `s` (`RowEnvelopeWalk`).
+    /// - Complexity: O(out) plus the candidates, about `1.5·(in+1)·max|a|/‖a‖₁` per kept tuple.
     private mutating func rowEnvelope(
-        _ s: Int, _ a: UnsafeBufferPointer<Float>, _ d: UnsafeBufferPointer<Float>,
-        inputs: Int, outputs: Int, aMax: Float, x: Double, tau: Double,
-        scale: Float, scales: UnsafeBufferPointer<Float>?,
-        rng: inout CounterRNG, output: inout [ContributionCandidate]
+        _ s: Int, _ layer: LayerFactors, aMax: Float, bound scale: Float, scales: UnsafeBufferPointer<Float>?,
+        tau: Float, rng: CounterRNG, output: inout [ContributionCandidate]
     ) {
-        let n = inputs + 1
-        let xa = x * Double(aMax)
-        var drawn = 0, enumerated = 0
-        @inline(__always) func consider(_ r: Int, _ c: Int, _ u: Double) {
-            let ac: Float = c == inputs ? 1 : a[c]
-            let k: Float
-            if let scales { k = c == inputs ? scales[outputs * inputs + r] : scales[r * inputs + c] } else { k = scale }
-            let cv = k * (d[r] * ac)
-            if u * tau < Double(abs(cv)) {
-                output.append(ContributionCandidate(sample: Int32(s), row: Int32(r), col: Int32(c), contribution: cv, uniform: u))
-            }
+        let tauD = Double(tau)
+        let xa = Double(abs(scale)) / tauD * Double(aMax)
+        var walk = RowEnvelopeWalk(sample: s, a: layer.activations(ofSample: s), d: layer.deltas(ofSample: s),
+                                   xa: xa, tau: tauD, scale: scale, scales: scales, rng: rng)
+        let outputs = layer.outputs
+        withHazards(count: outputs + 1) { hz in
+            RowEnvelopeWalk.wholeRowHazards(walk.d, xa: xa, positions: layer.inputs + 1, into: hz)
+            walk.run(hazards: hz.baseAddress!, into: &output)
         }
-        var e = -log(1 - rng.nextDouble())
-        for r in 0..<outputs {
-            let dr = abs(d[r])
-            if dr == 0 { continue }
-            let pBar = xa * Double(dr)
-            if pBar > 0.5 {
-                enumerated += n
-                for c in 0..<n { consider(r, c, rng.nextDouble()) }
-                continue
-            }
-            let h = pBar * (1 + pBar)
-            var pos = 0
-            while pos < n {
-                let remaining = h * Double(n - pos)
-                if e >= remaining {
-                    e -= remaining
-                    break
-                }
-                let jump = min(max(Int((e / h).rounded(.up)) - 1, 0), n - pos - 1)
-                let c = pos + jump
-                drawn += 1
-                consider(r, c, rng.nextDouble() * -expm1(-h))
-                e = -log(1 - rng.nextDouble())
-                pos = c + 1
-            }
-        }
-        candidatesDrawn += drawn
-        positionsEnumerated += enumerated
+        candidatesDrawn += walk.drawn
+        positionsEnumerated += walk.enumerated
         rowEnvelopeSamples += 1
+    }
+
+    /// The row-envelope method for samples `s` and `s + 1`, walked interleaved.
+    /// - Complexity: as `rowEnvelope` for each.
+    private mutating func rowEnvelopePair(
+        _ s: Int, _ layer: LayerFactors, aMax: (Float, Float), bound scale: Float, scales: UnsafeBufferPointer<Float>?,
+        tau: Float, root: CounterRNG, output: inout [ContributionCandidate]
+    ) {
+        let tauD = Double(tau)
+        let x = Double(abs(scale)) / tauD
+        let xa0 = x * Double(aMax.0), xa1 = x * Double(aMax.1)
+        var w0 = RowEnvelopeWalk(sample: s, a: layer.activations(ofSample: s), d: layer.deltas(ofSample: s),
+                                 xa: xa0, tau: tauD, scale: scale, scales: scales, rng: root.stream(UInt64(s)))
+        var w1 = RowEnvelopeWalk(sample: s + 1, a: layer.activations(ofSample: s + 1), d: layer.deltas(ofSample: s + 1),
+                                 xa: xa1, tau: tauD, scale: scale, scales: scales, rng: root.stream(UInt64(s + 1)))
+        let stride = layer.outputs + 1, n = layer.inputs + 1
+        var pending: [ContributionCandidate] = []
+        swap(&pending, &self.pending)
+        defer { swap(&pending, &self.pending) }
+        withHazards(count: 2 * stride) { hz in
+            let h1 = UnsafeMutableBufferPointer(rebasing: hz[stride...])
+            RowEnvelopeWalk.wholeRowHazards(w0.d, xa: xa0, positions: n, into: UnsafeMutableBufferPointer(rebasing: hz[..<stride]))
+            RowEnvelopeWalk.wholeRowHazards(w1.d, xa: xa1, positions: n, into: h1)
+            RowEnvelopeWalk.walkPair(&w0, hazards: hz.baseAddress!, &w1, hazards: h1.baseAddress!, into: &output, pending: &pending)
+        }
+        candidatesDrawn += w0.drawn + w1.drawn
+        positionsEnumerated += w0.enumerated + w1.enumerated
+        rowEnvelopeSamples += 2
+    }
+
+    /// Runs `body` with the hazard scratch, at least `count` Doubles.
+    /// - Complexity: O(1) amortized (O(count) when it grows).
+    private mutating func withHazards(count: Int, _ body: (UnsafeMutableBufferPointer<Double>) -> Void) {
+        // Take the scratch out of self so it stays uniquely referenced (no copy).
+        var hazards: [Double] = []
+        swap(&hazards, &self.rowHazards)
+        defer { swap(&hazards, &self.rowHazards) }
+        if hazards.count < count { hazards.append(contentsOf: repeatElement(0, count: count - hazards.count)) }
+        hazards.withUnsafeMutableBufferPointer { body($0) }
     }
 }
