@@ -16,7 +16,9 @@ import Dispatch
 /// into `kc` blocks continues each element's chain through C (the kernel loads C, goes on with
 /// the FMAs, stores), so the bits do not depend on `kc`. Short row tiles use kernels specialized
 /// by height; narrow column tiles go through a 6×16 buffer. A narrow output (n = 10) is computed
-/// as Cᵀ = op(B)ᵀ·op(A)ᵀ, which wastes fewer SIMD lanes and gives every element the same chain.
+/// as Cᵀ = op(B)ᵀ·op(A)ᵀ, which wastes fewer SIMD lanes and gives every element the same chain;
+/// one exactly 10 wide (a 10-class output layer) goes through `tenColumns`, which reads op(A) in
+/// place and wastes no lanes.
 /// `GEMM.reference` stays as the oracle the tests compare against bit for bit.
 public enum GEMM {
     /// `op(A)` is A (`m×k`, leading dimension `lda`) or, with `transposeA`, Aᵀ where A is `k×m`.
@@ -75,6 +77,10 @@ public enum GEMM {
         /// Compute Cᵀ = op(B)ᵀ·op(A)ᵀ (true), C directly (false), or let the shape decide (nil).
         /// Same bits either way (fma is symmetric in its factors).
         var transposedProduct: Bool? = nil
+
+        /// Whether a 10-column C goes through `GEMM.tenColumns` (no packing of op(A)) rather than
+        /// the blocked kernel. Same bits either way.
+        var tenColumnKernel = true
 
         static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
         /// For a layer's forward product a·Wᵀ: computed as W·aᵀ, so that W (out × in, row-major)
