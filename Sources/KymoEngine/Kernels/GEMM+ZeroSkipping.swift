@@ -128,21 +128,24 @@ extension GEMM {
         var starts: UnsafePointer<Float>?
     }
 
-    /// Writes Aᵀ (m × k, row-major) for A stored k × m with leading dimension `lda`, in 8×8 blocks.
+    /// Writes Aᵀ (m × k, row-major, rows `ldRows` apart; `k` unless given) for A stored k × m with
+    /// leading dimension `lda`, in 8×8 blocks.
     /// - Complexity: O(m·k).
-    static func transposeInto(_ rows: UnsafeMutablePointer<Float>, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+    static func transposeInto(_ rows: UnsafeMutablePointer<Float>, ldRows: Int? = nil, m: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int) {
+        let ld = ldRows ?? k
         let m8 = m / 8 * 8, k8 = k / 8 * 8
         var p = 0
         while p < k8 {
             var i = 0
             while i < m8 {
-                transpose8x8(a + p * lda + i, ld: lda, to: rows + i * k + p, ldd: k)
+                transpose8x8(a + p * lda + i, ld: lda, to: rows + i * ld + p, ldd: ld)
                 i += 8
             }
-            for i in m8..<m { for q in p..<(p + 8) { rows[i * k + q] = a[q * lda + i] } }
+            for i in m8..<m { for q in p..<(p + 8) { rows[i * ld + q] = a[q * lda + i] } }
             p += 8
         }
-        for q in k8..<k { for i in 0..<m { rows[i * k + q] = a[q * lda + i] } }
+        for q in k8..<k { for i in 0..<m { rows[i * ld + q] = a[q * lda + i] } }
     }
 
     /// Sets bit p of row i's mask (`words` UInt64s per row, p = 64·word + bit) when
