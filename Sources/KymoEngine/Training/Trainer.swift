@@ -52,6 +52,12 @@ package final class Trainer {
     /// set takes tens of milliseconds).
     package private(set) lazy var trainingFingerprint: UInt64 = training.fingerprint
 
+    /// max |x| over the training features (+∞ if any is not finite), computed once: bounds every
+    /// batch's input for `gradientNormIsCertainlyFinite`.
+    private lazy var trainingMagnitude: Float = training.features.withUnsafeBufferPointer {
+        VectorMath.maximumMagnitude($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: $0.count)
+    }
+
     package var stepsPerEpoch: Int { (training.count + config.batchSize - 1) / config.batchSize }
     package var totalSteps: Int { stepsPerEpoch * config.epochs }
     /// True once `config.epochs` epochs are done.
@@ -317,7 +323,8 @@ package final class Trainer {
     }
 
     /// True when this step's gradient norm is certainly finite, judged from the factors alone:
-    /// dW = (1/B)·δᵀ·a and db = (1/B)·Σ_s δ_s. With Mδ = max|δ| and Ma = max(max|a|, 1) per layer,
+    /// dW = (1/B)·δᵀ·a and db = (1/B)·Σ_s δ_s. With Mδ = max|δ| and Ma = max(max|a|, 1) per layer
+    /// (for the first layer max|x| over the whole training set, taken once),
     /// every partial sum of an element's chain is at most B·Mδ·Ma·(1 + B·u) (u = 2⁻²⁴) and every
     /// stored element at most 2·Mδ·Ma (for B < 2²²), so if 2·B·Mδ·Ma < Float.max in every layer no
     /// chain overflows, and if Σ_layers out·(in+1)·(2·Mδ·Ma)² < Float.max²/4 the sum of squares
@@ -329,7 +336,10 @@ package final class Trainer {
         let limit = Double(Float.greatestFiniteMagnitude)
         var bound = 0.0
         for (l, layer) in layout.layers.enumerated() {
-            let maxA = Double(max(VectorMath.maximumMagnitude(ws.input(l).readOnly, count: b * layer.inFeatures), 1))
+            // The first layer's input is a batch of the training set: its bound is the set's.
+            let inputMagnitude = l == 0
+                ? trainingMagnitude : VectorMath.maximumMagnitude(ws.input(l).readOnly, count: b * layer.inFeatures)
+            let maxA = Double(max(inputMagnitude, 1))
             let maxD = Double(VectorMath.maximumMagnitude(ws.delta[l].readOnly, count: b * layer.outFeatures))
             guard 2 * Double(b) * maxD * maxA < limit else { return false }
             let element = 2 * maxD * maxA
