@@ -153,8 +153,10 @@ extension GEMM {
     /// - Complexity: O(m·k).
     static func buildMasks(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                            masks: UnsafeMutablePointer<UInt64>, words: Int) -> Int {
-        // Eight entries at a time, branch-free: lane j of a nonzero entry contributes 2^j.
+        // Eight entries at a time, branch-free: lane j of a nonzero entry contributes 2^j; 32 at a
+        // time, vector t's lanes contribute 2^(8t+j), so one horizontal sum serves four vectors.
         let weights = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+        let weights32 = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
         var count = 0
         for i in 0..<m {
             let row = a + i * lda, mask = masks + i * words
@@ -162,6 +164,16 @@ extension GEMM {
                 var word: UInt64 = 0
                 let first = w * 64, length = min(64, k - first)
                 var q = 0
+                while q + 32 <= length {
+                    let r = UnsafeRawPointer(row + first + q)
+                    var bits = SIMD8<UInt32>()
+                    for t in 0..<4 {
+                        let v = r.loadUnaligned(fromByteOffset: 32 * t, as: SIMD8<Float>.self)
+                        bits |= SIMD8<UInt32>().replacing(with: weights32 &<< UInt32(8 * t), where: v .!= 0)
+                    }
+                    word |= UInt64(bits.wrappedSum()) &<< UInt64(q)
+                    q += 32
+                }
                 while q + 8 <= length {
                     let v = UnsafeRawPointer(row + first + q).loadUnaligned(as: SIMD8<Float>.self)
                     let bits = SIMD8<Int32>().replacing(with: weights, where: v .!= 0).wrappedSum()
