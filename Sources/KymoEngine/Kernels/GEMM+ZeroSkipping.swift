@@ -78,7 +78,8 @@ extension GEMM {
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
                      "GEMM: leading dimension shorter than a row")
         if m == 0 || n == 0 { return }
-        if maximumDensity < 0 {
+        // Narrow outputs (the 10-class layer) never skip: decide before building any mask.
+        if maximumDensity < 0 || n < 16 || k == 0 {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                      accumulate: accumulate, scale: scale, threads: threads)
@@ -94,7 +95,7 @@ extension GEMM {
         if let rowsA { transposeInto(rowsA, m: m, k: k, a: a, lda: lda) }
         let (aRows, aLead) = rowsA.map { (UnsafePointer($0), k) } ?? (a, lda)
         let nonzero = buildMasks(m: m, k: k, a: aRows, lda: aLead, masks: masks, words: words)
-        if k == 0 || n < 16 || Double(nonzero) > maximumDensity * Double(m * k) {
+        if Double(nonzero) > maximumDensity * Double(m * k) {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                      accumulate: accumulate, scale: scale, threads: threads)

@@ -41,6 +41,21 @@ public enum GEMM {
                  accumulate: accumulate, scale: scale, threads: threads, blocking: .standard)
     }
 
+    /// A layer's forward product for a dense input, `z (batch×out) += a (batch×in)·Wᵀ` with W
+    /// stored out×in, as `Dense.forward` computes it: as the transposed product W·aᵀ in one depth
+    /// block (`Blocking.forward`), so that W is read in place and only aᵀ is packed. Same bits as
+    /// `multiply(m: batch, n: out, k: in, a: a, b: W, transposeB: true, accumulate: true)`.
+    /// - Complexity: O(batch·in·out) time; O(batch·(in + out)) scratch floats, allocated per call.
+    public static func multiplyLayerForward(
+        batch: Int, inFeatures: Int, outFeatures: Int,
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        threads: Int = 1
+    ) {
+        multiply(m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, transposeA: false,
+                 b: weight, ldb: inFeatures, transposeB: true, c: output, ldc: outFeatures,
+                 accumulate: true, threads: threads, blocking: .forward)
+    }
+
     /// The oracle: the contract's FMA chain, one element at a time.
     /// - Complexity: O(m·n·k).
     public static func reference(

@@ -25,11 +25,8 @@ package enum Dense {
                                        c: output, ldc: outFeatures, accumulate: true, threads: threads)
             return
         }
-        GEMM.multiply(m: batch, n: outFeatures, k: inFeatures,
-                      a: input, lda: inFeatures, transposeA: false,
-                      b: weight, ldb: inFeatures, transposeB: true,
-                      c: output, ldc: outFeatures, accumulate: true, threads: threads,
-                      blocking: .forward)
+        GEMM.multiplyLayerForward(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures,
+                                  input: input, weight: weight, output: output, threads: threads)
     }
 
     /// Given δ = ∂L/∂z (B, out) for a loss L = Σ_s ℓ_s, writes
