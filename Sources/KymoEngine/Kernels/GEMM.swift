@@ -15,10 +15,12 @@ import Dispatch
 /// reused by more than two row tiles; otherwise, like `op(A)`, it is read in place. Splitting k
 /// into `kc` blocks continues each element's chain through C (the kernel loads C, goes on with
 /// the FMAs, stores), so the bits do not depend on `kc`. Short row tiles use kernels specialized
-/// by height; narrow column tiles go through a 6×16 buffer. A narrow output (n = 10) is computed
-/// as Cᵀ = op(B)ᵀ·op(A)ᵀ, which wastes fewer SIMD lanes and gives every element the same chain;
-/// one exactly 10 wide (a 10-class output layer) goes through `tenColumns`, which reads op(A) in
-/// place and wastes no lanes.
+/// by height; narrow column tiles go through a 6×16 buffer. A narrow output is computed as
+/// Cᵀ = op(B)ᵀ·op(A)ᵀ (as is every layer's forward product, `multiplyLayerForward`), which wastes
+/// fewer SIMD lanes and gives every element the same chain: into a row-major scratch, so that full
+/// tiles are stored directly, then transposed into C. An output exactly 10 wide (a 10-class
+/// output layer) goes through `tenColumns` instead, which reads op(A) in place and wastes no
+/// lanes.
 /// `GEMM.reference` stays as the oracle the tests compare against bit for bit.
 public enum GEMM {
     /// `op(A)` is A (`m×k`, leading dimension `lda`) or, with `transposeA`, Aᵀ where A is `k×m`.
