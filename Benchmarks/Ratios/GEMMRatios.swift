@@ -14,9 +14,13 @@ struct GEMMShape {
         /// `GEMM.multiplyLayerForward`: the first layer's forward product (its input, the data,
         /// has few zeros).
         case layerForward = "layer fwd"
-        /// `GEMM.multiplySkippingZeros`: products whose op(A) went through a ReLU (hidden inputs
-        /// forward, hidden δ backward); on these dense operands it falls back to `multiply`
-        /// after building its masks, as it does in training when a batch is dense.
+        /// `GEMM.multiplyLayerForward(skippingZeros: true)`: a hidden layer's forward product;
+        /// on these dense operands it falls back to the dense transposed product after
+        /// building its masks, as it does in training when a batch is dense.
+        case layerForwardSkipping = "layer fwd, skipping"
+        /// `GEMM.multiplySkippingZeros`: the hidden layers' δ products (δ went back through a
+        /// ReLU); on these dense operands it falls back to `multiply` after building its masks,
+        /// as it does in training when a batch is dense.
         case skipping = "skipping"
         /// `GEMM.multiply`: the output layer's δ products.
         case plain = "multiply"
@@ -32,7 +36,7 @@ struct GEMMShape {
         let backward: Routine = layer == 2 ? .plain : .skipping
         return [
             GEMMShape(name: "fwd \(inputs)->\(outputs)", m: 64, n: outputs, k: inputs,
-                      transposeA: false, transposeB: true, routine: layer == 0 ? .layerForward : .skipping),
+                      transposeA: false, transposeB: true, routine: layer == 0 ? .layerForward : .layerForwardSkipping),
             GEMMShape(name: "dW  \(outputs)x\(inputs)", m: outputs, n: inputs, k: 64,
                       transposeA: true, transposeB: false, routine: backward),
             GEMMShape(name: "dx  \(outputs)->\(inputs)", m: 64, n: inputs, k: outputs,
@@ -44,8 +48,9 @@ struct GEMMShape {
     /// products, as the trainer does onto the bias).
     func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         switch routine {
-        case .layerForward:
-            GEMM.multiplyLayerForward(batch: m, inFeatures: k, outFeatures: n, input: a, weight: b, output: c)
+        case .layerForward, .layerForwardSkipping:
+            GEMM.multiplyLayerForward(batch: m, inFeatures: k, outFeatures: n, input: a, weight: b, output: c,
+                                      skippingZeros: routine == .layerForwardSkipping)
         case .skipping:
             GEMM.multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                                        b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: n,

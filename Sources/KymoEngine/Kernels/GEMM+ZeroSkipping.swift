@@ -44,11 +44,26 @@ extension GEMM {
         accumulate: Bool = false, scale: Float = 1,
         threads: Int = 1
     ) {
+        multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                              b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+                              accumulate: accumulate, scale: scale, threads: threads, denseBlocking: .standard)
+    }
+
+    /// `multiplySkippingZeros` whose dense fallback runs with `denseBlocking` (a layer's forward
+    /// product falls back to `Blocking.forward`, as `multiplyLayerForward` does). Same bits.
+    /// - Complexity: as `multiplySkippingZeros`.
+    static func multiplySkippingZeros(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, scale: Float, threads: Int, denseBlocking: Blocking
+    ) {
         let small = m * n * k < ZeroSkipping.minimumWork
         multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                               b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                               accumulate: accumulate, scale: scale, threads: threads,
-                              maximumDensity: small ? -1 : ZeroSkipping.maximumDensity)
+                              maximumDensity: small ? -1 : ZeroSkipping.maximumDensity, denseBlocking: denseBlocking)
     }
 
     /// Tuning of the zero-skipping product; none of it changes a bit.
@@ -72,7 +87,8 @@ extension GEMM {
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, scale: Float, threads: Int, maximumDensity: Double
+        accumulate: Bool, scale: Float, threads: Int, maximumDensity: Double,
+        denseBlocking: Blocking = .standard
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM: negative dimension")
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
@@ -82,7 +98,7 @@ extension GEMM {
         if maximumDensity < 0 || n < 16 || k == 0 {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                     accumulate: accumulate, scale: scale, threads: threads)
+                     accumulate: accumulate, scale: scale, threads: threads, blocking: denseBlocking)
             return
         }
         let words = (k + 63) / 64
@@ -98,7 +114,7 @@ extension GEMM {
         if Double(nonzero) > maximumDensity * Double(m * k) {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                     accumulate: accumulate, scale: scale, threads: threads)
+                     accumulate: accumulate, scale: scale, threads: threads, blocking: denseBlocking)
             return
         }
         forceNonFiniteRows(n: n, k: k, b: b, ldb: ldb, transposeB: transposeB, m: m, masks: masks, words: words)

@@ -43,16 +43,26 @@ public enum GEMM {
                  accumulate: accumulate, scale: scale, threads: threads, blocking: .standard)
     }
 
-    /// A layer's forward product for a dense input, `z (batch×out) += a (batch×in)·Wᵀ` with W
-    /// stored out×in, as `Dense.forward` computes it: as the transposed product W·aᵀ in one depth
-    /// block (`Blocking.forward`), so that W is read in place and only aᵀ is packed. Same bits as
+    /// A layer's forward product, `z (batch×out) += a (batch×in)·Wᵀ` with W stored out×in, as
+    /// `Dense.forward` computes it. With `skippingZeros` (an input that came out of a ReLU or
+    /// dropout) through `multiplySkippingZeros`; densely, or when the input turns out dense, as
+    /// the transposed product W·aᵀ in one depth block (`Blocking.forward`), so that W is read in
+    /// place and only aᵀ is packed. Same bits as
     /// `multiply(m: batch, n: out, k: in, a: a, b: W, transposeB: true, accumulate: true)`.
-    /// - Complexity: O(batch·in·out) time; O(batch·(in + out)) scratch floats, allocated per call.
+    /// - Complexity: O(batch·in·out) time (O(nnz(a)·out) when skipping); O(batch·(in + out))
+    ///   scratch floats, allocated per call.
     public static func multiplyLayerForward(
         batch: Int, inFeatures: Int, outFeatures: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        threads: Int = 1
+        skippingZeros: Bool = false, threads: Int = 1
     ) {
+        if skippingZeros {
+            multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
+                                  transposeA: false, b: weight, ldb: inFeatures, transposeB: true,
+                                  c: output, ldc: outFeatures, accumulate: true, scale: 1, threads: threads,
+                                  denseBlocking: .forward)
+            return
+        }
         multiply(m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, transposeA: false,
                  b: weight, ldb: inFeatures, transposeB: true, c: output, ldc: outFeatures,
                  accumulate: true, threads: threads, blocking: .forward)

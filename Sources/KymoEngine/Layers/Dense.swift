@@ -18,15 +18,9 @@ package enum Dense {
         threads: Int = 1
     ) {
         for s in 0..<batch { (output + s * outFeatures).update(from: bias, count: outFeatures) }
-        if sparseInput {
-            GEMM.multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures,
-                                       a: input, lda: inFeatures,
-                                       b: weight, ldb: inFeatures, transposeB: true,
-                                       c: output, ldc: outFeatures, accumulate: true, threads: threads)
-            return
-        }
         GEMM.multiplyLayerForward(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures,
-                                  input: input, weight: weight, output: output, threads: threads)
+                                  input: input, weight: weight, output: output,
+                                  skippingZeros: sparseInput, threads: threads)
     }
 
     /// Given δ = ∂L/∂z (B, out) for a loss L = Σ_s ℓ_s, writes
