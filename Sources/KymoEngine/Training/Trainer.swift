@@ -333,6 +333,7 @@ package final class Trainer {
     /// - Complexity: O(B·Σ widths).
     private func gradientNormIsCertainlyFinite(_ ws: Workspace) -> Bool {
         let b = ws.batch
+        guard b < 1 << 22 else { return false }
         let limit = Double(Float.greatestFiniteMagnitude)
         var bound = 0.0
         for (l, layer) in layout.layers.enumerated() {
