@@ -7,20 +7,58 @@ struct GEMMShape {
     var name: String
     var m: Int, n: Int, k: Int
     var transposeA: Bool, transposeB: Bool
+    /// The entry point the trainer calls for this product (see `Dense`).
+    var routine: Routine
+
+    enum Routine: String {
+        /// `GEMM.multiplyLayerForward`: the first layer's forward product (its input, the data,
+        /// has few zeros).
+        case layerForward = "layer fwd"
+        /// `GEMM.multiplyLayerForward(skippingZeros: true)`: a hidden layer's forward product;
+        /// on these dense operands it falls back to the dense transposed product after
+        /// building its masks, as it does in training when a batch is dense.
+        case layerForwardSkipping = "layer fwd, skipping"
+        /// `GEMM.multiplySkippingZeros`: the hidden layers' δ products (δ went back through a
+        /// ReLU); on these dense operands it falls back to `multiply` after building its masks,
+        /// as it does in training when a batch is dense.
+        case skipping = "skipping"
+        /// `GEMM.multiply`: the output layer's δ products.
+        case plain = "multiply"
+    }
 
     var lda: Int { transposeA ? m : k }
     var ldb: Int { transposeB ? k : n }
 
-    /// forward y = x·Wᵀ; weight gradient dW = δᵀ·x; input gradient dx = δ·W; for each layer.
-    static let mlp: [GEMMShape] = [(784, 512), (512, 256), (256, 10)].flatMap { (inputs, outputs) in
-        [
+    /// forward y = x·Wᵀ; weight gradient dW = δᵀ·x; input gradient dx = δ·W; for each layer
+    /// (fc1's dx is never computed in training; it is kept as one more large shape).
+    static let mlp: [GEMMShape] = [(784, 512), (512, 256), (256, 10)].enumerated().flatMap { (layer, shape) in
+        let (inputs, outputs) = shape
+        let backward: Routine = layer == 2 ? .plain : .skipping
+        return [
             GEMMShape(name: "fwd \(inputs)->\(outputs)", m: 64, n: outputs, k: inputs,
-                      transposeA: false, transposeB: true),
+                      transposeA: false, transposeB: true, routine: layer == 0 ? .layerForward : .layerForwardSkipping),
             GEMMShape(name: "dW  \(outputs)x\(inputs)", m: outputs, n: inputs, k: 64,
-                      transposeA: true, transposeB: false),
+                      transposeA: true, transposeB: false, routine: backward),
             GEMMShape(name: "dx  \(outputs)->\(inputs)", m: 64, n: inputs, k: outputs,
-                      transposeA: false, transposeB: false),
+                      transposeA: false, transposeB: false, routine: backward),
         ]
+    }
+
+    /// C = op(A)·op(B) through this shape's routine (accumulating onto C for the forward
+    /// products, as the trainer does onto the bias).
+    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        switch routine {
+        case .layerForward, .layerForwardSkipping:
+            GEMM.multiplyLayerForward(batch: m, inFeatures: k, outFeatures: n, input: a, weight: b, output: c,
+                                      skippingZeros: routine == .layerForwardSkipping)
+        case .skipping:
+            GEMM.multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                                       b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: n,
+                                       accumulate: name.hasPrefix("fwd"))
+        case .plain:
+            GEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                          b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: n)
+        }
     }
 }
 
@@ -69,9 +107,22 @@ func gemmRatios() throws {
         }
     }
     print("bit-exact: packed == reference on \(checked) cases (9 shapes x 4 transposes x accumulate x threads 1,2)")
+    // Each shape through the routine the trainer calls, against the reference.
+    for shape in GEMMShape.mlp where only == nil {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let a = gemmFill(m * k, salt: 11), b = gemmFill(k * n, salt: 12), c0 = gemmFill(m * n, salt: 13)
+        var fast = c0, slow = c0
+        shape.run(a: a, b: b, c: &fast)
+        GEMM.reference(m: m, n: n, k: k, a: a, lda: shape.lda, transposeA: shape.transposeA,
+                       b: b, ldb: shape.ldb, transposeB: shape.transposeB, c: &slow, ldc: n,
+                       accumulate: shape.name.hasPrefix("fwd"))
+        if let i = (0..<(m * n)).first(where: { fast[$0].bitPattern != slow[$0].bitPattern }) {
+            throw Mismatch(description: "GEMM \(shape.name) via \(shape.routine.rawValue): element \(i)")
+        }
+    }
 
     // 2. Speed, one thread each, interleaved.
-    print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio")
+    print("shape              m    n    k   ours GFLOP/s  OpenBLAS GFLOP/s  ratio  (our routine, as the trainer calls it)")
     var worst = Double.infinity
     var stepOurs = 0.0, stepBLAS = 0.0  // seconds per call, summed over the shapes
     for shape in GEMMShape.mlp where only.map({ shape.name.contains($0) }) ?? true {
@@ -88,11 +139,7 @@ func gemmRatios() throws {
                     let (ap, bp, cp) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
                     return Stopwatch.interleavedMedians(rounds: only == nil ? 31 : 301, [
                         {
-                            for _ in 0..<reps {
-                                GEMM.multiply(m: m, n: n, k: k, a: ap, lda: lda, transposeA: ta,
-                                              b: bp, ldb: ldb, transposeB: tb,
-                                              c: cp, ldc: n)
-                            }
+                            for _ in 0..<reps { shape.run(a: ap, b: bp, c: cp) }
                         },
                         {
                             for _ in 0..<reps {
@@ -112,7 +159,7 @@ func gemmRatios() throws {
         stepOurs += times[0] / Double(reps)
         stepBLAS += times[1] / Double(reps)
         let label = shape.name.padding(toLength: 16, withPad: " ", startingAt: 0)
-        print("\(label) \(pad(m, 4)) \(pad(n, 4)) \(pad(k, 4))   \(pad(ours, 12))  \(pad(blas, 16))  \(pad(ours / blas, 5))")
+        print("\(label) \(pad(m, 4)) \(pad(n, 4)) \(pad(k, 4))   \(pad(ours, 12))  \(pad(blas, 16))  \(pad(ours / blas, 5))  \(shape.routine.rawValue)")
     }
     print("worst ratio ours/OpenBLAS: \(pad(worst, 4)) (target >= 0.80)")
     print("sum over these shapes (one training step's GEMMs): ours \(pad(stepOurs * 1e6, 6)) us, "

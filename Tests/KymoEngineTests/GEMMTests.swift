@@ -159,6 +159,40 @@ struct GEMMTests {
         }
     }
 
+    /// A 10-column C goes through `GEMM.tenColumns` (eight rows per tile, columns 8…9 of four rows
+    /// per vector): every row tail 1…7, every transpose, accumulating or not, a scale on the
+    /// store, 1 and 3 threads, and padded leading dimensions give the oracle's bits, and the
+    /// blocked kernel (`tenColumnKernel = false`) gives the same.
+    @Test func tenColumnKernelMatchesReference() {
+        var rng = CounterRNG(key: 0x10C0_1005)
+        for m in [1, 3, 4, 5, 8, 9, 15, 64, 67] {
+            for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                let k = [1, 7, 8, 29, 256][Int(rng.next(below: 5))]
+                let problem = Problem(m: m, n: 10, k: k, transposeA: transposeA, transposeB: transposeB,
+                                      accumulate: rng.next(below: 2) == 1, padding: Int(rng.next(below: 3)),
+                                      rng: &rng)
+                let scale: Float = rng.next(below: 2) == 0 ? 1 : 1 / 64
+                var expected = problem.c
+                GEMM.reference(m: m, n: 10, k: k, a: problem.a, lda: problem.lda, transposeA: transposeA,
+                               b: problem.b, ldb: problem.ldb, transposeB: transposeB, c: &expected,
+                               ldc: problem.ldc, accumulate: problem.accumulate, scale: scale)
+                for tenColumns in [true, false] {
+                    for threads in [1, 3] {
+                        var blocking = GEMM.Blocking.forward
+                        blocking.tenColumnKernel = tenColumns
+                        var got = problem.c
+                        GEMM.multiply(m: m, n: 10, k: k, a: problem.a, lda: problem.lda, transposeA: transposeA,
+                                      b: problem.b, ldb: problem.ldb, transposeB: transposeB, c: &got,
+                                      ldc: problem.ldc, accumulate: problem.accumulate, scale: scale,
+                                      threads: threads, blocking: blocking)
+                        let diff = Self.firstDifference(got, expected)
+                        #expect(diff == nil, "\(problem) scale=\(scale) tenColumns=\(tenColumns) threads=\(threads) at \(diff ?? -1)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func blockSizesDoNotChangeBits() {
         var rng = CounterRNG(key: 0xB10C)
         let problem = Problem(m: 25, n: 41, k: 67, transposeA: false, transposeB: true,

@@ -178,4 +178,39 @@ struct GEMMZeroSkippingTests {
             }
         }
     }
+
+    /// The row masks mark exactly the nonzero entries (±0 unmarked, NaN and subnormals marked),
+    /// for lengths that exercise the 32-, 8- and 1-entry steps and a partial last word.
+    @Test func masksMarkExactlyTheNonzeroEntries() {
+        var rng = CounterRNG(key: 0x3A5C)
+        for k in [1, 7, 8, 31, 32, 33, 63, 64, 65, 100, 130] {
+            let m = 3, lda = k + 2
+            var a = (0..<(m * lda)).map { _ -> Float in
+                switch rng.next(below: 6) {
+                case 0: return 0
+                case 1: return -0.0
+                case 2: return .leastNonzeroMagnitude
+                case 3: return .nan
+                default: return rng.nextFloat() - 0.5
+                }
+            }
+            a[0] = 0
+            let words = (k + 63) / 64
+            var masks = [UInt64](repeating: 0xDEAD, count: m * words)
+            let count = GEMM.buildMasks(m: m, k: k, a: a, lda: lda, masks: &masks, words: words)
+            var expectedCount = 0
+            for i in 0..<m {
+                for p in 0..<k {
+                    let nonzero = a[i * lda + p] != 0
+                    if nonzero { expectedCount += 1 }
+                    let bit = (masks[i * words + p / 64] >> UInt64(p % 64)) & 1
+                    #expect((bit == 1) == nonzero, "k=\(k) row \(i) p=\(p)")
+                }
+                for p in k..<(words * 64) {
+                    #expect((masks[i * words + p / 64] >> UInt64(p % 64)) & 1 == 0, "k=\(k) padding bit \(p)")
+                }
+            }
+            #expect(count == expectedCount, "k=\(k)")
+        }
+    }
 }

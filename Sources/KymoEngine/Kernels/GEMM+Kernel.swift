@@ -48,14 +48,35 @@ extension GEMM {
             }
             return
         }
+        if n == tenColumnWidth && blocking.tenColumnKernel && o.cColumn == 1 {
+            tenColumns(m: m, k: k, o, accumulate: accumulate, scale: scale)
+            return
+        }
         // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
         // (Short row tiles cost nothing extra: the kernel is specialized for each height.)
         let columnsPadded = (n + nr - 1) / nr * nr, rowsAsColumnsPadded = (m + nr - 1) / nr * nr
         if blocking.transposedProduct ?? (5 * rowsAsColumnsPadded * n < 4 * columnsPadded * m) {
-            blocked(m: n, n: m, k: k, o.swapped, accumulate: accumulate, scale: scale, blocking: blocking)
+            transposedProduct(m: m, n: n, k: k, o, accumulate: accumulate, scale: scale, blocking: blocking)
         } else {
             blocked(m: m, n: n, k: k, o, accumulate: accumulate, scale: scale, blocking: blocking)
         }
+    }
+
+    /// Cᵀ = op(B)ᵀ·op(A)ᵀ into a row-major n × m scratch (so that every full tile is stored
+    /// directly, not through `edgeTile`'s transposing buffer), then transposed into C in 8×8
+    /// blocks; an accumulating chain starts from C transposed into the scratch. The copies are
+    /// exact, so the bits are those of computing C itself.
+    /// - Complexity: O(m·n·k), plus O(m·n) for the transposes; m·n scratch floats.
+    static func transposedProduct(m: Int, n: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float,
+                                  blocking: Blocking) {
+        let t = UnsafeMutableRawPointer.allocate(byteCount: max(m * n, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(m * n, 1))
+        defer { t.deallocate() }
+        if accumulate { transposeInto(t, m: n, k: m, a: o.c, lda: o.cRow) }
+        var swapped = o.swapped
+        (swapped.c, swapped.cRow, swapped.cColumn) = (t, m, 1)
+        blocked(m: n, n: m, k: k, swapped, accumulate: accumulate, scale: scale, blocking: blocking)
+        transposeInto(o.c, ldRows: o.cRow, m: m, k: n, a: t, lda: m)
     }
 
     /// The Goto loop nest: column blocks of `nc`, depth blocks of `kc`, row blocks of `mc`, then

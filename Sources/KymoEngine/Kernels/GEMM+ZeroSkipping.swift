@@ -44,11 +44,26 @@ extension GEMM {
         accumulate: Bool = false, scale: Float = 1,
         threads: Int = 1
     ) {
+        multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                              b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+                              accumulate: accumulate, scale: scale, threads: threads, denseBlocking: .standard)
+    }
+
+    /// `multiplySkippingZeros` whose dense fallback runs with `denseBlocking` (a layer's forward
+    /// product falls back to `Blocking.forward`, as `multiplyLayerForward` does). Same bits.
+    /// - Complexity: as `multiplySkippingZeros`.
+    static func multiplySkippingZeros(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, scale: Float, threads: Int, denseBlocking: Blocking
+    ) {
         let small = m * n * k < ZeroSkipping.minimumWork
         multiplySkippingZeros(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                               b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                               accumulate: accumulate, scale: scale, threads: threads,
-                              maximumDensity: small ? -1 : ZeroSkipping.maximumDensity)
+                              maximumDensity: small ? -1 : ZeroSkipping.maximumDensity, denseBlocking: denseBlocking)
     }
 
     /// Tuning of the zero-skipping product; none of it changes a bit.
@@ -72,16 +87,18 @@ extension GEMM {
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, scale: Float, threads: Int, maximumDensity: Double
+        accumulate: Bool, scale: Float, threads: Int, maximumDensity: Double,
+        denseBlocking: Blocking = .standard
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM: negative dimension")
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
                      "GEMM: leading dimension shorter than a row")
         if m == 0 || n == 0 { return }
-        if maximumDensity < 0 {
+        // Narrow outputs (the 10-class layer) never skip: decide before building any mask.
+        if maximumDensity < 0 || n < 16 || k == 0 {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                     accumulate: accumulate, scale: scale, threads: threads)
+                     accumulate: accumulate, scale: scale, threads: threads, blocking: denseBlocking)
             return
         }
         let words = (k + 63) / 64
@@ -94,10 +111,10 @@ extension GEMM {
         if let rowsA { transposeInto(rowsA, m: m, k: k, a: a, lda: lda) }
         let (aRows, aLead) = rowsA.map { (UnsafePointer($0), k) } ?? (a, lda)
         let nonzero = buildMasks(m: m, k: k, a: aRows, lda: aLead, masks: masks, words: words)
-        if k == 0 || n < 16 || Double(nonzero) > maximumDensity * Double(m * k) {
+        if Double(nonzero) > maximumDensity * Double(m * k) {
             multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                      b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
-                     accumulate: accumulate, scale: scale, threads: threads)
+                     accumulate: accumulate, scale: scale, threads: threads, blocking: denseBlocking)
             return
         }
         forceNonFiniteRows(n: n, k: k, b: b, ldb: ldb, transposeB: transposeB, m: m, masks: masks, words: words)
@@ -128,21 +145,24 @@ extension GEMM {
         var starts: UnsafePointer<Float>?
     }
 
-    /// Writes Aᵀ (m × k, row-major) for A stored k × m with leading dimension `lda`, in 8×8 blocks.
+    /// Writes Aᵀ (m × k, row-major, rows `ldRows` apart; `k` unless given) for A stored k × m with
+    /// leading dimension `lda`, in 8×8 blocks.
     /// - Complexity: O(m·k).
-    static func transposeInto(_ rows: UnsafeMutablePointer<Float>, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+    static func transposeInto(_ rows: UnsafeMutablePointer<Float>, ldRows: Int? = nil, m: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int) {
+        let ld = ldRows ?? k
         let m8 = m / 8 * 8, k8 = k / 8 * 8
         var p = 0
         while p < k8 {
             var i = 0
             while i < m8 {
-                transpose8x8(a + p * lda + i, ld: lda, to: rows + i * k + p, ldd: k)
+                transpose8x8(a + p * lda + i, ld: lda, to: rows + i * ld + p, ldd: ld)
                 i += 8
             }
-            for i in m8..<m { for q in p..<(p + 8) { rows[i * k + q] = a[q * lda + i] } }
+            for i in m8..<m { for q in p..<(p + 8) { rows[i * ld + q] = a[q * lda + i] } }
             p += 8
         }
-        for q in k8..<k { for i in 0..<m { rows[i * k + q] = a[q * lda + i] } }
+        for q in k8..<k { for i in 0..<m { rows[i * ld + q] = a[q * lda + i] } }
     }
 
     /// Sets bit p of row i's mask (`words` UInt64s per row, p = 64·word + bit) when
@@ -150,8 +170,10 @@ extension GEMM {
     /// - Complexity: O(m·k).
     static func buildMasks(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                            masks: UnsafeMutablePointer<UInt64>, words: Int) -> Int {
-        // Eight entries at a time, branch-free: lane j of a nonzero entry contributes 2^j.
+        // Eight entries at a time, branch-free: lane j of a nonzero entry contributes 2^j; 32 at a
+        // time, vector t's lanes contribute 2^(8t+j), so one horizontal sum serves four vectors.
         let weights = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+        let weights32 = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
         var count = 0
         for i in 0..<m {
             let row = a + i * lda, mask = masks + i * words
@@ -159,6 +181,16 @@ extension GEMM {
                 var word: UInt64 = 0
                 let first = w * 64, length = min(64, k - first)
                 var q = 0
+                while q + 32 <= length {
+                    let r = UnsafeRawPointer(row + first + q)
+                    var bits = SIMD8<UInt32>()
+                    for t in 0..<4 {
+                        let v = r.loadUnaligned(fromByteOffset: 32 * t, as: SIMD8<Float>.self)
+                        bits |= SIMD8<UInt32>().replacing(with: weights32 &<< UInt32(8 * t), where: v .!= 0)
+                    }
+                    word |= UInt64(bits.wrappedSum()) &<< UInt64(q)
+                    q += 32
+                }
                 while q + 8 <= length {
                     let v = UnsafeRawPointer(row + first + q).loadUnaligned(as: SIMD8<Float>.self)
                     let bits = SIMD8<Int32>().replacing(with: weights, where: v .!= 0).wrappedSum()

@@ -15,8 +15,12 @@ import Dispatch
 /// reused by more than two row tiles; otherwise, like `op(A)`, it is read in place. Splitting k
 /// into `kc` blocks continues each element's chain through C (the kernel loads C, goes on with
 /// the FMAs, stores), so the bits do not depend on `kc`. Short row tiles use kernels specialized
-/// by height; narrow column tiles go through a 6×16 buffer. A narrow output (n = 10) is computed
-/// as Cᵀ = op(B)ᵀ·op(A)ᵀ, which wastes fewer SIMD lanes and gives every element the same chain.
+/// by height; narrow column tiles go through a 6×16 buffer. A narrow output is computed as
+/// Cᵀ = op(B)ᵀ·op(A)ᵀ (as is every layer's forward product, `multiplyLayerForward`), which wastes
+/// fewer SIMD lanes and gives every element the same chain: into a row-major scratch, so that full
+/// tiles are stored directly, then transposed into C. An output exactly 10 wide (a 10-class
+/// output layer) goes through `tenColumns` instead, which reads op(A) in place and wastes no
+/// lanes.
 /// `GEMM.reference` stays as the oracle the tests compare against bit for bit.
 public enum GEMM {
     /// `op(A)` is A (`m×k`, leading dimension `lda`) or, with `transposeA`, Aᵀ where A is `k×m`.
@@ -37,6 +41,31 @@ public enum GEMM {
         multiply(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                  b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
                  accumulate: accumulate, scale: scale, threads: threads, blocking: .standard)
+    }
+
+    /// A layer's forward product, `z (batch×out) += a (batch×in)·Wᵀ` with W stored out×in, as
+    /// `Dense.forward` computes it. With `skippingZeros` (an input that came out of a ReLU or
+    /// dropout) through `multiplySkippingZeros`; densely, or when the input turns out dense, as
+    /// the transposed product W·aᵀ in one depth block (`Blocking.forward`), so that W is read in
+    /// place and only aᵀ is packed. Same bits as
+    /// `multiply(m: batch, n: out, k: in, a: a, b: W, transposeB: true, accumulate: true)`.
+    /// - Complexity: O(batch·in·out) time (O(nnz(a)·out) when skipping); O(batch·(in + out))
+    ///   scratch floats, allocated per call.
+    public static func multiplyLayerForward(
+        batch: Int, inFeatures: Int, outFeatures: Int,
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        skippingZeros: Bool = false, threads: Int = 1
+    ) {
+        if skippingZeros {
+            multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
+                                  transposeA: false, b: weight, ldb: inFeatures, transposeB: true,
+                                  c: output, ldc: outFeatures, accumulate: true, scale: 1, threads: threads,
+                                  denseBlocking: .forward)
+            return
+        }
+        multiply(m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, transposeA: false,
+                 b: weight, ldb: inFeatures, transposeB: true, c: output, ldc: outFeatures,
+                 accumulate: true, threads: threads, blocking: .forward)
     }
 
     /// The oracle: the contract's FMA chain, one element at a time.
@@ -75,6 +104,10 @@ public enum GEMM {
         /// Compute Cᵀ = op(B)ᵀ·op(A)ᵀ (true), C directly (false), or let the shape decide (nil).
         /// Same bits either way (fma is symmetric in its factors).
         var transposedProduct: Bool? = nil
+
+        /// Whether a 10-column C goes through `GEMM.tenColumns` (no packing of op(A)) rather than
+        /// the blocked kernel. Same bits either way.
+        var tenColumnKernel = true
 
         static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
         /// For a layer's forward product a·Wᵀ: computed as W·aᵀ, so that W (out × in, row-major)

@@ -18,18 +18,9 @@ package enum Dense {
         threads: Int = 1
     ) {
         for s in 0..<batch { (output + s * outFeatures).update(from: bias, count: outFeatures) }
-        if sparseInput {
-            GEMM.multiplySkippingZeros(m: batch, n: outFeatures, k: inFeatures,
-                                       a: input, lda: inFeatures,
-                                       b: weight, ldb: inFeatures, transposeB: true,
-                                       c: output, ldc: outFeatures, accumulate: true, threads: threads)
-            return
-        }
-        GEMM.multiply(m: batch, n: outFeatures, k: inFeatures,
-                      a: input, lda: inFeatures, transposeA: false,
-                      b: weight, ldb: inFeatures, transposeB: true,
-                      c: output, ldc: outFeatures, accumulate: true, threads: threads,
-                      blocking: .forward)
+        GEMM.multiplyLayerForward(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures,
+                                  input: input, weight: weight, output: output,
+                                  skippingZeros: sparseInput, threads: threads)
     }
 
     /// Given δ = ∂L/∂z (B, out) for a loss L = Σ_s ℓ_s, writes
@@ -61,15 +52,29 @@ package enum Dense {
                           b: input, ldb: inFeatures,
                           c: weightGradient, ldc: inFeatures, accumulate: false, scale: scale, threads: threads)
         }
-        // db[j] = scale·(((0 + δ[0,j]) + δ[1,j]) + …), eight j at a time.
+        // db[j] = scale·(((0 + δ[0,j]) + δ[1,j]) + …), eight j at a time, blocks of up to four
+        // vectors (32 j) running down the batch together so that their sums' latencies overlap.
         let vectors = outFeatures / 8
         let db = UnsafeMutableRawPointer(biasGradient)
-        for v in 0..<vectors {
-            var sum = SIMD8<Float>()
-            for s in 0..<batch {
-                sum += UnsafeRawPointer(outputGradient + s * outFeatures).loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)
+        var v0 = 0
+        while v0 < vectors {
+            typealias V = SIMD8<Float>
+            let width = min(4, vectors - v0)
+            var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+            var row = UnsafeRawPointer(outputGradient) + v0 * 32
+            for _ in 0..<batch {
+                s0 += row.loadUnaligned(as: V.self)
+                if width > 1 { s1 += row.loadUnaligned(fromByteOffset: 32, as: V.self) }
+                if width > 2 { s2 += row.loadUnaligned(fromByteOffset: 64, as: V.self) }
+                if width > 3 { s3 += row.loadUnaligned(fromByteOffset: 96, as: V.self) }
+                row += outFeatures * 4
             }
-            db.storeBytes(of: scale != 1 ? sum * scale : sum, toByteOffset: v * 32, as: SIMD8<Float>.self)
+            if scale != 1 { s0 *= scale; s1 *= scale; s2 *= scale; s3 *= scale }
+            db.storeBytes(of: s0, toByteOffset: v0 * 32, as: V.self)
+            if width > 1 { db.storeBytes(of: s1, toByteOffset: (v0 + 1) * 32, as: V.self) }
+            if width > 2 { db.storeBytes(of: s2, toByteOffset: (v0 + 2) * 32, as: V.self) }
+            if width > 3 { db.storeBytes(of: s3, toByteOffset: (v0 + 3) * 32, as: V.self) }
+            v0 += width
         }
         for j in (vectors * 8)..<outFeatures {
             var sum: Float = 0

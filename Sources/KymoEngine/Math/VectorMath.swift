@@ -18,6 +18,24 @@ package enum VectorMath {
         return sum.total
     }
 
+    /// max |x[i]|, or +∞ when some x[i] is infinite or NaN (0 for n = 0). Exact: compares the
+    /// magnitudes' bit patterns, which for non-negative floats order as the values do, and put
+    /// NaN above +∞.
+    /// - Complexity: O(n).
+    package static func maximumMagnitude(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias U = SIMD8<UInt32>
+        let magnitude = U(repeating: 0x7FFF_FFFF)
+        var most = U()
+        let raw = UnsafeRawPointer(x)
+        for v in 0..<(n / 8) {
+            most = pointwiseMax(most, raw.loadUnaligned(fromByteOffset: v * 32, as: U.self) & magnitude)
+        }
+        var bits = most.max()
+        for i in (n / 8 * 8)..<n { bits = max(bits, x[i].bitPattern & 0x7FFF_FFFF) }
+        let result = Float(bitPattern: bits)
+        return result.isFinite ? result : .infinity
+    }
+
     /// With `scale`, first x[i] ← x[i]·scale (in place), then Σ x[i]² of the scaled values.
     /// - Complexity: O(n).
     package static func scaleAndSumOfSquares(_ x: UnsafeMutablePointer<Float>, count n: Int, scale: Float?) -> Double {
@@ -60,6 +78,20 @@ package enum VectorMath {
                                    Double(v1[4]), Double(v1[5]), Double(v1[6]), Double(v1[7]))
             lanes0 += d0 * d0
             lanes1 += d1 * d1
+        }
+
+        /// `add` with each square and its sum as one fused multiply-add: the same bits (a Float's
+        /// square is exact in Double, so rounding d·d + lane once is rounding lane + (d·d)), fewer
+        /// instructions for a pass that is not bound by the sums' latency (the optimizer's).
+        /// - Complexity: O(1).
+        @inline(__always)
+        package mutating func addFused(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>) {
+            let d0 = SIMD8<Double>(Double(v0[0]), Double(v0[1]), Double(v0[2]), Double(v0[3]),
+                                   Double(v0[4]), Double(v0[5]), Double(v0[6]), Double(v0[7]))
+            let d1 = SIMD8<Double>(Double(v1[0]), Double(v1[1]), Double(v1[2]), Double(v1[3]),
+                                   Double(v1[4]), Double(v1[5]), Double(v1[6]), Double(v1[7]))
+            lanes0.addProduct(d0, d0)
+            lanes1.addProduct(d1, d1)
         }
 
         /// One element past the last full block.

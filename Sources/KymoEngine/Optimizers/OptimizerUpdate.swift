@@ -28,20 +28,48 @@ package enum OptimizerUpdate {
         update d: UnsafeMutablePointer<Float>?,
         saveBefore before: UnsafeMutablePointer<Float>? = nil
     ) -> Double {
+        apply(config, learningRate: eta, step: t, count: count, parameters: w, gradient: g, slots: slots,
+              update: d, saveBefore: before, summingGradient: false).update
+    }
+
+    /// `apply`, also returning Σ g[i]² in `VectorMath.sumOfSquares`' order (the same bits), taken
+    /// in the same pass: for a caller that knows beforehand that the gradient norm is finite
+    /// (`Trainer` checks a bound), this saves a pass over g.
+    /// - Complexity: O(P).
+    package static func applySummingGradient(
+        _ config: OptimizerConfig, learningRate eta: Float, step t: Int, count: Int,
+        parameters w: UnsafeMutablePointer<Float>,
+        gradient g: UnsafePointer<Float>,
+        slots: [UnsafeMutablePointer<Float>],
+        update d: UnsafeMutablePointer<Float>?,
+        saveBefore before: UnsafeMutablePointer<Float>? = nil
+    ) -> (update: Double, gradient: Double) {
+        apply(config, learningRate: eta, step: t, count: count, parameters: w, gradient: g, slots: slots,
+              update: d, saveBefore: before, summingGradient: true)
+    }
+
+    private static func apply(
+        _ config: OptimizerConfig, learningRate eta: Float, step t: Int, count: Int,
+        parameters w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+        slots: [UnsafeMutablePointer<Float>], update d: UnsafeMutablePointer<Float>?,
+        saveBefore before: UnsafeMutablePointer<Float>?, summingGradient: Bool
+    ) -> (update: Double, gradient: Double) {
         let buffers = Buffers(w: w, g: g, s0: slots.first ?? w, s1: slots.count > 1 ? slots[1] : w, d: d, before: before)
         let lambda = config.weightDecay
         switch config.kind {
         case .sgd:
-            return run(SGDRule(eta: eta, lambda: lambda), count: count, buffers)
+            return run(SGDRule(eta: eta, lambda: lambda), count: count, buffers, summingGradient: summingGradient)
         case .momentum:
-            return run(MomentumRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers)
+            return run(MomentumRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers,
+                       summingGradient: summingGradient)
         case .nesterov:
-            return run(NesterovRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers)
+            return run(NesterovRule(eta: eta, lambda: lambda, mu: config.momentum), count: count, buffers,
+                       summingGradient: summingGradient)
         case .adam, .adamw:
             let rule = AdamRule(eta: eta, lambda: lambda, beta1: config.beta1, beta2: config.beta2,
                                 epsilon: config.epsilon, bc1: biasCorrection(config.beta1, step: t),
                                 bc2: biasCorrection(config.beta2, step: t), decoupled: config.kind == .adamw)
-            return run(rule, count: count, buffers)
+            return run(rule, count: count, buffers, summingGradient: summingGradient)
         }
     }
 
@@ -57,10 +85,13 @@ package enum OptimizerUpdate {
         var before: UnsafeMutablePointer<Float>?
     }
 
-    /// The pass for one rule, specialized per rule.
+    /// The pass for one rule, specialized per rule: Σ Δw² and, with `summingGradient`, Σ g²
+    /// (else 0), both in `VectorMath`'s order.
     /// - Complexity: O(count).
-    static func run<Rule: UpdateRule>(_ rule: Rule, count: Int, _ p: Buffers) -> Double {
+    static func run<Rule: UpdateRule>(_ rule: Rule, count: Int, _ p: Buffers,
+                                      summingGradient: Bool) -> (update: Double, gradient: Double) {
         var sum = VectorMath.SquareSum()
+        var gradientSum = VectorMath.SquareSum()
         let blocks = count / 16
         let (w, g, s0, s1) = (UnsafeMutableRawPointer(p.w), UnsafeRawPointer(p.g),
                               UnsafeMutableRawPointer(p.s0), UnsafeMutableRawPointer(p.s1))
@@ -68,6 +99,10 @@ package enum OptimizerUpdate {
         let before = p.before.map { UnsafeMutableRawPointer($0) }
         for b in 0..<blocks {
             var halves = (V(), V())
+            if summingGradient {
+                gradientSum.addFused(g.loadUnaligned(fromByteOffset: b * 64, as: V.self),
+                                     g.loadUnaligned(fromByteOffset: b * 64 + 32, as: V.self))
+            }
             for half in 0..<2 {
                 let offset = b * 64 + half * 32
                 var wv = w.loadUnaligned(fromByteOffset: offset, as: V.self)
@@ -82,7 +117,7 @@ package enum OptimizerUpdate {
                 if Rule.slots > 1 { s1.storeBytes(of: c, toByteOffset: offset, as: V.self) }
                 if half == 0 { halves.0 = dv } else { halves.1 = dv }
             }
-            sum.add(halves.0, halves.1)
+            sum.addFused(halves.0, halves.1)
         }
         // The last count mod 16 elements, one lane each, in order.
         for i in (blocks * 16)..<count {
@@ -95,8 +130,9 @@ package enum OptimizerUpdate {
             if Rule.slots > 0 { p.s0[i] = a[0] }
             if Rule.slots > 1 { p.s1[i] = c[0] }
             sum.addTail(dv[0])
+            if summingGradient { gradientSum.addTail(p.g[i]) }
         }
-        return sum.total
+        return (sum.total, gradientSum.total)
     }
 }
 

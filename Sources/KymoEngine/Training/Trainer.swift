@@ -37,6 +37,9 @@ package final class Trainer {
     /// input in the forward pass, its δ in the backward pass) use `GEMM.multiplySkippingZeros`;
     /// the test hook that shows it never changes a bit.
     var skipsZeros = true
+    /// Whether ‖g‖² may be taken in the optimizer's pass when a bound shows it finite (see
+    /// `gradientNormIsCertainlyFinite`); the test hook that shows it never changes a bit.
+    var fusesGradientNorm = true
 
     /// Steps completed so far (the next step's 0-based index).
     package private(set) var completedSteps: Int = 0
@@ -48,6 +51,12 @@ package final class Trainer {
     /// `training.fingerprint`, hashed once (every checkpoint records it; hashing a seed-scale data
     /// set takes tens of milliseconds).
     package private(set) lazy var trainingFingerprint: UInt64 = training.fingerprint
+
+    /// max |x| over the training features (+∞ if any is not finite), computed once: bounds every
+    /// batch's input for `gradientNormIsCertainlyFinite`.
+    private lazy var trainingMagnitude: Float = training.features.withUnsafeBufferPointer {
+        VectorMath.maximumMagnitude($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: $0.count)
+    }
 
     package var stepsPerEpoch: Int { (training.count + config.batchSize - 1) / config.batchSize }
     package var totalSteps: Int { stepsPerEpoch * config.epochs }
@@ -259,9 +268,15 @@ package final class Trainer {
         guard loss.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
 
         backward(ws)
-        // dW and db hold the batch mean (Σ_s scaled by 1/B as it was stored).
-        let gradientNorm = Float(VectorMath.sumOfSquares(UnsafePointer(stepGradient), count: layout.count).squareRoot())
-        guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
+        // dW and db hold the batch mean (Σ_s scaled by 1/B as it was stored). When a bound from
+        // the factors shows ‖g‖ finite, ‖g‖² is taken in the optimizer's pass (same order, same
+        // bits) instead of a pass of its own; otherwise it is taken first and checked.
+        let normIsCertainlyFinite = fusesGradientNorm && gradientNormIsCertainlyFinite(ws)
+        var gradientNorm: Float = 0
+        if !normIsCertainlyFinite {
+            gradientNorm = Float(VectorMath.sumOfSquares(UnsafePointer(stepGradient), count: layout.count).squareRoot())
+            guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
+        }
 
         let eta = config.schedule.rate(base: config.optimizer.learningRate, step: completedSteps, totalSteps: totalSteps)
         // The observer's w_{t−1}: all P in the update's pass, or only the ids it asks for.
@@ -273,11 +288,23 @@ package final class Trainer {
         let fullSnapshot = observer != nil && beforeIds == nil
         // One pass: the snapshot, the update, and ‖Δw‖² in VectorMath's order; Δw itself is
         // stored only for an observer (nothing else reads it).
-        let updateSquares = OptimizerUpdate.apply(
-            config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
-            parameters: parameters.base, gradient: UnsafePointer(stepGradient),
-            slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
-            saveBefore: fullSnapshot ? before.base : nil)
+        let updateSquares: Double
+        if normIsCertainlyFinite {
+            let squares = OptimizerUpdate.applySummingGradient(
+                config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
+                parameters: parameters.base, gradient: UnsafePointer(stepGradient),
+                slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+                saveBefore: fullSnapshot ? before.base : nil)
+            updateSquares = squares.update
+            gradientNorm = Float(squares.gradient.squareRoot())
+            precondition(gradientNorm.isFinite, "the gradient norm bound failed at step \(completedSteps)")
+        } else {
+            updateSquares = OptimizerUpdate.apply(
+                config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
+                parameters: parameters.base, gradient: UnsafePointer(stepGradient),
+                slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+                saveBefore: fullSnapshot ? before.base : nil)
+        }
         let summary = StepSummary(
             step: completedSteps, epoch: epoch, batchSize: b, loss: loss,
             accuracy: Float(correctCount) / Float(b),
@@ -293,6 +320,33 @@ package final class Trainer {
             epoch += 1
         }
         return summary
+    }
+
+    /// True when this step's gradient norm is certainly finite, judged from the factors alone:
+    /// dW = (1/B)·δᵀ·a and db = (1/B)·Σ_s δ_s. With Mδ = max|δ| and Ma = max(max|a|, 1) per layer
+    /// (for the first layer max|x| over the whole training set, taken once),
+    /// every partial sum of an element's chain is at most B·Mδ·Ma·(1 + B·u) (u = 2⁻²⁴) and every
+    /// stored element at most 2·Mδ·Ma (for B < 2²²), so if 2·B·Mδ·Ma < Float.max in every layer no
+    /// chain overflows, and if Σ_layers out·(in+1)·(2·Mδ·Ma)² < Float.max²/4 the sum of squares
+    /// (exact squares, Double sums) and its root stay finite. Non-finite factors give +∞ and
+    /// fail the test. False only costs the separate pass; true is never wrong.
+    /// - Complexity: O(B·Σ widths).
+    private func gradientNormIsCertainlyFinite(_ ws: Workspace) -> Bool {
+        let b = ws.batch
+        guard b < 1 << 22 else { return false }
+        let limit = Double(Float.greatestFiniteMagnitude)
+        var bound = 0.0
+        for (l, layer) in layout.layers.enumerated() {
+            // The first layer's input is a batch of the training set: its bound is the set's.
+            let inputMagnitude = l == 0
+                ? trainingMagnitude : VectorMath.maximumMagnitude(ws.input(l).readOnly, count: b * layer.inFeatures)
+            let maxA = Double(max(inputMagnitude, 1))
+            let maxD = Double(VectorMath.maximumMagnitude(ws.delta[l].readOnly, count: b * layer.outFeatures))
+            guard 2 * Double(b) * maxD * maxA < limit else { return false }
+            let element = 2 * maxD * maxA
+            bound += Double(layer.outFeatures) * Double(layer.inFeatures + 1) * element * element
+        }
+        return bound < limit * limit / 4
     }
 
     private func makeTrace(_ ws: Workspace, summary: StepSummary) -> StepTrace {

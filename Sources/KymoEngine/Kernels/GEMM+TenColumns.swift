@@ -1,0 +1,158 @@
+// The ten-column product: C (m×10) = op(A)·op(B), the output layer of a 10-class model.
+
+extension GEMM {
+    /// The output width `tenColumns` handles.
+    static let tenColumnWidth = 10
+
+    /// `C (m×10) = scale·([C +] op(A)·op(B))` without packing op(A): every SIMD lane is a
+    /// useful output element and nothing of size m·k is copied.
+    ///
+    /// The blocked kernel wastes 6 of 16 lanes on a 10-wide C, or, computing Cᵀ instead, packs all
+    /// of op(A)ᵀ (64 KB for the MLP's 64×256 last hidden layer) and stores C through a transposing
+    /// buffer. Here op(B) (k×10, small) is packed once, 16 floats per depth: `op(B)[p, 0..<8]`,
+    /// then the pair `(op(B)[p,8], op(B)[p,9])` four times. Eight rows of C at a time run in
+    /// registers over all k: for each depth, the eight broadcasts of `op(A)[i,p]` (read in place)
+    /// feed one FMA each into columns 0…7 of their row, and are blended four at a time into
+    /// `(x₀,x₀,x₁,x₁,x₂,x₂,x₃,x₃)`, which one FMA with the repeated pair advances for columns 8…9
+    /// of four rows: ten FMAs for the tile's 80 elements per depth, as many as any full-lane
+    /// product needs.
+    ///
+    /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
+    /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
+    /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
+    static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+        precondition(o.cColumn == 1, "GEMM: the ten-column kernel writes row-major C")
+        let pack = UnsafeMutableRawPointer.allocate(byteCount: 16 * k * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: 16 * k)
+        defer { pack.deallocate() }
+        packTenColumns(o, k: k, into: pack)
+        let (aRow, aDepth) = o.transposeA ? (1, o.lda) : (o.lda, 1)
+        var i = 0
+        while i < m {
+            let height = min(8, m - i)
+            let a = o.a + i * aRow, c = o.c + i * o.cRow
+            switch height {
+            case 8: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 8)
+            case 7: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 7)
+            case 6: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 6)
+            case 5: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 5)
+            case 4: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 4)
+            case 3: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 3)
+            case 2: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                  loadC: accumulate, scale: scale, height: 2)
+            default: tenColumnTile(k: k, a: a, aRow: aRow, aDepth: aDepth, b: pack, c: c, ldc: o.cRow,
+                                   loadC: accumulate, scale: scale, height: 1)
+            }
+            i += height
+        }
+    }
+
+    /// Writes op(B)'s ten columns as 16 floats per depth p: columns 0…7, then columns 8 and 9
+    /// repeated four times.
+    /// - Complexity: O(10·k).
+    static func packTenColumns(_ o: Operands, k: Int, into d: UnsafeMutablePointer<Float>) {
+        if o.transposeB {
+            // op(B)[p, j] = b[j·ldb + p]: 8×8 transposes for columns 0…7, the rest one by one.
+            let k8 = k / 8 * 8
+            var p = 0
+            while p < k8 {
+                transpose8x8(o.b + p, ld: o.ldb, to: d + p * 16, ldd: 16)
+                p += 8
+            }
+            for p in k8..<k { for j in 0..<8 { d[p * 16 + j] = o.b[j * o.ldb + p] } }
+            for p in 0..<k {
+                let (x, y) = (o.b[8 * o.ldb + p], o.b[9 * o.ldb + p])
+                for r in 0..<4 { d[p * 16 + 8 + 2 * r] = x; d[p * 16 + 9 + 2 * r] = y }
+            }
+        } else {
+            for p in 0..<k {
+                let s = o.b + p * o.ldb, dp = d + p * 16
+                UnsafeMutableRawPointer(dp).storeBytes(
+                    of: UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                let (x, y) = (s[8], s[9])
+                for r in 0..<4 { dp[8 + 2 * r] = x; dp[9 + 2 * r] = y }
+            }
+        }
+    }
+
+    /// Rows `0..<height` (at most 8) of a ten-column C over all k depths: row r's columns 0…7
+    /// accumulate in `c<r>`, columns 8…9 of rows 0…3 in `q0` (lanes 2r, 2r+1), of rows 4…7 in
+    /// `q1`. Rows at or past `height` read row 0 and are never stored.
+    /// - Complexity: O(80·k).
+    @inline(__always)
+    static func tenColumnTile(k: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
+                              b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                              loadC: Bool, scale: Float, height: Int) {
+        typealias V = SIMD8<Float>
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
+        var q0 = V(), q1 = V()
+        let rc = UnsafeMutableRawPointer(c), row = ldc * 4
+        if loadC {
+            c0 = rc.loadUnaligned(as: V.self)
+            if height > 1 { c1 = rc.loadUnaligned(fromByteOffset: row, as: V.self) }
+            if height > 2 { c2 = rc.loadUnaligned(fromByteOffset: 2 * row, as: V.self) }
+            if height > 3 { c3 = rc.loadUnaligned(fromByteOffset: 3 * row, as: V.self) }
+            if height > 4 { c4 = rc.loadUnaligned(fromByteOffset: 4 * row, as: V.self) }
+            if height > 5 { c5 = rc.loadUnaligned(fromByteOffset: 5 * row, as: V.self) }
+            if height > 6 { c6 = rc.loadUnaligned(fromByteOffset: 6 * row, as: V.self) }
+            if height > 7 { c7 = rc.loadUnaligned(fromByteOffset: 7 * row, as: V.self) }
+            for r in 0..<min(height, 4) {
+                q0[2 * r] = c[r * ldc + 8]; q0[2 * r + 1] = c[r * ldc + 9]
+            }
+            for r in 4..<max(height, 4) {
+                q1[2 * r - 8] = c[r * ldc + 8]; q1[2 * r - 7] = c[r * ldc + 9]
+            }
+        }
+        let o1 = height > 1 ? aRow : 0, o2 = height > 2 ? 2 * aRow : 0, o3 = height > 3 ? 3 * aRow : 0
+        let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
+        let o6 = height > 6 ? 6 * aRow : 0, o7 = height > 7 ? 7 * aRow : 0
+        // Lanes taking the second operand of `replacing`: pairs 1 and 3, then the upper half.
+        let odd: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
+        let upper: SIMDMask<SIMD8<Int32>> = [false, false, false, false, true, true, true, true]
+        var pa = a
+        var pb = UnsafeRawPointer(b)
+        for _ in 0..<k {
+            let w = pb.loadUnaligned(as: V.self)
+            let pair = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let x0 = V(repeating: pa[0]), x1 = V(repeating: pa[o1])
+            let x2 = V(repeating: pa[o2]), x3 = V(repeating: pa[o3])
+            c0.addProduct(x0, w); c1.addProduct(x1, w); c2.addProduct(x2, w); c3.addProduct(x3, w)
+            let low = x0.replacing(with: x1, where: odd), high = x2.replacing(with: x3, where: odd)
+            q0.addProduct(low.replacing(with: high, where: upper), pair)
+            if height > 4 {
+                let x4 = V(repeating: pa[o4]), x5 = V(repeating: pa[o5])
+                let x6 = V(repeating: pa[o6]), x7 = V(repeating: pa[o7])
+                c4.addProduct(x4, w); c5.addProduct(x5, w); c6.addProduct(x6, w); c7.addProduct(x7, w)
+                let low = x4.replacing(with: x5, where: odd), high = x6.replacing(with: x7, where: odd)
+                q1.addProduct(low.replacing(with: high, where: upper), pair)
+            }
+            pa += aDepth
+            pb += 64
+        }
+        if scale != 1 {
+            let s = V(repeating: scale)
+            c0 *= s; c1 *= s; c2 *= s; c3 *= s; c4 *= s; c5 *= s; c6 *= s; c7 *= s
+            q0 *= s; q1 *= s
+        }
+        rc.storeBytes(of: c0, as: V.self)
+        if height > 1 { rc.storeBytes(of: c1, toByteOffset: row, as: V.self) }
+        if height > 2 { rc.storeBytes(of: c2, toByteOffset: 2 * row, as: V.self) }
+        if height > 3 { rc.storeBytes(of: c3, toByteOffset: 3 * row, as: V.self) }
+        if height > 4 { rc.storeBytes(of: c4, toByteOffset: 4 * row, as: V.self) }
+        if height > 5 { rc.storeBytes(of: c5, toByteOffset: 5 * row, as: V.self) }
+        if height > 6 { rc.storeBytes(of: c6, toByteOffset: 6 * row, as: V.self) }
+        if height > 7 { rc.storeBytes(of: c7, toByteOffset: 7 * row, as: V.self) }
+        for r in 0..<min(height, 4) {
+            c[r * ldc + 8] = q0[2 * r]; c[r * ldc + 9] = q0[2 * r + 1]
+        }
+        for r in 4..<max(height, 4) {
+            c[r * ldc + 8] = q1[2 * r - 8]; c[r * ldc + 9] = q1[2 * r - 7]
+        }
+    }
+}
