@@ -74,7 +74,7 @@ import Testing
         let (fc1, fc2) = (trainer.layout.layers[0], trainer.layout.layers[1])
         for i in fc1.weightRange { w[i] = 1e37 }
         for c in 0..<3 {
-            for i in 0..<256 { w[fc2.weightOffset + c * 256 + i] = Float(c + 1) * 1e-39 }
+            for i in 0..<256 { w[fc2.weightOffset + c * 256 + i] = Float(c + 1) * Float(1e-39 as Double) }   // subnormal: converted at run time
         }
         trainer.restore(step: 0, epoch: 0, position: 0, parameters: w, slots: [])
         let hashBefore = trainer.state.contentHash
