@@ -52,7 +52,7 @@ import Testing
     @Test func tinyRowsStayFiniteAndBounded() {
         let rows: [[Float]] = [
             [1e-36, -3e-37, 0, 2e-38],
-            [Float.leastNonzeroMagnitude, 0, -4 * Float.leastNonzeroMagnitude, 1e-44],
+            [Float.leastNonzeroMagnitude, 0, -4 * Float.leastNonzeroMagnitude, Float(1e-44 as Double)],
             [Float.leastNormalMagnitude, 0, -Float.leastNormalMagnitude / 2],
         ]
         for row in rows {

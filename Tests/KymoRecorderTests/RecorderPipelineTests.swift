@@ -89,6 +89,47 @@ struct Boom: Error, CustomStringConvertible { var description: String { "boom" }
         #expect(pipeline.accounting.helped == helped.count)
     }
 
+    /// With a worker-side `prepare` and a backlog of 1: while the worker is inside its batch
+    /// (held on the batch's first slot), the helping `acquire` prepares the queued slot and then
+    /// the batch's later slots, newest first; every slot is prepared exactly once, by one side,
+    /// before `process` sees it, and order is kept.
+    @Test func helperTakesTheLaterSlotsOfTheWorkersBatch() throws {
+        let go = Mutex<Bool>(false), holding = Mutex<Bool>(false)
+        let batches = Mutex<[[Int]]>([])
+        let pipeline = RecorderPipeline(slots: (0..<6).map { _ in TestSlot() }, batchLimit: 4, joinsNext: { _ in true },
+                                        prepare: { slot in
+                                            if slot.values[0] == 0 {
+                                                holding.withLock { $0 = true }
+                                                while !go.withLock({ $0 }) { usleep(100) }
+                                            }
+                                            slot.values.append(1)   // prepared by the worker
+                                        }, helpBacklog: 1) { batch, first in
+            #expect(batch.map { $0.values[0] } == Array(first..<(first + batch.count)))
+            for slot in batch { #expect(slot.values.count == 2, "slot \(slot.values[0]) prepared \(slot.values.count - 1) times") }
+            batches.withLock { $0.append(batch.map { $0.values[0] }) }
+        }
+        for step in 0..<5 {
+            let slot = try pipeline.acquire()
+            slot.values = [step]
+            try pipeline.submit(slot)
+        }
+        while !holding.withLock({ $0 }) { usleep(100) }   // the worker holds [0, 1, 2, 3]; 4 is queued
+        var helped: [Int] = []
+        let last = try pipeline.acquire(helping: { s in
+            helped.append(s.values[0])
+            s.values.append(2)   // prepared by the helper
+            if helped.count == 2 { go.withLock { $0 = true } }
+        })
+        #expect(Array(helped.prefix(2)) == [4, 3], "\(helped)")
+        #expect(helped == helped.sorted(by: >) && helped.allSatisfy { (1...4).contains($0) }, "\(helped)")
+        go.withLock { $0 = true }
+        last.values = [5]
+        try pipeline.submit(last)
+        try pipeline.finish()
+        #expect(batches.withLock { $0 }.flatMap { $0 } == Array(0..<6))
+        #expect(pipeline.accounting.helped == helped.count)
+    }
+
     @Test func backPressureBoundsHowFarTrainingRunsAhead() throws {
         let capacity = 2
         let gate = Atomic<Int>(0) // worker may process sequence < gate

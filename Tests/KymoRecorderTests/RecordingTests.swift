@@ -94,19 +94,22 @@ import Testing
         #expect(lab.verify(run: "r").isSound)
     }
 
-    /// The training thread's help (`StepPreparer` run on a queued slot instead of waiting) changes
-    /// no stored bit: runs recorded with and without it, on a pool of two slots, store the same
-    /// chunks with the same values (checkpoints included).
-    @Test func trainingThreadHelpChangesNoStoredValue() throws {
-        let config = try Self.config(optimizer: .momentum, epochs: 2)
+    /// The training thread's help (`StepPreparer` run on a submitted slot instead of waiting, or
+    /// past a backlog) changes no stored bit: runs recorded with and without it store the same
+    /// chunks with the same values (checkpoints included) — momentum on two slots, and Adam
+    /// (per-parameter scales) with batches of 4 and help at a backlog of 1.
+    @Test(arguments: [(OptimizerKind.momentum, 2, 1, 8), (OptimizerKind.adam, 6, 4, 1)])
+    func trainingThreadHelpChangesNoStoredValue(optimizer: OptimizerKind, slots: Int, batchLimit: Int, helpBacklog: Int) throws {
+        let config = try Self.config(optimizer: optimizer, lr: optimizer == .adam ? 0.005 : 0.05, epochs: 2)
         var stores: [[(ChunkInfo, ColumnData)]] = []
         var dirs: [TemporaryDirectory] = []
         var helped = 0
         for helps in [false, true, true] {
             var options = Self.options()
             options.trainingThreadHelps = helps
-            options.slots = 2
-            options.batchLimit = 1
+            options.slots = slots
+            options.batchLimit = batchLimit
+            options.helpBacklog = helpBacklog
             let dir = try TemporaryDirectory()
             dirs.append(dir)
             let lab = try Lab(path: dir.path + "/lab")
@@ -116,7 +119,7 @@ import Testing
             let reader = try lab.openRun("r")
             stores.append(try reader.allChunks().map { ($0, try reader.readChunk($0)) })
         }
-        // Two slots and a recorder slower than this tiny model's steps: the training thread helps.
+        // A recorder slower than this tiny model's steps: the training thread helps.
         #expect(helped > 0)
         for other in stores.dropFirst() {
             #expect(other.count == stores[0].count)

@@ -30,4 +30,27 @@ import Testing
         #expect(fusedAcc.maxAbsGradient == separateAcc.maxAbsGradient && fusedAcc.steps == 3)
         #expect(fusedHist == separateHist)
     }
+
+    /// `summarize` (the preparer's histogram and counts, without accumulators) gives the counts
+    /// and histogram of the fused `run`, with NaN, ±inf and zeros among the values.
+    @Test(arguments: [false, true])
+    func summarizeEqualsTheFusedPass(snapped: Bool) throws {
+        let p = 9_000 + 5
+        let raw: [Float] = [1e-5, 1e-3, 1e-1]
+        let list = snapped ? raw.map { MagnitudeHistogram.snap($0, mantissaBits: 6) } : raw
+        var acc = EpochAccumulators(parameterCount: p)
+        var fusedHist = try MagnitudeHistogram(), summaryHist = fusedHist
+        let pass = try StepGradientPass(thresholds: list, histogram: fusedHist)
+        var g = randomFloats(p, key: 77, scale: 2e-2)
+        for (i, x) in [Float.nan, .infinity, -.infinity, 0, -0.0, 1e30].enumerated() { g[i * 997] = x }
+        let u = randomFloats(p, key: 78, scale: 1e-3)
+        let fused = try u.withUnsafeBufferPointer { ub in
+            try g.withUnsafeBufferPointer { try pass.run(update: ub, gradient: $0, accumulators: &acc, histogram: &fusedHist) }
+        }
+        [Float](repeating: 1, count: 8).withUnsafeBufferPointer { summaryHist.add($0) }   // reset by summarize
+        let summary = g.withUnsafeBufferPointer { pass.summarize(gradient: $0, histogram: &summaryHist) }
+        #expect(summary == fused)
+        #expect(summaryHist == fusedHist)
+        #expect(summaryHist.nan == 1 && summaryHist.overflow >= 2)
+    }
 }

@@ -10,9 +10,13 @@ import KymoCore
 /// sequence number, and returns them to the pool. `finish()` drains what was submitted, joins the
 /// thread and rethrows the first worker error.
 ///
-/// Ownership protocol (why this is race-free): a slot belongs to exactly one side at a time; it
-/// changes hands only under the lock (free list ⇄ training thread ⇄ queue ⇄ worker), so every write
-/// to it happens-before every read by the next owner.
+/// Ownership protocol (why this is race-free): a slot changes hands only under the lock (free list
+/// ⇄ training thread ⇄ queue ⇄ worker), so every write to it happens-before every read by the next
+/// owner. One exception, also under the lock: a helping `acquire` may *claim* a submitted slot the
+/// worker has not reached (queued, or later in the worker's batch) and prepare it outside the lock;
+/// a slot is claimed by one side only (`helperClaimed`, `workerClaimed`), the worker waits while a
+/// helper is on a slot of its batch (`helperBusy`, cleared under the lock), and no slot of a batch
+/// reaches `process` or the free list before every claim on the batch is settled.
 ///
 /// Errors: if `process` throws, the worker stops (later slots are not processed), and the next
 /// `acquire()`/`submit(_:)` on the training thread, and `finish()`, throw
@@ -45,17 +49,17 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///     thread must be able to hold one while the worker waits, or they would deadlock).
     ///   - joinsNext: whether a slot may be processed together with the next one (called under
     ///     the lock: keep it O(1)).
-    ///   - process: called with one or more consecutive slots in submission order and the first
-    ///     one's sequence number (a failure is reported at that sequence number).
-    /// - Complexity: O(slots).
     ///   - prepare: the worker's side of `acquire(helping:)`: run on each slot of a batch, in
     ///     order, before `process`, unless a helper has taken that slot (the worker then waits
     ///     for the helper to finish it); nil: no per-slot preparation.
     ///   - helpBacklog: a helping `acquire` helps before it takes a free slot while at least this
     ///     many in-flight slots are unclaimed (the recorder is that far behind); it always helps
-    ///     instead of waiting.
+    ///     instead of waiting. 8, as `RecordingOptions.helpBacklog`, unless given.
+    ///   - process: called with one or more consecutive slots in submission order and the first
+    ///     one's sequence number (a failure is reported at that sequence number).
+    /// - Complexity: O(slots).
     package init(slots: [Slot], batchLimit: Int, joinsNext: @escaping @Sendable (Slot) -> Bool,
-                 prepare: (@Sendable (Slot) -> Void)? = nil, helpBacklog: Int = 2,
+                 prepare: (@Sendable (Slot) -> Void)? = nil, helpBacklog: Int = 8,
                  process: @escaping @Sendable ([Slot], Int) throws -> Void) {
         precondition(!slots.isEmpty, "the pipeline needs at least one slot")
         let core = Core(slots: slots, batchLimit: max(1, min(batchLimit, slots.count - 1)), joinsNext: joinsNext,

@@ -9,8 +9,9 @@ package final class PreparedStep: @unchecked Sendable {
     package var isReady = false
     /// The first error preparing the step (the recorder thread rethrows it).
     package var failure: (any Error)?
-    /// The step's |g| histogram and the exact counts of |g| > θ_k.
-    package var histogram: MagnitudeHistogram
+    /// The step's |g| histogram (the preparer's configuration; nil before the first step) and the
+    /// exact counts of |g| > θ_k.
+    package var histogram: MagnitudeHistogram?
     package var aboveCounts: [Int] = []
     /// Σ_l ‖g_s,l‖² per sample (B valid).
     package var normsSquared: [Float] = []
@@ -23,8 +24,7 @@ package final class PreparedStep: @unchecked Sendable {
     package var tau: Float = 0
 
     /// - Complexity: O(maxBatch · Σ out) to allocate.
-    package init(layout: DenseLayout, maxBatch: Int, histogram: MagnitudeHistogram) {
-        self.histogram = histogram
+    package init(layout: DenseLayout, maxBatch: Int) {
         masses = layout.layers.map { [Float](repeating: 0, count: maxBatch * $0.outputs) }
     }
 }

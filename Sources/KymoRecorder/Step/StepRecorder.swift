@@ -84,7 +84,8 @@ package final class StepRecorder: @unchecked Sendable {
         self.layout = layout
         self.t1Ids = t1Ids
         let pass = try StepGradientPass(thresholds: thresholds, histogram: histogram)
-        preparer = StepPreparer(layout: layout, t1Ids: t1Ids, pass: pass, samplesPerStep: samplesPerStep, runSeed: runSeed)
+        preparer = StepPreparer(layout: layout, t1Ids: t1Ids, pass: pass, histogram: histogram, samplesPerStep: samplesPerStep,
+                                runSeed: runSeed)
         accumulators = EpochAccumulators(parameterCount: layout.parameterCount)
         self.sink = sink
     }
@@ -139,7 +140,7 @@ package final class StepRecorder: @unchecked Sendable {
             accuracy: slot.accuracy, sampleIDs: Array(slot.sampleIDs[0..<b]), sampleLoss: Array(slot.sampleLoss[0..<b]),
             sampleCorrect: Array(slot.sampleCorrect[0..<b]), sampleGradientNorm: prepared.normsSquared.map { $0.squareRoot() },
             gradientNorm: slot.gradientNorm, updateNorm: slot.updateNorm,
-            aboveCounts: prepared.aboveCounts, histogram: prepared.histogram,
+            aboveCounts: prepared.aboveCounts, histogram: prepared.histogram!,
             t1Values: slot.t1Values, t1Updates: t1Ids.map { slot.updateBuffer[$0] }, t1State: slot.t1State,
             t1Contributions: prepared.t1Contributions, sampled: prepared.sampled, tau: prepared.tau)
         try sink.record(record, slot: slot)

@@ -73,9 +73,8 @@ package final class StepSlot: @unchecked Sendable {
     package let prepared: PreparedStep
 
     /// - Complexity: O(P + maxBatch·Σ(in + out)) to allocate.
-    package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int,
-                 histogram: MagnitudeHistogram = try! MagnitudeHistogram()) {
-        prepared = PreparedStep(layout: layout, maxBatch: maxBatch, histogram: histogram)
+    package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int) {
+        prepared = PreparedStep(layout: layout, maxBatch: maxBatch)
         self.layout = layout
         self.maxBatch = maxBatch
         self.t1Count = t1Count

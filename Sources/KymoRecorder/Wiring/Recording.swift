@@ -204,7 +204,7 @@ package final class Recording {
                                             samplesPerStep: options.tiers.contains(.t2) ? plan.sampledContributionsPerStep : 0,
                                             runSeed: runSeed, sink: sink)
         let slots = (0..<max(1, options.slots)).map { _ in
-            StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats, histogram: histogram)
+            StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
         }
         // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
         // accumulators for all); the output is that of one step at a time.
