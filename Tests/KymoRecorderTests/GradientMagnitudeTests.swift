@@ -65,7 +65,13 @@ import Testing
                                  .infinity, -.infinity, .nan, Float(bitPattern: 0x7FC0_1234), Float(bitPattern: 0xFF80_0001),
                                  .greatestFiniteMagnitude, 1e-20, -3.5]
         for (i, x) in specials.enumerated() { base[i * 7] = x }
-        for n in [0, 3, 8, 13, 64, 4_099] {
+        // Runs of ±0 (a dead unit's row), aligned and not, and a block of seven zeros and one value:
+        // the all-zero fast path must count exactly the blocks it skips.
+        for i in 200..<264 { base[i] = i % 3 == 0 ? -0 : 0 }
+        for i in 301..<330 { base[i] = 0 }
+        for i in 400..<407 { base[i] = 0 }
+        base[407] = 1e-3
+        for n in [0, 3, 8, 13, 64, 270, 4_099] {
             let values = Array(base.prefix(n))
             var h = try MagnitudeHistogram(mantissaBits: 6, minExponent: -40, maxExponent: 8)
             values.withUnsafeBufferPointer { h.add($0) }
