@@ -320,7 +320,14 @@ enum StudyQuestions {
         o.commitEverySteps = 10
         let recording = try Recording(session: try TrainingSession(config: try RecordedLab.config(seed: 3)), lab: lab, runName: "live", options: o)
         for _ in 0..<25 { try recording.step() }
-        let data = try StoreRunData(reader: try lab.openRun("live"))
+        // The recorder thread commits every 10 steps it has processed; it may lag training by up
+        // to the pipeline's 16 slots (debug builds: it does), so wait for its first commit.
+        var data = try StoreRunData(reader: try lab.openRun("live"))
+        let deadline = Date().addingTimeInterval(30)
+        while data.catalog.steps < 10 && Date() < deadline {
+            usleep(20_000)
+            data = try StoreRunData(reader: try lab.openRun("live"))
+        }
         let executor = Executor(runs: RunSet(runs: [("live", data)]))
         let query = try Parser.parse("LAST 4 SAMPLES BEFORE LOSS > 0")
         let seen = data.catalog.steps
