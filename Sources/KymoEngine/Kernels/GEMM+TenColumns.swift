@@ -68,7 +68,7 @@ extension GEMM {
             for p in k8..<k { for j in 0..<8 { d[p * 16 + j] = o.b[j * o.ldb + p] } }
             for p in 0..<k {
                 let (x, y) = (o.b[8 * o.ldb + p], o.b[9 * o.ldb + p])
-                for r in 0..<4 { d[p * 16 + 8 + 2 * r] = x; d[p * 16 + 9 + 2 * r] = y }
+                for r in 0..<4 { d[p * 16 + 8 + r] = x; d[p * 16 + 12 + r] = y }
             }
         } else {
             for p in 0..<k {
@@ -76,7 +76,7 @@ extension GEMM {
                 UnsafeMutableRawPointer(dp).storeBytes(
                     of: UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
                 let (x, y) = (s[8], s[9])
-                for r in 0..<4 { dp[8 + 2 * r] = x; dp[9 + 2 * r] = y }
+                for r in 0..<4 { dp[8 + r] = x; dp[12 + r] = y }
             }
         }
     }
@@ -103,36 +103,41 @@ extension GEMM {
             if height > 6 { c6 = rc.loadUnaligned(fromByteOffset: 6 * row, as: V.self) }
             if height > 7 { c7 = rc.loadUnaligned(fromByteOffset: 7 * row, as: V.self) }
             for r in 0..<min(height, 4) {
-                q0[2 * r] = c[r * ldc + 8]; q0[2 * r + 1] = c[r * ldc + 9]
+                q0[r] = c[r * ldc + 8]; q0[r + 4] = c[r * ldc + 9]
             }
             for r in 4..<max(height, 4) {
-                q1[2 * r - 8] = c[r * ldc + 8]; q1[2 * r - 7] = c[r * ldc + 9]
+                q1[r - 4] = c[r * ldc + 8]; q1[r] = c[r * ldc + 9]
             }
         }
         let o1 = height > 1 ? aRow : 0, o2 = height > 2 ? 2 * aRow : 0, o3 = height > 3 ? 3 * aRow : 0
         let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
         let o6 = height > 6 ? 6 * aRow : 0, o7 = height > 7 ? 7 * aRow : 0
-        // Lanes taking the second operand of `replacing`: pairs 1 and 3, then the upper half.
-        let odd: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
-        let upper: SIMDMask<SIMD8<Int32>> = [false, false, false, false, true, true, true, true]
-        var pa = a
+        // Lanes taking the second operand of `replacing`: odd lanes, then lane pairs 2–3 and 6–7,
+        // which turn four broadcasts into (x₀, x₁, x₂, x₃, x₀, x₁, x₂, x₃): three in-lane
+        // shuffles (LLVM builds it from the scalars) and no lane-crossing one, unlike the
+        // pairwise layout (x₀, x₀, x₁, x₁, …) this kernel used before.
+        let odd: SIMDMask<SIMD8<Int32>> = [false, true, false, true, false, true, false, true]
+        let pairs: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
+        // Each row's own base pointer and one depth index shared by all eight broadcasts.
+        let r0 = a, r1 = a + o1, r2 = a + o2, r3 = a + o3, r4 = a + o4, r5 = a + o5, r6 = a + o6, r7 = a + o7
         var pb = UnsafeRawPointer(b)
+        var index = 0
         for _ in 0..<k {
             let w = pb.loadUnaligned(as: V.self)
             let pair = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
-            let x0 = V(repeating: pa[0]), x1 = V(repeating: pa[o1])
-            let x2 = V(repeating: pa[o2]), x3 = V(repeating: pa[o3])
+            let x0 = V(repeating: r0[index]), x1 = V(repeating: r1[index])
+            let x2 = V(repeating: r2[index]), x3 = V(repeating: r3[index])
             c0.addProduct(x0, w); c1.addProduct(x1, w); c2.addProduct(x2, w); c3.addProduct(x3, w)
             let low = x0.replacing(with: x1, where: odd), high = x2.replacing(with: x3, where: odd)
-            q0.addProduct(low.replacing(with: high, where: upper), pair)
+            q0.addProduct(low.replacing(with: high, where: pairs), pair)
             if height > 4 {
-                let x4 = V(repeating: pa[o4]), x5 = V(repeating: pa[o5])
-                let x6 = V(repeating: pa[o6]), x7 = V(repeating: pa[o7])
+                let x4 = V(repeating: r4[index]), x5 = V(repeating: r5[index])
+                let x6 = V(repeating: r6[index]), x7 = V(repeating: r7[index])
                 c4.addProduct(x4, w); c5.addProduct(x5, w); c6.addProduct(x6, w); c7.addProduct(x7, w)
                 let low = x4.replacing(with: x5, where: odd), high = x6.replacing(with: x7, where: odd)
-                q1.addProduct(low.replacing(with: high, where: upper), pair)
+                q1.addProduct(low.replacing(with: high, where: pairs), pair)
             }
-            pa += aDepth
+            index &+= aDepth
             pb += 64
         }
         if scale != 1 {
@@ -149,10 +154,10 @@ extension GEMM {
         if height > 6 { rc.storeBytes(of: c6, toByteOffset: 6 * row, as: V.self) }
         if height > 7 { rc.storeBytes(of: c7, toByteOffset: 7 * row, as: V.self) }
         for r in 0..<min(height, 4) {
-            c[r * ldc + 8] = q0[2 * r]; c[r * ldc + 9] = q0[2 * r + 1]
+            c[r * ldc + 8] = q0[r]; c[r * ldc + 9] = q0[r + 4]
         }
         for r in 4..<max(height, 4) {
-            c[r * ldc + 8] = q1[2 * r - 8]; c[r * ldc + 9] = q1[2 * r - 7]
+            c[r * ldc + 8] = q1[r - 4]; c[r * ldc + 9] = q1[r]
         }
     }
 }
