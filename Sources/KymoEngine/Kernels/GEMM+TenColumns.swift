@@ -10,12 +10,20 @@ extension GEMM {
     /// The blocked kernel wastes 6 of 16 lanes on a 10-wide C, or, computing Cᵀ instead, packs all
     /// of op(A)ᵀ (64 KB for the MLP's 64×256 last hidden layer) and stores C through a transposing
     /// buffer. Here op(B) (k×10, small) is packed once, 16 floats per depth: `op(B)[p, 0..<8]`,
-    /// then the pair `(op(B)[p,8], op(B)[p,9])` four times. Eight rows of C at a time run in
-    /// registers over all k: for each depth, the eight broadcasts of `op(A)[i,p]` (read in place)
-    /// feed one FMA each into columns 0…7 of their row, and are blended four at a time into
-    /// `(x₀,x₀,x₁,x₁,x₂,x₂,x₃,x₃)`, which one FMA with the repeated pair advances for columns 8…9
-    /// of four rows: ten FMAs for the tile's 80 elements per depth, as many as any full-lane
-    /// product needs.
+    /// then `op(B)[p,8]` four times and `op(B)[p,9]` four times. Eight rows of C at a time run in
+    /// registers over all k: for each depth, the eight broadcasts of `op(A)[i,p]` (read in place,
+    /// each row from its own base pointer and one shared depth index) feed one FMA each into
+    /// columns 0…7 of their row, and are combined four at a time into `(x₀,x₁,x₂,x₃,x₀,x₁,x₂,x₃)`,
+    /// which one FMA with the packed `(b₈,b₈,b₈,b₈,b₉,b₉,b₉,b₉)` advances for columns 8…9 of four
+    /// rows: ten FMAs for the tile's 80 elements per depth, as many as any full-lane product needs.
+    ///
+    /// **Speed limit.** Building each four-row vector takes four shuffles (LLVM turns the selects
+    /// of broadcasts into three 128-bit shuffles and one lane copy), eight per depth beside the ten
+    /// FMAs; on the Zen 4 this was measured on, shuffles and FMAs share the vector pipes, so
+    /// the loop runs at about 6 cycles per depth against the FMAs' 5. Interleaving the tile's rows
+    /// first (so that the vector is one 16-byte broadcast load) made the loop itself as fast as
+    /// OpenBLAS's whole product, but the interleaving then cost more than it saved, and building
+    /// `(x₀,…,x₇)` once for both columns spilled registers (2026-11-29).
     ///
     /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
     /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
@@ -53,8 +61,8 @@ extension GEMM {
         }
     }
 
-    /// Writes op(B)'s ten columns as 16 floats per depth p: columns 0…7, then columns 8 and 9
-    /// repeated four times.
+    /// Writes op(B)'s ten columns as 16 floats per depth p: columns 0…7, then column 8 four
+    /// times, then column 9 four times.
     /// - Complexity: O(10·k).
     static func packTenColumns(_ o: Operands, k: Int, into d: UnsafeMutablePointer<Float>) {
         if o.transposeB {
@@ -82,8 +90,8 @@ extension GEMM {
     }
 
     /// Rows `0..<height` (at most 8) of a ten-column C over all k depths: row r's columns 0…7
-    /// accumulate in `c<r>`, columns 8…9 of rows 0…3 in `q0` (lanes 2r, 2r+1), of rows 4…7 in
-    /// `q1`. Rows at or past `height` read row 0 and are never stored.
+    /// accumulate in `c<r>`, columns 8 and 9 of rows 0…3 in `q0` (lanes r and 4 + r), of rows
+    /// 4…7 in `q1` (lanes r − 4 and r). Rows at or past `height` read row 0 and are never stored.
     /// - Complexity: O(80·k).
     @inline(__always)
     static func tenColumnTile(k: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
@@ -113,9 +121,8 @@ extension GEMM {
         let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
         let o6 = height > 6 ? 6 * aRow : 0, o7 = height > 7 ? 7 * aRow : 0
         // Lanes taking the second operand of `replacing`: odd lanes, then lane pairs 2–3 and 6–7,
-        // which turn four broadcasts into (x₀, x₁, x₂, x₃, x₀, x₁, x₂, x₃): three in-lane
-        // shuffles (LLVM builds it from the scalars) and no lane-crossing one, unlike the
-        // pairwise layout (x₀, x₀, x₁, x₁, …) this kernel used before.
+        // which turn four broadcasts into (x₀, x₁, x₂, x₃, x₀, x₁, x₂, x₃) (four shuffles as
+        // LLVM emits it; the pairwise layout (x₀, x₀, x₁, x₁, …) used before measured slower).
         let odd: SIMDMask<SIMD8<Int32>> = [false, true, false, true, false, true, false, true]
         let pairs: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
         // Each row's own base pointer and one depth index shared by all eight broadcasts.
