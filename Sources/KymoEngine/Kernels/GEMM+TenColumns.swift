@@ -74,7 +74,21 @@ extension GEMM {
                 p += 8
             }
             for p in k8..<k { for j in 0..<8 { d[p * 16 + j] = o.b[j * o.ldb + p] } }
-            for p in 0..<k {
+            // Columns 8 and 9 (contiguous in p): four depths at a time, each value repeated.
+            let k4 = k / 4 * 4
+            let b8 = UnsafeRawPointer(o.b + 8 * o.ldb), b9 = UnsafeRawPointer(o.b + 9 * o.ldb)
+            p = 0
+            while p < k4 {
+                let x = b8.loadUnaligned(fromByteOffset: 4 * p, as: SIMD4<Float>.self)
+                let y = b9.loadUnaligned(fromByteOffset: 4 * p, as: SIMD4<Float>.self)
+                for q in 0..<4 {
+                    UnsafeMutableRawPointer(d + (p + q) * 16 + 8).storeBytes(
+                        of: SIMD8(lowHalf: SIMD4(repeating: x[q]), highHalf: SIMD4(repeating: y[q])),
+                        as: SIMD8<Float>.self)
+                }
+                p += 4
+            }
+            for p in k4..<k {
                 let (x, y) = (o.b[8 * o.ldb + p], o.b[9 * o.ldb + p])
                 for r in 0..<4 { d[p * 16 + 8 + r] = x; d[p * 16 + 12 + r] = y }
             }
