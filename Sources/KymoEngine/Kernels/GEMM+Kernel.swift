@@ -359,27 +359,25 @@ extension GEMM {
         }
         let o1 = height > 1 ? aRow : 0, o2 = height > 2 ? 2 * aRow : 0, o3 = height > 3 ? 3 * aRow : 0
         let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
-        // Each row's own base pointer and one depth index shared by the six broadcasts.
-        let r0 = a, r1 = a + o1, r2 = a + o2, r3 = a + o3, r4 = a + o4, r5 = a + o5
-        var index = 0
+        var pa = a
         var pb = UnsafeRawPointer(b)
         let bStep = bDepth * 4
         for _ in 0..<kc {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
-            var x = V(repeating: r0[index])
+            var x = V(repeating: pa[0])
             c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = V(repeating: r1[index])
+            x = V(repeating: pa[o1])
             c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = V(repeating: r2[index])
+            x = V(repeating: pa[o2])
             c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = V(repeating: r3[index])
+            x = V(repeating: pa[o3])
             c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = V(repeating: r4[index])
+            x = V(repeating: pa[o4])
             c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = V(repeating: r5[index])
+            x = V(repeating: pa[o5])
             c50.addProduct(x, b0); c51.addProduct(x, b1)
-            index &+= aDepth
+            pa += aDepth
             pb += bStep
         }
         if scale != 1 {
