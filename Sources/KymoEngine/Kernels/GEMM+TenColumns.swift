@@ -23,7 +23,9 @@ extension GEMM {
     /// the loop runs at about 6 cycles per depth against the FMAs' 5. Interleaving the tile's rows
     /// first (so that the vector is one 16-byte broadcast load) made the loop itself as fast as
     /// OpenBLAS's whole product, but the interleaving then cost more than it saved, and building
-    /// `(x₀,…,x₇)` once for both columns spilled registers (2026-11-29).
+    /// `(x₀,…,x₇)` once for both columns spilled registers, and a tile of ten consecutive C
+    /// vectors with two-row blends had each blend lowered to an insert and a lane-crossing
+    /// permute (2026-11-29).
     ///
     /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
     /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
