@@ -10,12 +10,22 @@ extension GEMM {
     /// The blocked kernel wastes 6 of 16 lanes on a 10-wide C, or, computing Cᵀ instead, packs all
     /// of op(A)ᵀ (64 KB for the MLP's 64×256 last hidden layer) and stores C through a transposing
     /// buffer. Here op(B) (k×10, small) is packed once, 16 floats per depth: `op(B)[p, 0..<8]`,
-    /// then the pair `(op(B)[p,8], op(B)[p,9])` four times. Eight rows of C at a time run in
-    /// registers over all k: for each depth, the eight broadcasts of `op(A)[i,p]` (read in place)
-    /// feed one FMA each into columns 0…7 of their row, and are blended four at a time into
-    /// `(x₀,x₀,x₁,x₁,x₂,x₂,x₃,x₃)`, which one FMA with the repeated pair advances for columns 8…9
-    /// of four rows: ten FMAs for the tile's 80 elements per depth, as many as any full-lane
-    /// product needs.
+    /// then `op(B)[p,8]` four times and `op(B)[p,9]` four times. Eight rows of C at a time run in
+    /// registers over all k: for each depth, the eight broadcasts of `op(A)[i,p]` (read in place,
+    /// each row from its own base pointer and one shared depth index) feed one FMA each into
+    /// columns 0…7 of their row, and are combined four at a time into `(x₀,x₁,x₂,x₃,x₀,x₁,x₂,x₃)`,
+    /// which one FMA with the packed `(b₈,b₈,b₈,b₈,b₉,b₉,b₉,b₉)` advances for columns 8…9 of four
+    /// rows: ten FMAs for the tile's 80 elements per depth, as many as any full-lane product needs.
+    ///
+    /// **Speed limit.** Building each four-row vector takes four shuffles (LLVM turns the selects
+    /// of broadcasts into three 128-bit shuffles and one lane copy), eight per depth beside the ten
+    /// FMAs; on the Zen 4 this was measured on, shuffles and FMAs share the vector pipes, so
+    /// the loop runs at about 6 cycles per depth against the FMAs' 5. Interleaving the tile's rows
+    /// first (so that the vector is one 16-byte broadcast load) made the loop itself as fast as
+    /// OpenBLAS's whole product, but the interleaving then cost more than it saved, and building
+    /// `(x₀,…,x₇)` once for both columns spilled registers, and a tile of ten consecutive C
+    /// vectors with two-row blends had each blend lowered to an insert and a lane-crossing
+    /// permute (2026-11-29).
     ///
     /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
     /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
@@ -53,8 +63,8 @@ extension GEMM {
         }
     }
 
-    /// Writes op(B)'s ten columns as 16 floats per depth p: columns 0…7, then columns 8 and 9
-    /// repeated four times.
+    /// Writes op(B)'s ten columns as 16 floats per depth p: columns 0…7, then column 8 four
+    /// times, then column 9 four times.
     /// - Complexity: O(10·k).
     static func packTenColumns(_ o: Operands, k: Int, into d: UnsafeMutablePointer<Float>) {
         if o.transposeB {
@@ -66,9 +76,23 @@ extension GEMM {
                 p += 8
             }
             for p in k8..<k { for j in 0..<8 { d[p * 16 + j] = o.b[j * o.ldb + p] } }
-            for p in 0..<k {
+            // Columns 8 and 9 (contiguous in p): four depths at a time, each value repeated.
+            let k4 = k / 4 * 4
+            let b8 = UnsafeRawPointer(o.b + 8 * o.ldb), b9 = UnsafeRawPointer(o.b + 9 * o.ldb)
+            p = 0
+            while p < k4 {
+                let x = b8.loadUnaligned(fromByteOffset: 4 * p, as: SIMD4<Float>.self)
+                let y = b9.loadUnaligned(fromByteOffset: 4 * p, as: SIMD4<Float>.self)
+                for q in 0..<4 {
+                    UnsafeMutableRawPointer(d + (p + q) * 16 + 8).storeBytes(
+                        of: SIMD8(lowHalf: SIMD4(repeating: x[q]), highHalf: SIMD4(repeating: y[q])),
+                        as: SIMD8<Float>.self)
+                }
+                p += 4
+            }
+            for p in k4..<k {
                 let (x, y) = (o.b[8 * o.ldb + p], o.b[9 * o.ldb + p])
-                for r in 0..<4 { d[p * 16 + 8 + 2 * r] = x; d[p * 16 + 9 + 2 * r] = y }
+                for r in 0..<4 { d[p * 16 + 8 + r] = x; d[p * 16 + 12 + r] = y }
             }
         } else {
             for p in 0..<k {
@@ -76,14 +100,14 @@ extension GEMM {
                 UnsafeMutableRawPointer(dp).storeBytes(
                     of: UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
                 let (x, y) = (s[8], s[9])
-                for r in 0..<4 { dp[8 + 2 * r] = x; dp[9 + 2 * r] = y }
+                for r in 0..<4 { dp[8 + r] = x; dp[12 + r] = y }
             }
         }
     }
 
     /// Rows `0..<height` (at most 8) of a ten-column C over all k depths: row r's columns 0…7
-    /// accumulate in `c<r>`, columns 8…9 of rows 0…3 in `q0` (lanes 2r, 2r+1), of rows 4…7 in
-    /// `q1`. Rows at or past `height` read row 0 and are never stored.
+    /// accumulate in `c<r>`, columns 8 and 9 of rows 0…3 in `q0` (lanes r and 4 + r), of rows
+    /// 4…7 in `q1` (lanes r − 4 and r). Rows at or past `height` read row 0 and are never stored.
     /// - Complexity: O(80·k).
     @inline(__always)
     static func tenColumnTile(k: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
@@ -103,36 +127,40 @@ extension GEMM {
             if height > 6 { c6 = rc.loadUnaligned(fromByteOffset: 6 * row, as: V.self) }
             if height > 7 { c7 = rc.loadUnaligned(fromByteOffset: 7 * row, as: V.self) }
             for r in 0..<min(height, 4) {
-                q0[2 * r] = c[r * ldc + 8]; q0[2 * r + 1] = c[r * ldc + 9]
+                q0[r] = c[r * ldc + 8]; q0[r + 4] = c[r * ldc + 9]
             }
             for r in 4..<max(height, 4) {
-                q1[2 * r - 8] = c[r * ldc + 8]; q1[2 * r - 7] = c[r * ldc + 9]
+                q1[r - 4] = c[r * ldc + 8]; q1[r] = c[r * ldc + 9]
             }
         }
         let o1 = height > 1 ? aRow : 0, o2 = height > 2 ? 2 * aRow : 0, o3 = height > 3 ? 3 * aRow : 0
         let o4 = height > 4 ? 4 * aRow : 0, o5 = height > 5 ? 5 * aRow : 0
         let o6 = height > 6 ? 6 * aRow : 0, o7 = height > 7 ? 7 * aRow : 0
-        // Lanes taking the second operand of `replacing`: pairs 1 and 3, then the upper half.
-        let odd: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
-        let upper: SIMDMask<SIMD8<Int32>> = [false, false, false, false, true, true, true, true]
-        var pa = a
+        // Lanes taking the second operand of `replacing`: odd lanes, then lane pairs 2–3 and 6–7,
+        // which turn four broadcasts into (x₀, x₁, x₂, x₃, x₀, x₁, x₂, x₃) (four shuffles as
+        // LLVM emits it; the pairwise layout (x₀, x₀, x₁, x₁, …) used before measured slower).
+        let odd: SIMDMask<SIMD8<Int32>> = [false, true, false, true, false, true, false, true]
+        let pairs: SIMDMask<SIMD8<Int32>> = [false, false, true, true, false, false, true, true]
+        // Each row's own base pointer and one depth index shared by all eight broadcasts.
+        let r0 = a, r1 = a + o1, r2 = a + o2, r3 = a + o3, r4 = a + o4, r5 = a + o5, r6 = a + o6, r7 = a + o7
         var pb = UnsafeRawPointer(b)
+        var index = 0
         for _ in 0..<k {
             let w = pb.loadUnaligned(as: V.self)
             let pair = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
-            let x0 = V(repeating: pa[0]), x1 = V(repeating: pa[o1])
-            let x2 = V(repeating: pa[o2]), x3 = V(repeating: pa[o3])
+            let x0 = V(repeating: r0[index]), x1 = V(repeating: r1[index])
+            let x2 = V(repeating: r2[index]), x3 = V(repeating: r3[index])
             c0.addProduct(x0, w); c1.addProduct(x1, w); c2.addProduct(x2, w); c3.addProduct(x3, w)
             let low = x0.replacing(with: x1, where: odd), high = x2.replacing(with: x3, where: odd)
-            q0.addProduct(low.replacing(with: high, where: upper), pair)
+            q0.addProduct(low.replacing(with: high, where: pairs), pair)
             if height > 4 {
-                let x4 = V(repeating: pa[o4]), x5 = V(repeating: pa[o5])
-                let x6 = V(repeating: pa[o6]), x7 = V(repeating: pa[o7])
+                let x4 = V(repeating: r4[index]), x5 = V(repeating: r5[index])
+                let x6 = V(repeating: r6[index]), x7 = V(repeating: r7[index])
                 c4.addProduct(x4, w); c5.addProduct(x5, w); c6.addProduct(x6, w); c7.addProduct(x7, w)
                 let low = x4.replacing(with: x5, where: odd), high = x6.replacing(with: x7, where: odd)
-                q1.addProduct(low.replacing(with: high, where: upper), pair)
+                q1.addProduct(low.replacing(with: high, where: pairs), pair)
             }
-            pa += aDepth
+            index &+= aDepth
             pb += 64
         }
         if scale != 1 {
@@ -149,10 +177,10 @@ extension GEMM {
         if height > 6 { rc.storeBytes(of: c6, toByteOffset: 6 * row, as: V.self) }
         if height > 7 { rc.storeBytes(of: c7, toByteOffset: 7 * row, as: V.self) }
         for r in 0..<min(height, 4) {
-            c[r * ldc + 8] = q0[2 * r]; c[r * ldc + 9] = q0[2 * r + 1]
+            c[r * ldc + 8] = q0[r]; c[r * ldc + 9] = q0[r + 4]
         }
         for r in 4..<max(height, 4) {
-            c[r * ldc + 8] = q1[2 * r - 8]; c[r * ldc + 9] = q1[2 * r - 7]
+            c[r * ldc + 8] = q1[r - 4]; c[r * ldc + 9] = q1[r]
         }
     }
 }
