@@ -1,7 +1,7 @@
-/// The part of a step's recording that depends on its slot's factors alone — per-sample gradient
-/// norms, (sample, neuron) masses, T1 contributions and the weighted contribution sample —
-/// computed by `StepPreparer` on either thread, before the recorder thread feeds the results, in
-/// step order, to the sketches and the store. (The P-sized part is `StepGradientResult`.)
+/// The part of a step's recording that depends on its slot alone — the |g| histogram and threshold
+/// counts, per-sample gradient norms, (sample, neuron) masses, T1 contributions and the weighted
+/// contribution sample — computed by `StepPreparer` on either thread, before the recorder thread
+/// feeds the results, in step order, to the epoch accumulators, the sketches and the store.
 ///
 /// Owned by its `StepSlot` and reused; `isReady` is cleared whenever the slot is refilled.
 package final class PreparedStep: @unchecked Sendable {
@@ -9,6 +9,10 @@ package final class PreparedStep: @unchecked Sendable {
     package var isReady = false
     /// The first error preparing the step (the recorder thread rethrows it).
     package var failure: (any Error)?
+    /// The step's |g| histogram (the preparer's configuration; nil before the first step) and the
+    /// exact counts of |g| > θ_k.
+    package var histogram: MagnitudeHistogram?
+    package var aboveCounts: [Int] = []
     /// Σ_l ‖g_s,l‖² per sample (B valid).
     package var normsSquared: [Float] = []
     /// Per layer, the (sample, neuron) contribution masses, B × out row-major (exactly B rows).

@@ -1,10 +1,10 @@
 import KymoCore
 
-/// Computes a slot's `PreparedStep`: a pure function of the slot (its factors, scales, batch ids and
+/// Computes a slot's `PreparedStep`: a pure function of the slot (its factors, gradient, scales and
 /// step number) and the run's fixed configuration, so the result is the same bits on whichever
 /// thread runs it. One instance per thread (the sampler keeps scratch buffers).
 ///
-/// Nothing P-sized (the gradient's pass is `StepGradientWork`'s). Work per step:
+/// Work per step: one pass over the P-float gradient (histogram, counts at unsnapped thresholds),
 /// O(B·Σ(in + out)) for norms and masses, O(n₁·B) for T1, and the sampler's expected
 /// O(B·Σ(in + out) + m) (docs/RECORDING.md, "Speed").
 package final class StepPreparer: @unchecked Sendable {
@@ -12,14 +12,20 @@ package final class StepPreparer: @unchecked Sendable {
     package let t1Ids: [Int]
     package let samplesPerStep: Int
     package let runSeed: UInt64
+    private let pass: StepGradientPass
+    /// The run's |g| histogram configuration (the thresholds were snapped to its boundaries).
+    private let histogram: MagnitudeHistogram
     private var sampler = ContributionSampler()
     /// T1 positions per layer, with their index in `t1Ids`.
     private let t1ByLayer: [[(index: Int, position: DenseLayout.Position)]]
 
     /// - Complexity: O(n₁).
-    package init(layout: DenseLayout, t1Ids: [Int], samplesPerStep: Int, runSeed: UInt64) {
+    package init(layout: DenseLayout, t1Ids: [Int], pass: StepGradientPass, histogram: MagnitudeHistogram,
+                 samplesPerStep: Int, runSeed: UInt64) {
         self.layout = layout
+        self.histogram = histogram
         self.t1Ids = t1Ids
+        self.pass = pass
         self.samplesPerStep = samplesPerStep
         self.runSeed = runSeed
         var byLayer = Array(repeating: [(index: Int, position: DenseLayout.Position)](), count: layout.layers.count)
@@ -33,7 +39,7 @@ package final class StepPreparer: @unchecked Sendable {
     /// A preparer with the same configuration (for another thread).
     /// - Complexity: O(n₁).
     package func sibling() -> StepPreparer {
-        StepPreparer(layout: layout, t1Ids: t1Ids, samplesPerStep: samplesPerStep, runSeed: runSeed)
+        StepPreparer(layout: layout, t1Ids: t1Ids, pass: pass, histogram: histogram, samplesPerStep: samplesPerStep, runSeed: runSeed)
     }
 
     /// The sampler's random key for (step, layer): XXH3 of the step under a seed derived from the
@@ -66,6 +72,14 @@ package final class StepPreparer: @unchecked Sendable {
     private func fill(_ out: PreparedStep, from slot: StepSlot) throws {
         let b = slot.batch
         out.failure = nil
+        // The slot's histogram takes this run's configuration (a slot may have served another).
+        var h = out.histogram ?? histogram
+        out.histogram = nil
+        if h.mantissaBits != histogram.mantissaBits || h.minExponent != histogram.minExponent || h.maxExponent != histogram.maxExponent {
+            h = histogram
+        }
+        out.aboveCounts = pass.summarize(gradient: slot.gradientBuffer, histogram: &h).aboveCounts
+        out.histogram = h
         // Per-sample norms and neuron masses; Σ|c| for τ.
         out.normsSquared.removeAll(keepingCapacity: true)
         out.normsSquared.append(contentsOf: repeatElement(0, count: b))

@@ -54,11 +54,10 @@ package protocol RecorderSink: AnyObject {
     func epochEnded(epoch: Int, lastStep: Int, accumulators: EpochAccumulators) throws
 }
 
-/// The recorder thread's work for one step: the P-sized pass (`StepGradientWork`: the |g|
-/// histogram, T1's Δw, the epoch accumulators) unless a `GradientRing` ran it already, a
-/// `StepPreparer`'s slot-only part (per-sample norms, neuron masses, T1's contributions, the
-/// weighted contribution sample with `τ_t = Σ|c| / m`, docs/RECORDING.md) unless another thread
-/// prepared the slot already, then, in step order, the sink (sketches, store). Results go to a
+/// The recorder thread's work for one step: a `StepPreparer`'s slot-only part (the |g| histogram,
+/// per-sample norms, neuron masses, T1's contributions, the weighted contribution sample with
+/// `τ_t = Σ|c| / m`, docs/RECORDING.md) unless another thread prepared the slot already, then, in
+/// step order, the epoch accumulators and the sink (sketches, store). Results go to a
 /// `RecorderSink`. Used by one thread at a time (the recorder thread, inside the pipeline's
 /// `process`).
 package final class StepRecorder: @unchecked Sendable {
@@ -68,9 +67,7 @@ package final class StepRecorder: @unchecked Sendable {
     package var runSeed: UInt64 { preparer.runSeed }
     /// This thread's preparer; `preparer.sibling()` makes one for another thread.
     package let preparer: StepPreparer
-    /// The P-sized pass; shared with a `GradientRing`, which then runs it for every step before
-    /// `process` sees the slot.
-    package let gradientWork: StepGradientWork
+    private var accumulators: EpochAccumulators
     private let sink: any RecorderSink
 
     /// - Parameters:
@@ -86,9 +83,10 @@ package final class StepRecorder: @unchecked Sendable {
         }
         self.layout = layout
         self.t1Ids = t1Ids
-        gradientWork = try StepGradientWork(parameterCount: layout.parameterCount, t1Ids: t1Ids, thresholds: thresholds,
-                                            histogram: histogram)
-        preparer = StepPreparer(layout: layout, t1Ids: t1Ids, samplesPerStep: samplesPerStep, runSeed: runSeed)
+        let pass = try StepGradientPass(thresholds: thresholds, histogram: histogram)
+        preparer = StepPreparer(layout: layout, t1Ids: t1Ids, pass: pass, histogram: histogram, samplesPerStep: samplesPerStep,
+                                runSeed: runSeed)
+        accumulators = EpochAccumulators(parameterCount: layout.parameterCount)
         self.sink = sink
     }
 
@@ -102,45 +100,38 @@ package final class StepRecorder: @unchecked Sendable {
     /// Whether a slot may be processed together with the next step's (`process(_:)` with several
     /// slots): any step but an epoch's last, whose epoch sums must close before the next step.
     /// - Complexity: O(1).
-    package static func joinsNext(_ slot: StepSlot) -> Bool { StepGradientWork.joinsNext(slot) }
+    package static func joinsNext(_ slot: StepSlot) -> Bool { !slot.endsEpoch }
 
-    /// Processes consecutive slots (every one but the last joining the next), the P-sized pass
-    /// (unless done) with one pass over the epoch accumulators for all of them; the sink sees
-    /// exactly what one call per slot gives, whichever thread ran or prepared each part.
-    /// - Throws: shape errors (also those met in the pass or while preparing), and whatever the
-    ///   sink throws.
+    /// Processes consecutive slots (every one but the last joining the next) with one pass over
+    /// the epoch accumulators for all of them; the sink sees exactly what one call per slot gives,
+    /// whichever thread prepared each slot.
+    /// - Throws: shape errors (also those met while preparing), and whatever the sink throws.
     /// - Complexity: O(P · slots + Σ_slots (B·Σ(in + out) + n₁·B + m)) expected.
     package func process(_ slots: [StepSlot]) throws {
         guard !slots.isEmpty else { return }
         for (a, b) in zip(slots, slots.dropFirst()) {
             precondition(Self.joinsNext(a) && b.step == a.step + 1, "steps \(a.step) and \(b.step) cannot be processed together")
         }
-        if let firstPending = slots.firstIndex(where: { !$0.gradientResult.isDone }) {
-            precondition(slots[firstPending...].allSatisfy { !$0.gradientResult.isDone }, "a slot's P-sized pass ran out of order")
-            gradientWork.run(slots[firstPending...])
-            for slot in slots[firstPending...] { slot.gradientResult.isDone = true }
-        }
         for slot in slots {
             preparer.prepare(slot)
-            if let failure = slot.gradientResult.failure ?? slot.prepared.failure {
+            if let failure = slot.prepared.failure {
                 slot.prepared.isReady = false
-                slot.gradientResult.isDone = false
                 throw failure
             }
         }
+        try accumulators.addBatchChunked(updates: slots.map(\.updateBuffer), gradients: slots.map(\.gradientBuffer),
+                                         chunk: StepGradientPass.chunk) { _, _ in }
         for slot in slots {
             try finish(slot)
             // The slot goes back to the pool: whoever refills it must not find this step's results.
             slot.prepared.isReady = false
-            slot.gradientResult.isDone = false
         }
     }
 
-    /// Everything of a step after the P-sized pass and the preparation, in step order.
+    /// Everything of a step after the P-sized passes, in step order.
     private func finish(_ slot: StepSlot) throws {
         let b = slot.batch
         let prepared = slot.prepared
-        let pass = slot.gradientResult
         for l in layout.layers.indices {
             try sink.neuronMasses(step: slot.step, epoch: slot.epoch, layer: l, sampleIDs: slot.sampleIDs[0..<b], masses: prepared.masses[l])
         }
@@ -149,15 +140,13 @@ package final class StepRecorder: @unchecked Sendable {
             accuracy: slot.accuracy, sampleIDs: Array(slot.sampleIDs[0..<b]), sampleLoss: Array(slot.sampleLoss[0..<b]),
             sampleCorrect: Array(slot.sampleCorrect[0..<b]), sampleGradientNorm: prepared.normsSquared.map { $0.squareRoot() },
             gradientNorm: slot.gradientNorm, updateNorm: slot.updateNorm,
-            aboveCounts: pass.aboveCounts, histogram: pass.histogram!,
-            t1Values: slot.t1Values, t1Updates: pass.t1Updates, t1State: slot.t1State,
+            aboveCounts: prepared.aboveCounts, histogram: prepared.histogram!,
+            t1Values: slot.t1Values, t1Updates: t1Ids.map { slot.updateBuffer[$0] }, t1State: slot.t1State,
             t1Contributions: prepared.t1Contributions, sampled: prepared.sampled, tau: prepared.tau)
         try sink.record(record, slot: slot)
         if slot.endsEpoch {
-            guard let closed = pass.closedEpoch else { preconditionFailure("step \(slot.step) ends an epoch without its accumulators") }
-            pass.closedEpoch = nil
-            try sink.epochEnded(epoch: slot.epoch, lastStep: slot.step, accumulators: closed)
-            gradientWork.recycle(closed)
+            try sink.epochEnded(epoch: slot.epoch, lastStep: slot.step, accumulators: accumulators)
+            accumulators.reset()
         }
     }
 }

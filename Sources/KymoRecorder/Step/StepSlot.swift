@@ -33,36 +33,23 @@ package final class StepSlot: @unchecked Sendable {
     package var sampleIDs: [UInt32]
     package var sampleLoss: [Float]
     package var sampleCorrect: [UInt8]
-    /// The batch gradient and the applied update, P each, in memory lent to the trainer for the
-    /// step (`StepObserver.buffersForNextStep`), so the training thread writes them once and
-    /// copies nothing: a `GradientRing` pair from the step's start until its P-sized pass is done
-    /// (then nil), or the slot's own pair when set through `gradient`/`update` (direct use).
-    package var stepBuffers: LentStepBuffers?
+    /// The batch gradient and the applied update, P each, in memory the slot owns and lends to
+    /// the trainer (`StepObserver.buffersForNextStep`), so the training thread writes them once
+    /// and copies nothing.
+    package let stepBuffers: LentStepBuffers
     /// The batch gradient (P), read-only view.
-    package var gradientBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(heldBuffers.gradient) }
+    package var gradientBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(stepBuffers.gradient) }
     /// The applied update (P), read-only view.
-    package var updateBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(heldBuffers.update) }
-    private var heldBuffers: LentStepBuffers {
-        guard let stepBuffers else { preconditionFailure("step \(step): the slot holds no gradient/update buffers") }
-        return stepBuffers
-    }
-    /// The batch gradient as an array (a copy; setting copies in P floats, into buffers of the
-    /// slot's own if it holds none).
+    package var updateBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(stepBuffers.update) }
+    /// The batch gradient as an array (a copy; setting copies in P floats).
     package var gradient: [Float] {
         get { Array(gradientBuffer) }
-        set { Self.fill(ownedBuffers().gradient, newValue) }
+        set { Self.fill(stepBuffers.gradient, newValue) }
     }
-    /// The applied update as an array (a copy; setting copies in P floats, as `gradient`).
+    /// The applied update as an array (a copy; setting copies in P floats).
     package var update: [Float] {
         get { Array(updateBuffer) }
-        set { Self.fill(ownedBuffers().update, newValue) }
-    }
-
-    private func ownedBuffers() -> LentStepBuffers {
-        if let stepBuffers { return stepBuffers }
-        let own = LentStepBuffers(count: layout.parameterCount)
-        stepBuffers = own
-        return own
+        set { Self.fill(stepBuffers.update, newValue) }
     }
 
     private static func fill(_ target: UnsafeMutableBufferPointer<Float>, _ values: [Float]) {
@@ -84,10 +71,8 @@ package final class StepSlot: @unchecked Sendable {
     package var probe: (loss: Float, accuracy: Float)?
     /// The slot-only part of recording the step (`StepPreparer`), on whichever thread got to it.
     package let prepared: PreparedStep
-    /// What the step's P-sized pass found (`StepGradientWork`), on whichever thread ran it.
-    package let gradientResult = StepGradientResult()
 
-    /// - Complexity: O(maxBatch·Σ(in + out)) to allocate (P-sized buffers come with the step).
+    /// - Complexity: O(P + maxBatch·Σ(in + out)) to allocate.
     package init(layout: DenseLayout, maxBatch: Int, t1Count: Int, stateFloats: Int) {
         prepared = PreparedStep(layout: layout, maxBatch: maxBatch)
         self.layout = layout
@@ -97,6 +82,7 @@ package final class StepSlot: @unchecked Sendable {
         sampleIDs = Array(repeating: 0, count: maxBatch)
         sampleLoss = Array(repeating: 0, count: maxBatch)
         sampleCorrect = Array(repeating: 0, count: maxBatch)
+        stepBuffers = LentStepBuffers(count: layout.parameterCount)
         activations = layout.layers.map { Array(repeating: 0, count: maxBatch * $0.inputs) }
         deltas = layout.layers.map { Array(repeating: 0, count: maxBatch * $0.outputs) }
         t1Values = Array(repeating: 0, count: t1Count)

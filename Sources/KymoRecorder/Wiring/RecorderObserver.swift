@@ -1,13 +1,11 @@
 import KymoEngine
 
 /// The engine's `StepObserver` that copies each step into a pipeline slot (on the training
-/// thread), with g and Δw in a `GradientRing` pair lent to the trainer. `observe` cannot throw, so a pipeline error is kept in `failure` and the driver
+/// thread). `observe` cannot throw, so a pipeline error is kept in `failure` and the driver
 /// (`Recording.step()`) checks it after each `trainer.step()`. The filled slot is held as
 /// `pending` until the driver has attached the step's checkpoint and probe and submits it.
 package final class RecorderObserver: StepObserver {
     package let pipeline: RecorderPipeline<StepSlot>
-    /// Where each step's g/Δw pair comes from.
-    package let ring: GradientRing
     package let t1Ids: [Int]
     package let stateFloats: Int
     package let trainingCount: Int
@@ -27,10 +25,8 @@ package final class RecorderObserver: StepObserver {
     package var help: ((StepSlot) -> Void)?
 
     /// - Complexity: O(1).
-    package init(pipeline: RecorderPipeline<StepSlot>, ring: GradientRing, t1Ids: [Int], stateFloats: Int, trainingCount: Int,
-                 stride: Int) {
+    package init(pipeline: RecorderPipeline<StepSlot>, t1Ids: [Int], stateFloats: Int, trainingCount: Int, stride: Int) {
         self.pipeline = pipeline
-        self.ring = ring
         self.t1Ids = t1Ids
         self.stateFloats = stateFloats
         self.trainingCount = trainingCount
@@ -38,10 +34,9 @@ package final class RecorderObserver: StepObserver {
         parametersBeforeIds = t1Ids
     }
 
-    /// Acquires the next step's slot before the step (waits while all slots are in flight) and a
-    /// ring pair for it (`GradientRing.acquire`), which it lends the trainer, so `observe` copies
-    /// neither g nor Δw.
-    /// - Complexity: O(1) plus the wait or the help.
+    /// Acquires the next step's slot before the step (waits while all slots are in flight) and
+    /// lends the trainer its gradient/update buffers, so `observe` copies neither.
+    /// - Complexity: O(1) plus the wait.
     package func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? {
         guard failure == nil else { return nil }
         if lent == nil {
@@ -50,10 +45,8 @@ package final class RecorderObserver: StepObserver {
                 return nil
             }
         }
-        guard let slot = lent else { return nil }
-        if slot.stepBuffers == nil { slot.stepBuffers = ring.acquire() }
-        guard let pair = slot.stepBuffers, pair.count == parameterCount else { return nil }
-        return pair
+        guard let slot = lent, slot.stepBuffers.count == parameterCount else { return nil }
+        return slot.stepBuffers
     }
 
     /// Fills the step's slot: the one lent at the step's start (g and Δw are already in it), or
@@ -70,10 +63,8 @@ package final class RecorderObserver: StepObserver {
             } else {
                 slot = try pipeline.acquire(helping: help)
             }
-            if slot.stepBuffers == nil { slot.stepBuffers = ring.acquire() }
-            let pair = slot.stepBuffers!
-            let handedOver = trace.gradient.baseAddress == UnsafePointer(pair.gradient.baseAddress)
-                && trace.update.baseAddress == UnsafePointer(pair.update.baseAddress)
+            let handedOver = trace.gradient.baseAddress == UnsafePointer(slot.stepBuffers.gradient.baseAddress)
+                && trace.update.baseAddress == UnsafePointer(slot.stepBuffers.update.baseAddress)
             let b = trace.batchSize
             slot.step = trace.step
             slot.epoch = trace.epoch
@@ -101,11 +92,11 @@ package final class RecorderObserver: StepObserver {
                 slot.sampleCorrect[s] = trace.sampleCorrect[s]
             }
             if !handedOver {
-                guard trace.gradient.count == pair.count, trace.update.count == pair.count else {
-                    throw RecorderError.shapeMismatch(what: "gradient", expected: pair.count, actual: trace.gradient.count)
+                guard trace.gradient.count == slot.stepBuffers.count, trace.update.count == slot.stepBuffers.count else {
+                    throw RecorderError.shapeMismatch(what: "gradient", expected: slot.stepBuffers.count, actual: trace.gradient.count)
                 }
-                pair.gradient.baseAddress!.update(from: trace.gradient.baseAddress!, count: trace.gradient.count)
-                pair.update.baseAddress!.update(from: trace.update.baseAddress!, count: trace.update.count)
+                slot.stepBuffers.gradient.baseAddress!.update(from: trace.gradient.baseAddress!, count: trace.gradient.count)
+                slot.stepBuffers.update.baseAddress!.update(from: trace.update.baseAddress!, count: trace.update.count)
             }
             for layer in trace.layers {
                 try slot.copyFactors(layer: layer.index, batch: b, activations: layer.inputs, deltas: layer.outputGradients)
@@ -126,7 +117,6 @@ package final class RecorderObserver: StepObserver {
             slot.checkpoint = nil
             slot.probe = nil
             slot.prepared.isReady = false
-            slot.gradientResult.isDone = false
             pending = slot
         } catch {
             failure = error

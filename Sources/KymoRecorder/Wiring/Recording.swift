@@ -25,17 +25,15 @@ package struct RecordingOptions: Sendable {
     package var checkpointShare = 0.05
     /// T3's epochs (0-based; nil: every epoch), used when `tiers` contains T3.
     package var factorEpochs: [Int]?
-    /// Pipeline slots (bounds how far training runs ahead of the recorder's per-step work).
-    /// Sixteen measured best at seed scale (1 epoch, loop 3.0–3.1 s against 4.2–4.9 s with 6,
-    /// idle machine): the recorder's bursts — trajectory snapshots, commits, checkpoints — no
-    /// longer stall training. Each slot holds the factors and a snapshot buffer (≈ 2.8 MB at seed
-    /// scale); g and Δw live in the gradient ring.
+    /// Pipeline slots (bounds how far training runs ahead of the recorder). Sixteen measured best
+    /// at seed scale (1 epoch, loop 3.0–3.1 s against 4.2–4.9 s with 6, idle machine): the
+    /// recorder's bursts — trajectory snapshots, commits, checkpoints — no longer stall training.
+    /// Each slot holds g, Δw, the factors and a snapshot buffer: ≈ 7 MB at seed scale.
     package var slots = 16
-    /// (g, Δw) pairs of the `GradientRing`: how far training runs ahead of the P-sized pass.
-    package var gradientPairs = 4
-    /// Most steps per pass over the epoch accumulators (the ring's batches; 1…4).
+    /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
     /// Four with the four-step kernel (`EpochAccumulators`, accumulators loaded once per four
-    /// steps); a batch only forms when several steps wait.
+    /// steps): the recorder thread's CPU per run was 7–10 % lower than with two (seed scale,
+    /// thread CPU from `kymo record --json`); a batch only forms when the recorder is behind.
     package var batchLimit = 4
     /// Whether the training thread, instead of waiting for a free slot, does the slot-only work of
     /// a submitted step (`StepPreparer`: histogram, norms, masses, T1, the weighted sample) — the
@@ -67,12 +65,10 @@ package struct RecordingSummary: Sendable {
     package var finalStateHash: UInt64
     package var status: String
     /// Where the time went: the training thread's CPU seconds inside `step()` (training, the
-    /// hand-off copies, checkpoints, probes, and the work it took over from the recorder), its
-    /// seconds waiting for a free pipeline slot or gradient pair (the recorder falling behind),
-    /// the recorder thread's CPU seconds, how many steps the training thread prepared, and how
-    /// many P-sized passes (`GradientRing`) it ran because no pair was free.
-    package var threads: (trainingCPUSeconds: Double, trainingWaitSeconds: Double, recorderCPUSeconds: Double,
-                          stepsPreparedByTraining: Int, gradientPassesByTraining: Int)
+    /// hand-off copies, checkpoints, probes, and the steps it prepared for the recorder), its
+    /// seconds waiting for a free pipeline slot (the recorder falling behind), the recorder
+    /// thread's CPU seconds, and how many steps the training thread prepared.
+    package var threads: (trainingCPUSeconds: Double, trainingWaitSeconds: Double, recorderCPUSeconds: Double, stepsPreparedByTraining: Int)
 }
 
 /// A run being recorded: the trainer with a `RecorderObserver`, the recorder pipeline and its
@@ -95,7 +91,6 @@ package final class Recording {
     private let sink: StoreSink
     private let observer: RecorderObserver
     private let pipeline: RecorderPipeline<StepSlot>
-    private let ring: GradientRing
     private var schedule: CheckpointSchedule
     private var finished = false
     private var stepsSinceCheckpoint = 0
@@ -211,29 +206,16 @@ package final class Recording {
         let slots = (0..<max(1, options.slots)).map { _ in
             StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
         }
-        // g and Δw go through the ring: the P-sized pass runs within a few steps (up to
-        // `batchLimit` steps per pass over the accumulators), on the recorder thread between
-        // slots or on the training thread when no pair is free; the slots wait in the pipeline
-        // for the rest, one at a time. The output is that of one step at a time.
-        let ring = GradientRing(pairs: max(2, options.gradientPairs), parameterCount: layout.parameterCount,
-                                work: stepRecorder.gradientWork, batchLimit: options.batchLimit)
-        self.ring = ring
+        // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
+        // accumulators for all); the output is that of one step at a time.
         let workerPreparer = stepRecorder.preparer
-        pipeline = RecorderPipeline(slots: slots, batchLimit: 1, joinsNext: StepRecorder.joinsNext,
-                                    prepare: { slot in
-                                        ring.runPending(minimum: 2)
-                                        workerPreparer.prepare(slot)
-                                    }, helpBacklog: options.helpBacklog) { batch, _ in
-            for slot in batch {
-                // Pairs before slots: passes waiting in pairs keep the trainer's buffers flowing.
-                ring.runPending(minimum: 2)
-                ring.complete(slot)
-                try stepRecorder.process(slot)
-                try sink.stepsProcessed(through: slot.step, count: 1)
-            }
+        pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext,
+                                    prepare: { workerPreparer.prepare($0) }, helpBacklog: options.helpBacklog) { batch, _ in
+            try stepRecorder.process(batch)
+            if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }
-        observer = RecorderObserver(pipeline: pipeline, ring: ring, t1Ids: t1Ids, stateFloats: stateFloats,
-                                    trainingCount: trainer.training.count, stride: trajectoryOn ? plan.trajectoryStride : 0)
+        observer = RecorderObserver(pipeline: pipeline, t1Ids: t1Ids, stateFloats: stateFloats, trainingCount: trainer.training.count,
+                                    stride: trajectoryOn ? plan.trajectoryStride : 0)
         if options.trainingThreadHelps {
             let preparer = stepRecorder.preparer.sibling()
             observer.help = { preparer.prepare($0) }
@@ -295,7 +277,6 @@ package final class Recording {
             let (loss, accuracy) = try trainer.evaluate(on: session.probe)
             slot.probe = (loss, accuracy)
         }
-        ring.submit(slot)
         do { try pipeline.submit(slot) } catch { try abandon(error) }
         return summary
     }
@@ -341,8 +322,8 @@ package final class Recording {
             snapshots: sink.snapshotsWritten,
             bytesByTier: order.filter { tiers[$0] != nil }.map { ($0, tiers[$0]!) }, totalBytes: total, plan: plan,
             finalStateHash: hash, status: reader.manifest.status.description,
-            threads: (trainingCPUSeconds, pipeline.accounting.acquireWaitSeconds + ring.accounting.trainingWaitSeconds,
-                      pipeline.accounting.workerCPUSeconds, pipeline.accounting.helped, ring.accounting.trainingRuns))
+            threads: (trainingCPUSeconds, pipeline.accounting.acquireWaitSeconds, pipeline.accounting.workerCPUSeconds,
+                      pipeline.accounting.helped))
     }
 
     /// Divergence at `step`: drain, commit the good prefix, mark the run, close it, throw.

@@ -141,9 +141,6 @@ struct RecordReporter {
         var recorderThreadCPUSeconds: Double
         /// Steps whose slot-only recorder work the training thread did instead of waiting.
         var stepsPreparedByTrainingThread: Int
-        /// P-sized passes (|g| histogram, epoch sums) the training thread ran because every
-        /// gradient pair was in use.
-        var gradientPassesByTrainingThread: Int
     }
 
     func run() throws {
@@ -193,8 +190,7 @@ struct RecordReporter {
                               trainingThreadCPUSeconds: summary.threads.trainingCPUSeconds,
                               trainingWaitSeconds: summary.threads.trainingWaitSeconds,
                               recorderThreadCPUSeconds: summary.threads.recorderCPUSeconds,
-                              stepsPreparedByTrainingThread: summary.threads.stepsPreparedByTraining,
-                              gradientPassesByTrainingThread: summary.threads.gradientPassesByTraining)
+                              stepsPreparedByTrainingThread: summary.threads.stepsPreparedByTraining)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             if let data = try? encoder.encode(out) { print(String(decoding: data, as: UTF8.self)) }
@@ -207,8 +203,8 @@ struct RecordReporter {
         }
         print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
         let t = summary.threads
-        print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder, prepared %d steps and ran %d gradient passes for it), recorder %.2f s CPU",
-                     t.trainingCPUSeconds, t.trainingWaitSeconds, t.stepsPreparedByTraining, t.gradientPassesByTraining, t.recorderCPUSeconds))
+        print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder, prepared %d steps for it), recorder %.2f s CPU",
+                     t.trainingCPUSeconds, t.trainingWaitSeconds, t.stepsPreparedByTraining, t.recorderCPUSeconds))
         print("status \(summary.status), state hash \(String(summary.finalStateHash, radix: 16)); more: kymo inspect \(lab) \(summary.run)")
     }
 
