@@ -32,4 +32,18 @@ import Testing
         #expect(count < 10) // after the first few, one per ~667 steps
         #expect(throws: RecorderError.self) { try CheckpointSchedule(overheadShare: 0, initialCheckpointSeconds: 1) }
     }
+
+    /// The measured write costs the schedule is charged with: the latest and the total, and
+    /// nothing recorded for a duration that is not one.
+    @Test func writeCostsKeepTheLatestAndTheTotal() {
+        let costs = CheckpointWriteCosts()
+        #expect(costs.latest == nil)
+        costs.record(seconds: 0.02)
+        costs.record(seconds: .nan)
+        costs.record(seconds: -1)
+        costs.record(seconds: 0.005)
+        #expect(costs.latest == 0.005)
+        #expect(costs.total.count == 2)
+        #expect(abs(costs.total.seconds - 0.025) < 1e-12)
+    }
 }

@@ -129,6 +129,20 @@ import Testing
         }
     }
 
+    /// The summary states what the checkpoints cost: serializing plus the store writes the
+    /// recorder thread measured, for every checkpoint written (initial, scheduled, final).
+    @Test func summaryStatesTheMeasuredCheckpointCost() throws {
+        let dir = try TemporaryDirectory()
+        let lab = try Lab(path: dir.path + "/lab")
+        let recording = try Recording(session: try TrainingSession(config: try Self.config(optimizer: .momentum)), lab: lab,
+                                      runName: "r", options: Self.options())
+        while !recording.trainer.isFinished { try recording.step() }
+        let summary = try recording.finish()
+        #expect(summary.checkpoints >= 2)
+        #expect(summary.checkpointSeconds > 0)
+        #expect(summary.checkpointSeconds.isFinite)
+    }
+
     @Test func recorderDoesNotPerturbTrainingAndT1IsBitExact() throws {
         let dir = try TemporaryDirectory()
         let config = try Self.config(optimizer: .momentum)

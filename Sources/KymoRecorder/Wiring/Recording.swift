@@ -57,6 +57,10 @@ package struct RecordingSummary: Sendable {
     package var directory: String
     package var steps: Int
     package var checkpoints: Int
+    /// What the checkpoints cost: the training thread's serializing plus the store writes as
+    /// measured on the recorder thread (zstd, checksum, the disk), in seconds — the cost Flor's
+    /// rule keeps near `RecordingOptions.checkpointShare` of the compute.
+    package var checkpointSeconds: Double
     package var snapshots: Int
     /// Stored bytes per tier ("T0", "T1", "T2", "T3", "checkpoints").
     package var bytesByTier: [(tier: String, bytes: Int)]
@@ -94,6 +98,8 @@ package final class Recording {
     private var schedule: CheckpointSchedule
     private var finished = false
     private var stepsSinceCheckpoint = 0
+    /// Seconds the training thread spent serializing checkpoints (`RecordingSummary.checkpointSeconds`).
+    private var checkpointSerializeSeconds = 0.0
     /// CPU seconds of the training thread inside `step()` (`RecordingSummary.threads`).
     private var trainingCPUSeconds = 0.0
 
@@ -267,9 +273,12 @@ package final class Recording {
             let t0 = clock.now
             let state = trainer.state
             slot.checkpoint = (state.completedSteps, state.serialized(), state.contentHash)
-            // The write happens on the recorder thread; its cost is estimated from the bytes.
-            let seconds = (clock.now - t0).secondsValue + Double(slot.checkpoint!.bytes.count) / 400e6
-            schedule.checkpointWritten(seconds: seconds)
+            // The write happens later on the recorder thread: it is charged what the latest
+            // write measured there (zstd and the disk), or, before any, the bytes at 400 MB/s.
+            let serializing = (clock.now - t0).secondsValue
+            checkpointSerializeSeconds += serializing
+            let writing = sink.checkpointWriteCosts.latest ?? Double(slot.checkpoint!.bytes.count) / 400e6
+            schedule.checkpointWritten(seconds: serializing + writing)
         }
         let probeDue = options.probeEvery > 0 ? trainer.completedSteps % options.probeEvery == 0
             : trainer.position == 0 // end of an epoch
@@ -319,6 +328,7 @@ package final class Recording {
         let order = ["T0", "T1", "T2", "T3", "checkpoints"]
         return RecordingSummary(
             run: runName, directory: writer.directory, steps: trainer.completedSteps, checkpoints: reader.checkpointSteps().count,
+            checkpointSeconds: checkpointSerializeSeconds + sink.checkpointWriteCosts.total.seconds,
             snapshots: sink.snapshotsWritten,
             bytesByTier: order.filter { tiers[$0] != nil }.map { ($0, tiers[$0]!) }, totalBytes: total, plan: plan,
             finalStateHash: hash, status: reader.manifest.status.description,

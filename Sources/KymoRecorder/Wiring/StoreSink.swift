@@ -87,6 +87,8 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     private var lastCommit = ContinuousClock.now
     private var stepsSinceCommit = 0
     private var lastStep = -1
+    /// Measured checkpoint write times (read by the training thread's checkpoint schedule).
+    package let checkpointWriteCosts = CheckpointWriteCosts()
     /// The last checkpoint key written (checkpoints must ascend).
     package private(set) var lastCheckpointKey = -1
     package private(set) var checkpointsWritten = 0
@@ -257,11 +259,15 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         try writer.append(column: "t0/labels", steps: 0..<1, .int32(labels))
     }
 
-    /// Stores a checkpoint (keys ascend; a repeated key is skipped).
+    /// Stores a checkpoint (keys ascend; a repeated key is skipped) and records how long the
+    /// write took in `checkpointWriteCosts`.
     /// - Complexity: O(bytes).
     package func writeCheckpoint(key: Int, bytes: [UInt8], hash: UInt64) throws {
         guard key > lastCheckpointKey else { return }
+        let start = ContinuousClock.now
         try writer.writeCheckpoint(step: key, bytes: bytes, hash: hash)
+        let elapsed = ContinuousClock.now - start
+        checkpointWriteCosts.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         lastCheckpointKey = key
         checkpointsWritten += 1
     }

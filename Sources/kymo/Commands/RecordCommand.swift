@@ -119,6 +119,8 @@ struct RecordReporter {
         var directory: String
         var steps: Int
         var checkpoints: Int
+        /// Serializing plus the measured store writes of all checkpoints.
+        var checkpointSeconds: Double
         var trajectorySnapshots: Int
         var seconds: Double
         var bytes: [String: Int]
@@ -181,7 +183,7 @@ struct RecordReporter {
             var bytes: [String: Int] = [:]
             for (tier, b) in summary.bytesByTier { bytes[tier] = b }
             let out = Summary(run: summary.run, directory: summary.directory, steps: summary.steps, checkpoints: summary.checkpoints,
-                              trajectorySnapshots: summary.snapshots, seconds: seconds, bytes: bytes, totalBytes: summary.totalBytes,
+                              checkpointSeconds: summary.checkpointSeconds, trajectorySnapshots: summary.snapshots, seconds: seconds, bytes: bytes, totalBytes: summary.totalBytes,
                               planBytesPerEpoch: plan.totalBytesPerEpoch,
                               sketchBytes: plan.items.filter { $0.tier == "T2" && !$0.column.hasPrefix("t2/traj") }.reduce(0) { $0 + $1.bytesPerEpoch },
                               measuredPlainStepMilliseconds: recording.manifest.measuredPlainStepNanoseconds.map { $0 / 1e6 }, budgetBytesPerEpoch: plan.budgetBytesPerEpoch,
@@ -202,6 +204,9 @@ struct RecordReporter {
             print("  \(tier.padding(toLength: 12, withPad: " ", startingAt: 0)) \(mb(b))")
         }
         print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
+        print(String(format: "  checkpoints  %.2f s to serialize and write (measured) = %.1f %% of the %.2f s run (Flor's share: %.0f %%)",
+                     summary.checkpointSeconds, 100 * summary.checkpointSeconds / max(seconds, 1e-9), seconds,
+                     100 * recording.options.checkpointShare))
         let t = summary.threads
         print(String(format: "  threads      training %.2f s CPU (waited %.2f s for the recorder, prepared %d steps for it), recorder %.2f s CPU",
                      t.trainingCPUSeconds, t.trainingWaitSeconds, t.stepsPreparedByTraining, t.recorderCPUSeconds))
