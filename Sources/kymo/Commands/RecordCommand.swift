@@ -204,7 +204,7 @@ struct RecordReporter {
             print("  \(tier.padding(toLength: 12, withPad: " ", startingAt: 0)) \(mb(b))")
         }
         print("  total        \(mb(summary.totalBytes)) (\(summary.checkpoints) checkpoints, \(summary.snapshots) trajectory snapshots)")
-        print(String(format: "  checkpoints  %.2f s to serialize and write (measured) = %.1f %% of the %.2f s run (Flor's share: %.0f %%)",
+        print(String(format: "  checkpoints  %.3f s to serialize and write (measured) = %.1f %% of the %.2f s run (Flor's share: %.0f %%)",
                      summary.checkpointSeconds, 100 * summary.checkpointSeconds / max(seconds, 1e-9), seconds,
                      100 * recording.options.checkpointShare))
         let t = summary.threads
