@@ -266,8 +266,7 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         guard key > lastCheckpointKey else { return }
         let start = ContinuousClock.now
         try writer.writeCheckpoint(step: key, bytes: bytes, hash: hash)
-        let elapsed = ContinuousClock.now - start
-        checkpointWriteCosts.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        checkpointWriteCosts.record(seconds: (ContinuousClock.now - start).secondsValue)
         lastCheckpointKey = key
         checkpointsWritten += 1
     }
