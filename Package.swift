@@ -6,6 +6,7 @@
 // Imports run one way:
 //   kymo → KymoReport / KymoQuery → KymoReplay → KymoRecorder
 //        → KymoStore, KymoSketches, KymoEngine → KymoCore → CXXHash, CZlib
+//   KymoEngine → CStreaming
 //   KymoStore → CZstd
 //
 // x86-64 builds want FMA: set KYMO_TARGET_CPU=haswell (scripts/target-cpu prints the right value
@@ -55,13 +56,16 @@ let package = Package(
             providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
         ),
 
+        // Streaming (non-temporal) stores for Swift, which cannot spell them: header-only.
+        .target(name: "CStreaming"),
+
         // MARK: - Foundations shared by every module
 
         .target(name: "KymoCore", dependencies: ["CXXHash", "CZlib"], swiftSettings: targetCPU),
 
         // MARK: - Training engine, sketches, store
 
-        .target(name: "KymoEngine", dependencies: ["KymoCore"], swiftSettings: targetCPU),
+        .target(name: "KymoEngine", dependencies: ["KymoCore", "CStreaming"], swiftSettings: targetCPU),
         .target(name: "KymoSketches", dependencies: ["KymoCore"], swiftSettings: targetCPU),
         .target(name: "KymoStore", dependencies: ["KymoCore", "CZstd"], swiftSettings: targetCPU),
 

@@ -119,6 +119,31 @@ import Testing
             let expectedSquares = d.withUnsafeBufferPointer { VectorMath.sumOfSquares($0.baseAddress!, count: count) }
             #expect(squares.bitPattern == expectedSquares.bitPattern)
         }
+        // The hand-off pass (streaming stores of Δw and of a copy of g into lent buffers), with
+        // and without Σ g² taken in the pass: the same bits everywhere.
+        for summingGradient in [true, false] {
+            var wv = w0
+            let buffers = slots0.map { values -> UnsafeMutablePointer<Float> in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                p.initialize(from: values, count: count)
+                return p
+            }
+            defer { buffers.forEach { $0.deallocate() } }
+            let lent = LentStepBuffers(count: count)
+            let squares = OptimizerUpdate.applyHandingOver(
+                config, learningRate: eta, step: t, count: count, parameters: &wv, gradient: g, slots: buffers,
+                handOff: lent, summingGradient: summingGradient)
+            #expect(wv.map(\.bitPattern) == w.map(\.bitPattern), "w, hand-off")
+            for (i, values) in slot.enumerated() {
+                #expect(Array(UnsafeBufferPointer(start: buffers[i], count: count)).map(\.bitPattern) == values.map(\.bitPattern))
+            }
+            #expect(Array(lent.update).map(\.bitPattern) == d.map(\.bitPattern), "Δw handed off")
+            #expect(Array(lent.gradient).map(\.bitPattern) == g.map(\.bitPattern), "g handed off")
+            let expectedSquares = d.withUnsafeBufferPointer { VectorMath.sumOfSquares($0.baseAddress!, count: count) }
+            #expect(squares.update.bitPattern == expectedSquares.bitPattern)
+            let gradientSquares = g.withUnsafeBufferPointer { VectorMath.sumOfSquares($0.baseAddress!, count: count) }
+            #expect(squares.gradient.bitPattern == (summingGradient ? gradientSquares : 0).bitPattern)
+        }
     }
 
     @Test func validation() {

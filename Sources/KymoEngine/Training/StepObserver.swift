@@ -52,21 +52,25 @@ extension StepObserver {
 /// Two P-float buffers an observer lends the trainer for one step's gradient and update
 /// (`StepObserver.buffersForNextStep`). Allocated once, zero-filled, freed with the object.
 package final class LentStepBuffers: @unchecked Sendable {
-    /// P floats each.
+    /// P floats each, 64-byte aligned (the trainer fills them with streaming stores,
+    /// `OptimizerUpdate.applyHandingOver`).
     package let gradient: UnsafeMutableBufferPointer<Float>
     package let update: UnsafeMutableBufferPointer<Float>
 
     /// - Complexity: O(count).
     package init(count: Int) {
-        gradient = .allocate(capacity: max(count, 1))
-        gradient.initialize(repeating: 0)
-        update = .allocate(capacity: max(count, 1))
-        update.initialize(repeating: 0)
+        gradient = Self.allocate(count: max(count, 1))
+        update = Self.allocate(count: max(count, 1))
+    }
+
+    private static func allocate(count: Int) -> UnsafeMutableBufferPointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        return UnsafeMutableBufferPointer(start: raw.initializeMemory(as: Float.self, repeating: 0, count: count), count: count)
     }
 
     deinit {
-        gradient.deallocate()
-        update.deallocate()
+        UnsafeMutableRawPointer(gradient.baseAddress!).deallocate()
+        UnsafeMutableRawPointer(update.baseAddress!).deallocate()
     }
 
     /// P.

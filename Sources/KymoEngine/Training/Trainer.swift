@@ -73,10 +73,11 @@ package final class Trainer {
     let update: FloatBuffer
     let before: FloatBuffer
     let slots: [FloatBuffer]
-    /// Where this step's g and Δw go: `gradient`/`update`, or an observer's
-    /// `LentStepBuffers` for the duration of one step (`StepObserver.buffersForNextStep`).
-    private var stepGradient: UnsafeMutablePointer<Float>
-    private var stepUpdate: UnsafeMutablePointer<Float>
+    /// Where this step's g and Δw are handed to the observer: an observer's `LentStepBuffers`
+    /// for the duration of one step (`StepObserver.buffersForNextStep`), else nil and the trace
+    /// points at `gradient`/`update`. The products always write g into `gradient`, which stays
+    /// warm in this thread's cache; the optimizer's pass streams the copy out.
+    private var handOff: LentStepBuffers?
     private var workspace: Workspace?
     private var lastSummary: StepSummary?
 
@@ -102,8 +103,6 @@ package final class Trainer {
         update = FloatBuffer(count: layout.count)
         before = FloatBuffer(count: layout.count)
         slots = (0..<config.optimizer.kind.slotCount).map { _ in FloatBuffer(count: layout.count) }
-        stepGradient = gradient.base
-        stepUpdate = update.base
         initializeParameters(root.stream(RandomStream.initialization))
     }
 
@@ -202,7 +201,7 @@ package final class Trainer {
     }
 
     /// Backward from the loss gradient in `ws.delta[L−1]` to every layer's δ and the batch-mean
-    /// gradient (scaled by 1/B as it is stored) in `stepGradient`.
+    /// gradient (scaled by 1/B as it is stored) in `gradient`.
     private func backward(_ ws: Workspace) {
         let layerCount = layout.layers.count
         let b = ws.batch
@@ -213,8 +212,8 @@ package final class Trainer {
             Dense.backward(batch: b, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                            input: ws.input(l).readOnly, weight: w + layer.weightOffset,
                            outputGradient: ws.delta[l].readOnly,
-                           weightGradient: stepGradient + layer.weightOffset,
-                           biasGradient: stepGradient + layer.biasOffset,
+                           weightGradient: gradient.base + layer.weightOffset,
+                           biasGradient: gradient.base + layer.biasOffset,
                            inputGradient: l > 0 ? ws.delta[l - 1].base : nil,
                            scale: 1 / Float(b), sparseOutputGradient: sparse && l < layerCount - 1,
                            threads: threads)
@@ -243,17 +242,13 @@ package final class Trainer {
         let n = training.count
         let b = min(config.batchSize, n - position)
         let ws = workspace(for: b)
-        // This step's g and Δw: an observer's lent buffers (no copy-out) or the trainer's own.
-        // Reset to the trainer's own when the step ends, however it ends.
+        // This step's g and Δw for the observer: its lent buffers (no copy-out) or the trainer's
+        // own. Dropped when the step ends, however it ends.
         if let lent = observer?.buffersForNextStep(parameterCount: layout.count) {
             precondition(lent.count == layout.count, "lent step buffers hold \(lent.count) floats, the model has \(layout.count)")
-            stepGradient = lent.gradient.baseAddress!
-            stepUpdate = lent.update.baseAddress!
+            handOff = lent
         }
-        defer {
-            stepGradient = gradient.base
-            stepUpdate = update.base
-        }
+        defer { handOff = nil }
         for s in 0..<b { ws.ids[s] = order[position + s] }
         gather(ws, from: training)
         forward(ws, dropoutStep: config.model.dropout > 0 ? completedSteps : nil, computeGradient: true)
@@ -274,7 +269,7 @@ package final class Trainer {
         let normIsCertainlyFinite = fusesGradientNorm && gradientNormIsCertainlyFinite(ws)
         var gradientNorm: Float = 0
         if !normIsCertainlyFinite {
-            gradientNorm = Float(VectorMath.sumOfSquares(UnsafePointer(stepGradient), count: layout.count).squareRoot())
+            gradientNorm = Float(VectorMath.sumOfSquares(gradient.readOnly, count: layout.count).squareRoot())
             guard gradientNorm.isFinite else { throw .nonFiniteLoss(step: completedSteps, epoch: epoch, loss: loss) }
         }
 
@@ -287,13 +282,25 @@ package final class Trainer {
         }
         let fullSnapshot = observer != nil && beforeIds == nil
         // One pass: the snapshot, the update, and ‖Δw‖² in VectorMath's order; Δw itself is
-        // stored only for an observer (nothing else reads it).
+        // stored only for an observer (nothing else reads it), streamed with a copy of g into
+        // the observer's lent buffers when it lends them.
         let updateSquares: Double
-        if normIsCertainlyFinite {
+        if let handOff {
+            let squares = OptimizerUpdate.applyHandingOver(
+                config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
+                parameters: parameters.base, gradient: gradient.readOnly, slots: slots.map(\.base),
+                handOff: handOff, saveBefore: fullSnapshot ? before.base : nil,
+                summingGradient: normIsCertainlyFinite)
+            updateSquares = squares.update
+            if normIsCertainlyFinite {
+                gradientNorm = Float(squares.gradient.squareRoot())
+                precondition(gradientNorm.isFinite, "the gradient norm bound failed at step \(completedSteps)")
+            }
+        } else if normIsCertainlyFinite {
             let squares = OptimizerUpdate.applySummingGradient(
                 config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
-                parameters: parameters.base, gradient: UnsafePointer(stepGradient),
-                slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+                parameters: parameters.base, gradient: gradient.readOnly,
+                slots: slots.map(\.base), update: observer != nil ? update.base : nil,
                 saveBefore: fullSnapshot ? before.base : nil)
             updateSquares = squares.update
             gradientNorm = Float(squares.gradient.squareRoot())
@@ -301,8 +308,8 @@ package final class Trainer {
         } else {
             updateSquares = OptimizerUpdate.apply(
                 config.optimizer, learningRate: eta, step: completedSteps + 1, count: layout.count,
-                parameters: parameters.base, gradient: UnsafePointer(stepGradient),
-                slots: slots.map(\.base), update: observer != nil ? stepUpdate : nil,
+                parameters: parameters.base, gradient: gradient.readOnly,
+                slots: slots.map(\.base), update: observer != nil ? update.base : nil,
                 saveBefore: fullSnapshot ? before.base : nil)
         }
         let summary = StepSummary(
@@ -351,6 +358,8 @@ package final class Trainer {
 
     private func makeTrace(_ ws: Workspace, summary: StepSummary) -> StepTrace {
         let b = ws.batch
+        let stepGradient = handOff.map { UnsafePointer($0.gradient.baseAddress!) } ?? gradient.readOnly
+        let stepUpdate = handOff.map { UnsafePointer($0.update.baseAddress!) } ?? update.readOnly
         let norms = ws.sampleNorms.base
         for s in 0..<b { norms[s] = 0 }
         var layers: [LayerTrace] = []

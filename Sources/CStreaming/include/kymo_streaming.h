@@ -1,0 +1,37 @@
+// Non-temporal ("streaming") stores, for buffers the writing thread will not read again: the
+// training thread's hand-off of a step's g and Δw to the recorder. A streaming store writes a
+// whole line to memory without first reading it into the cache (no read-for-ownership) and
+// without evicting the writer's working set; a normal store to a buffer that has gone cold does
+// both. Swift has no spelling for them, hence this header; its functions are `static inline`, so
+// Swift's compiler inlines them like its own code.
+//
+// Values are stored unchanged: which kind of store is used never changes a bit.
+#ifndef KYMO_STREAMING_H
+#define KYMO_STREAMING_H
+
+/// Eight floats, imported by Swift as SIMD8<Float>.
+typedef float kymo_float8 __attribute__((ext_vector_type(8)));
+
+/// Stores eight floats at `p` with a non-temporal hint.
+/// `p` must be 32-byte aligned (the vector type's alignment).
+static inline void kymo_stream_store8(float *p, kymo_float8 v) {
+    __builtin_nontemporal_store(v, (kymo_float8 *)p);
+}
+
+/// Orders every streaming store made so far before any later store of this thread (x86 SFENCE:
+/// streaming stores are weakly ordered, and a lock handing the buffer to another thread need not
+/// drain them). Call once after a run of streaming stores, before publishing the buffer.
+static inline void kymo_stream_fence(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_sfence();
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/// Returns 1 when `p` is aligned for `kymo_stream_store8`.
+static inline int kymo_stream_aligned(const void *p) {
+    return ((unsigned long)p & 31u) == 0;
+}
+
+#endif
