@@ -6,7 +6,7 @@
 // Imports run one way:
 //   kymo → KymoReport / KymoQuery → KymoReplay → KymoRecorder
 //        → KymoStore, KymoSketches, KymoEngine → KymoCore → CXXHash, CZlib
-//   KymoEngine → CStreaming
+//   KymoEngine, KymoRecorder → CStreaming
 //   KymoStore → CZstd
 //
 // x86-64 builds want FMA: set KYMO_TARGET_CPU=haswell (scripts/target-cpu prints the right value
@@ -71,7 +71,7 @@ let package = Package(
 
         // MARK: - Recording, querying, replaying, reporting
 
-        .target(name: "KymoRecorder", dependencies: ["KymoEngine", "KymoSketches", "KymoStore"], swiftSettings: targetCPU),
+        .target(name: "KymoRecorder", dependencies: ["KymoEngine", "KymoSketches", "KymoStore", "CStreaming"], swiftSettings: targetCPU),
         .target(name: "KymoReplay", dependencies: ["KymoRecorder"], swiftSettings: targetCPU),
         .target(name: "KymoQuery", dependencies: ["KymoReplay"], swiftSettings: targetCPU),
         .target(name: "KymoReport", dependencies: ["KymoQuery"], swiftSettings: targetCPU),

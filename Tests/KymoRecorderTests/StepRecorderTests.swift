@@ -270,3 +270,29 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
         }
     }
 }
+
+@Suite struct StepSlotTests {
+    /// The factor copies stream every aligned 8-float block and store the unaligned head and the
+    /// tail normally: every float arrives, bit for bit, whatever the widths and the batch.
+    @Test(arguments: [1, 3, 8])
+    func factorCopiesAreExact(batch: Int) throws {
+        let layout = DenseLayout(layers: [.init(inputs: 13, outputs: 5), .init(inputs: 5, outputs: 29)])
+        let slot = StepSlot(layout: layout, maxBatch: 8, t1Count: 0, stateFloats: 0)
+        for (l, dense) in layout.layers.enumerated() {
+            // A source offset by one float, so source and target blocks are not aligned alike.
+            let a = randomFloats(batch * dense.inputs + 1, key: UInt64(10 + l)).map { $0 == 0 ? -0.0 : $0 }
+            let d = randomFloats(batch * dense.outputs + 1, key: UInt64(20 + l))
+            try a.withUnsafeBufferPointer { ap in
+                try d.withUnsafeBufferPointer { dp in
+                    try slot.copyFactors(layer: l, batch: batch, activations: UnsafeBufferPointer(rebasing: ap[1...]),
+                                         deltas: UnsafeBufferPointer(rebasing: dp[1...]))
+                }
+            }
+            slot.batch = batch
+            try slot.withFactors(layer: l) { f in
+                #expect(Array(f.activations).map(\.bitPattern) == a.dropFirst().map(\.bitPattern))
+                #expect(Array(f.deltas).map(\.bitPattern) == d.dropFirst().map(\.bitPattern))
+            }
+        }
+    }
+}

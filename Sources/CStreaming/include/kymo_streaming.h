@@ -34,4 +34,19 @@ static inline int kymo_stream_aligned(const void *p) {
     return ((unsigned long)p & 31u) == 0;
 }
 
+/// Copies `n` floats from `src` to `dst` (not overlapping), streaming every 32-byte-aligned
+/// block of `dst` and storing the unaligned head and the tail normally. A copy, bit for bit;
+/// call `kymo_stream_fence` before publishing `dst`.
+/// O(n).
+static inline void kymo_stream_copy(float *dst, const float *src, long n) {
+    long i = 0;
+    while (i < n && !kymo_stream_aligned(dst + i)) { dst[i] = src[i]; i++; }
+    for (; i + 8 <= n; i += 8) {
+        kymo_float8 v;
+        __builtin_memcpy(&v, src + i, sizeof v);
+        kymo_stream_store8(dst + i, v);
+    }
+    for (; i < n; i++) dst[i] = src[i];
+}
+
 #endif

@@ -1,3 +1,4 @@
+import CStreaming
 import KymoEngine
 
 /// One step's buffer in the recorder pipeline: everything the recorder thread needs, copied in by
@@ -98,7 +99,9 @@ package final class StepSlot: @unchecked Sendable {
     /// Copies layer l's factors for a batch of `batch` samples into the slot.
     /// - Throws: `RecorderError.shapeMismatch` when the batch exceeds `maxBatch` or a buffer is
     ///   not `batch × in` / `batch × out`.
-    /// - Complexity: O(B·(in + out)), a memcpy.
+    /// The copies use streaming stores (`kymo_stream_copy`, then a fence): the slot's memory is
+    /// cold by the time it comes round again, and a normal store would fetch every line first.
+    /// - Complexity: O(B·(in + out)), a copy.
     package func copyFactors(layer l: Int, batch: Int, activations a: UnsafeBufferPointer<Float>,
                              deltas d: UnsafeBufferPointer<Float>) throws {
         let dense = layout.layers[l]
@@ -109,8 +112,9 @@ package final class StepSlot: @unchecked Sendable {
         guard d.count == batch * dense.outputs else {
             throw RecorderError.shapeMismatch(what: "layer \(l) deltas", expected: batch * dense.outputs, actual: d.count)
         }
-        activations[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: a.baseAddress!, count: a.count) }
-        deltas[l].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: d.baseAddress!, count: d.count) }
+        activations[l].withUnsafeMutableBufferPointer { kymo_stream_copy($0.baseAddress!, a.baseAddress!, a.count) }
+        deltas[l].withUnsafeMutableBufferPointer { kymo_stream_copy($0.baseAddress!, d.baseAddress!, d.count) }
+        kymo_stream_fence()
     }
 
     /// Runs `body` with layer l's factors for the slot's batch.
