@@ -1,11 +1,50 @@
 // The ten-column product: C (m×10) = op(A)·op(B), the output layer of a 10-class model.
 
+import CKernels
+
 extension GEMM {
     /// The output width `tenColumns` handles.
     static let tenColumnWidth = 10
 
-    /// `C (m×10) = scale·([C +] op(A)·op(B))` without packing op(A): every SIMD lane is a
-    /// useful output element and nothing of size m·k is copied.
+    /// Whether this build has the AVX2/FMA intrinsic kernel `kymo_ten_columns` (CKernels): x86-64
+    /// built with `KYMO_TARGET_CPU` set (haswell or newer). Otherwise the Swift kernel runs.
+    static var tenColumnIntrinsicsAvailable: Bool { kymo_ten_columns_available() }
+
+    /// `C (m×10) = scale·([C +] op(A)·op(B))`, every element the contract's chain: through the
+    /// C kernel `kymo_ten_columns` when the build has it (`tenColumnIntrinsicsAvailable`), else
+    /// through the pure-Swift `tenColumnsSwift`. The two give the same bits (tested).
+    ///
+    /// **The C kernel** holds an 8-row tile of C transposed: ten accumulators, accumulator j the
+    /// vector `(C[i,j], …, C[i+7,j])`. Per depth p it needs the column `(op(A)[i,p], …,
+    /// op(A)[i+7,p])` once and ten broadcast loads of `op(B)[p,j]` (op(B) packed 16 floats per
+    /// depth): ten FMAs for 80 elements, no wasted lane, and broadcasts are plain loads. For
+    /// row-major op(A) (the layer's forward product) four depths' columns come from an in-lane 4×4
+    /// transpose of rows i+r and i+4+r loaded side by side: 4 inserts and 8 in-lane shuffles per 4
+    /// depths, 3 shuffle operations per depth beside the 10 FMAs, against the Swift kernel's 8
+    /// (Swift cannot name the shuffles; LLVM lowers its selects to more, or lane-crossing, ones).
+    /// C is loaded and stored through 8×8 register transposes once per tile. Measured on the
+    /// Zen 4 EPYC (2026-11-29, C harness and `kymo-ratios gemm`): see README.md's GEMM paragraph.
+    /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
+    static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+        if tenColumnIntrinsicsAvailable {
+            tenColumnsIntrinsics(m: m, k: k, o, accumulate: accumulate, scale: scale)
+        } else {
+            tenColumnsSwift(m: m, k: k, o, accumulate: accumulate, scale: scale)
+        }
+    }
+
+    /// `tenColumns` through the C kernel; only when `tenColumnIntrinsicsAvailable` (it traps
+    /// otherwise). Requires k ≥ 1 and row-major C.
+    /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
+    static func tenColumnsIntrinsics(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+        precondition(o.cColumn == 1 && k >= 1, "GEMM: the ten-column kernel writes row-major C, k ≥ 1")
+        kymo_ten_columns(m, k, o.a, o.lda, o.transposeA, o.b, o.ldb, o.transposeB, o.c, o.cRow,
+                         accumulate, scale)
+    }
+
+    /// `tenColumns` in pure Swift (the path of builds without AVX2/FMA for C, e.g. arm64 or a
+    /// plain `swift build`), without packing op(A): every SIMD lane is a useful output element
+    /// and nothing of size m·k is copied.
     ///
     /// The blocked kernel wastes 6 of 16 lanes on a 10-wide C, or, computing Cᵀ instead, packs all
     /// of op(A)ᵀ (64 KB for the MLP's 64×256 last hidden layer) and stores C through a transposing
@@ -30,7 +69,7 @@ extension GEMM {
     /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
     /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
     /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
-    static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+    static func tenColumnsSwift(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
         precondition(o.cColumn == 1, "GEMM: the ten-column kernel writes row-major C")
         let pack = UnsafeMutableRawPointer.allocate(byteCount: 16 * k * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: 16 * k)
