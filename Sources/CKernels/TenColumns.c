@@ -30,11 +30,10 @@
 
 #include "CKernels.h"
 
-#include <stdlib.h>
-
 #if defined(__AVX2__) && defined(__FMA__)
 
 #include <immintrin.h>
+#include <stdlib.h>
 
 bool kymo_ten_columns_available(void) { return true; }
 

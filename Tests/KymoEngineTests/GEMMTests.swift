@@ -242,6 +242,44 @@ struct GEMMTests {
         #expect(compared == 13 * 9 * 4)
     }
 
+    /// Depths up to 16 with untransposed operands go through the C small-depth kernel (4×24
+    /// tiles; 16-, 8- and masked column tails; row tails 1…3): it gives the oracle's bits and
+    /// the blocked kernel's (`smallDepthKernel = false`), accumulating or not, with a scale,
+    /// padded leading dimensions (C's padding must survive), on 1 and 3 threads.
+    @Test(.enabled(if: GEMM.smallDepthIntrinsicsAvailable))
+    func smallDepthIntrinsicsMatchBlockedKernel() {
+        var rng = CounterRNG(key: 0x5_DE97)
+        var compared = 0
+        for m in [1, 2, 3, 4, 5, 7, 13, 64, 66] {
+            for n in [1, 7, 8, 10, 17, 24, 25, 40, 47, 49, 256, 259] {
+                let k = [1, 2, 3, 10, 16][Int(rng.next(below: 5))]
+                let problem = Problem(m: m, n: n, k: k, transposeA: false, transposeB: false,
+                                      accumulate: rng.next(below: 2) == 1,
+                                      padding: Int(rng.next(below: 3)), rng: &rng)
+                let scale: Float = rng.next(below: 2) == 0 ? 1 : 1 / 64
+                var expected = problem.c
+                GEMM.reference(m: m, n: n, k: k, a: problem.a, lda: problem.lda, b: problem.b, ldb: problem.ldb,
+                               c: &expected, ldc: problem.ldc, accumulate: problem.accumulate, scale: scale)
+                for smallDepth in [true, false] {
+                    for threads in [1, 3] {
+                        var blocking = GEMM.Blocking.standard
+                        blocking.smallDepthKernel = smallDepth
+                        blocking.tenColumnKernel = false
+                        var got = problem.c
+                        GEMM.multiply(m: m, n: n, k: k, a: problem.a, lda: problem.lda, transposeA: false,
+                                      b: problem.b, ldb: problem.ldb, transposeB: false, c: &got,
+                                      ldc: problem.ldc, accumulate: problem.accumulate, scale: scale,
+                                      threads: threads, blocking: blocking)
+                        let diff = Self.firstDifference(got, expected)
+                        #expect(diff == nil, "\(problem) scale=\(scale) smallDepth=\(smallDepth) threads=\(threads) at \(diff ?? -1)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared == 9 * 12 * 4)
+    }
+
     @Test func blockSizesDoNotChangeBits() {
         var rng = CounterRNG(key: 0xB10C)
         let problem = Problem(m: 25, n: 41, k: 67, transposeA: false, transposeB: true,
