@@ -24,7 +24,7 @@ bool kymo_ten_columns_available(void);
 /// (b[p·ldb + j]) or, with `transpose_b`, Bᵀ (b[j·ldb + p]). Every element is the chain
 /// acc = accumulate ? C[i,j] : 0; acc = fma(op(A)[i,p], op(B)[p,j], acc) for p = 0…k−1;
 /// C[i,j] = scale == 1 ? acc : acc·scale (one rounding). Requires k ≥ 1.
-/// Complexity: O(10·m·k) time; 64·k bytes of scratch (op(B) packed) when `transpose_b`.
+/// Complexity: O(10·m·k) time; 64·k bytes of scratch (op(B) packed 16 floats per depth), allocated per call.
 void kymo_ten_columns(ptrdiff_t m, ptrdiff_t k,
                       const float *a, ptrdiff_t lda, bool transpose_a,
                       const float *b, ptrdiff_t ldb, bool transpose_b,

@@ -14,16 +14,16 @@ extension GEMM {
     /// C kernel `kymo_ten_columns` when the build has it (`tenColumnIntrinsicsAvailable`), else
     /// through the pure-Swift `tenColumnsSwift`. The two give the same bits (tested).
     ///
-    /// **The C kernel** holds an 8-row tile of C transposed: ten accumulators, accumulator j the
-    /// vector `(C[i,j], …, C[i+7,j])`. Per depth p it needs the column `(op(A)[i,p], …,
-    /// op(A)[i+7,p])` once and ten broadcast loads of `op(B)[p,j]` (op(B) packed 16 floats per
-    /// depth): ten FMAs for 80 elements, no wasted lane, and broadcasts are plain loads. For
-    /// row-major op(A) (the layer's forward product) four depths' columns come from an in-lane 4×4
-    /// transpose of rows i+r and i+4+r loaded side by side: 4 inserts and 8 in-lane shuffles per 4
-    /// depths, 3 shuffle operations per depth beside the 10 FMAs, against the Swift kernel's 8
-    /// (Swift cannot name the shuffles; LLVM lowers its selects to more, or lane-crossing, ones).
-    /// C is loaded and stored through 8×8 register transposes once per tile. Measured on the
-    /// Zen 4 EPYC (2026-11-29, C harness and `kymo-ratios gemm`): see README.md's GEMM paragraph.
+    /// **The C kernel** runs 8-row tiles in ten accumulators: two groups of four rows (rows
+    /// 0, 1 | 4, 5 and 2, 3 | 6, 7, two per 128-bit half) times five column pairs (2q, 2q+1).
+    /// Per depth each pair `(op(B)[p,2q], op(B)[p,2q+1])` is one 64-bit broadcast load from op(B)
+    /// packed 16 floats per depth, and each group's `(a_r, a_r, a_r+1, a_r+1 | …)` one in-lane
+    /// shuffle of two registers that hold rows r and r+4 (r+1 and r+5) side by side for four
+    /// depths: ten FMAs, seven vector loads and three shuffle operations per depth for 80
+    /// elements. On the Zen 4 EPYC it takes 3.39 µs for 64×10×256 against the Swift kernel's
+    /// ≈ 4.0 and OpenBLAS's 3.22 (a first C version, the tile held transposed with ten 32-bit
+    /// broadcasts per depth, took 3.72: bound by its 12 vector loads per depth, not its shuffles);
+    /// README.md's GEMM paragraph has the measurements and the variants that lost.
     /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
     static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
         if tenColumnIntrinsicsAvailable {
