@@ -6,18 +6,25 @@
 // Imports run one way:
 //   kymo → KymoReport / KymoQuery → KymoReplay → KymoRecorder
 //        → KymoStore, KymoSketches, KymoEngine → KymoCore → CXXHash, CZlib
-//   KymoEngine, KymoRecorder → CStreaming
 //   KymoStore → CZstd
+//   KymoEngine → CKernels (C: the AVX2/FMA small-GEMM kernels)
+//   KymoEngine, KymoRecorder → CStreaming (C header: streaming stores)
 //
 // x86-64 builds want FMA: set KYMO_TARGET_CPU=haswell (scripts/target-cpu prints the right value
-// for this machine; scripts/build and scripts/test set it). Without it the build still works, only
-// the dense kernels are slower. The setting lives here, not in -Xswiftc flags, so that the
-// Benchmarks package, which depends on this one by path, gets the same code generation.
+// for this machine; scripts/build and scripts/test set it). It becomes `-target-cpu <cpu>` for
+// every Swift target and `-march=<cpu>` for the C target CKernels, whose intrinsic kernels are
+// compiled only when that enables AVX2 and FMA. Without it the build still works, only the dense
+// kernels are slower (KymoEngine then uses its pure-Swift kernels, with the same bits). The
+// setting lives here, not in -Xswiftc/-Xcc flags, so that the Benchmarks package, which depends
+// on this one by path, gets the same code generation.
 
 import PackageDescription
 
 let targetCPU: [SwiftSetting] = Context.environment["KYMO_TARGET_CPU"].map { cpu in
     cpu.isEmpty ? [] : [.unsafeFlags(["-target-cpu", cpu])]
+} ?? []
+let targetCPUForC: [CSetting] = Context.environment["KYMO_TARGET_CPU"].map { cpu in
+    cpu.isEmpty ? [] : [.unsafeFlags(["-march=\(cpu)"])]
 } ?? []
 
 let package = Package(
@@ -65,7 +72,9 @@ let package = Package(
 
         // MARK: - Training engine, sketches, store
 
-        .target(name: "KymoEngine", dependencies: ["KymoCore", "CStreaming"], swiftSettings: targetCPU),
+        // The fixed-shape GEMM micro-kernels Swift cannot express (exact AVX2 shuffles).
+        .target(name: "CKernels", cSettings: targetCPUForC),
+        .target(name: "KymoEngine", dependencies: ["KymoCore", "CKernels", "CStreaming"], swiftSettings: targetCPU),
         .target(name: "KymoSketches", dependencies: ["KymoCore"], swiftSettings: targetCPU),
         .target(name: "KymoStore", dependencies: ["KymoCore", "CZstd"], swiftSettings: targetCPU),
 

@@ -193,6 +193,93 @@ struct GEMMTests {
         }
     }
 
+    /// The C intrinsic ten-column kernel (CKernels, built when KYMO_TARGET_CPU enables AVX2/FMA)
+    /// and the pure-Swift one give identical bits, and both the oracle's: row counts that are
+    /// not multiples of 4 or 8, depths around its four-depth step, every transpose, accumulating
+    /// or not, a scale on the store, padded leading dimensions (the padding of C must survive).
+    @Test(.enabled(if: GEMM.tenColumnIntrinsicsAvailable))
+    func tenColumnIntrinsicsMatchSwiftKernel() {
+        var rng = CounterRNG(key: 0xC_4E2E)
+        var compared = 0
+        for m in [1, 2, 3, 5, 6, 7, 9, 11, 13, 17, 30, 63, 67] {
+            for k in [1, 2, 3, 4, 5, 7, 9, 17, 256] {
+                for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                    let problem = Problem(m: m, n: 10, k: k, transposeA: transposeA, transposeB: transposeB,
+                                          accumulate: rng.next(below: 2) == 1,
+                                          padding: Int(rng.next(below: 3)), rng: &rng)
+                    let scale: Float = rng.next(below: 2) == 0 ? 1 : 1 / 64
+                    var expected = problem.c
+                    GEMM.reference(m: m, n: 10, k: k, a: problem.a, lda: problem.lda, transposeA: transposeA,
+                                   b: problem.b, ldb: problem.ldb, transposeB: transposeB, c: &expected,
+                                   ldc: problem.ldc, accumulate: problem.accumulate, scale: scale)
+                    func run(intrinsics: Bool) -> [Float] {
+                        var result = problem.c
+                        problem.a.withUnsafeBufferPointer { a in
+                            problem.b.withUnsafeBufferPointer { b in
+                                result.withUnsafeMutableBufferPointer { c in
+                                    let o = GEMM.Operands(a: a.baseAddress!, lda: problem.lda, transposeA: transposeA,
+                                                          b: b.baseAddress!, ldb: problem.ldb, transposeB: transposeB,
+                                                          c: c.baseAddress!, ldc: problem.ldc)
+                                    if intrinsics {
+                                        GEMM.tenColumnsIntrinsics(m: m, k: k, o, accumulate: problem.accumulate, scale: scale)
+                                    } else {
+                                        GEMM.tenColumnsSwift(m: m, k: k, o, accumulate: problem.accumulate, scale: scale)
+                                    }
+                                }
+                            }
+                        }
+                        return result
+                    }
+                    let swift = run(intrinsics: false), intrinsics = run(intrinsics: true)
+                    let diff = Self.firstDifference(intrinsics, swift)
+                    #expect(diff == nil, "\(problem) scale=\(scale): C kernel != Swift kernel at \(diff ?? -1)")
+                    let oracle = Self.firstDifference(intrinsics, expected)
+                    #expect(oracle == nil, "\(problem) scale=\(scale): C kernel != reference at \(oracle ?? -1)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 13 * 9 * 4)
+    }
+
+    /// Depths up to 16 with untransposed operands go through the C small-depth kernel (4×24
+    /// tiles; 16-, 8- and masked column tails; row tails 1…3): it gives the oracle's bits and
+    /// the blocked kernel's (`smallDepthKernel = false`), accumulating or not, with a scale,
+    /// padded leading dimensions (C's padding must survive), on 1 and 3 threads.
+    @Test(.enabled(if: GEMM.smallDepthIntrinsicsAvailable))
+    func smallDepthIntrinsicsMatchBlockedKernel() {
+        var rng = CounterRNG(key: 0x5_DE97)
+        var compared = 0
+        for m in [1, 2, 3, 4, 5, 7, 13, 64, 66] {
+            for n in [1, 7, 8, 10, 17, 24, 25, 40, 47, 49, 256, 259] {
+                let k = [1, 2, 3, 10, 16][Int(rng.next(below: 5))]
+                let problem = Problem(m: m, n: n, k: k, transposeA: false, transposeB: false,
+                                      accumulate: rng.next(below: 2) == 1,
+                                      padding: Int(rng.next(below: 3)), rng: &rng)
+                let scale: Float = rng.next(below: 2) == 0 ? 1 : 1 / 64
+                var expected = problem.c
+                GEMM.reference(m: m, n: n, k: k, a: problem.a, lda: problem.lda, b: problem.b, ldb: problem.ldb,
+                               c: &expected, ldc: problem.ldc, accumulate: problem.accumulate, scale: scale)
+                for smallDepth in [true, false] {
+                    for threads in [1, 3] {
+                        var blocking = GEMM.Blocking.standard
+                        blocking.smallDepthKernel = smallDepth
+                        blocking.tenColumnKernel = false
+                        var got = problem.c
+                        GEMM.multiply(m: m, n: n, k: k, a: problem.a, lda: problem.lda, transposeA: false,
+                                      b: problem.b, ldb: problem.ldb, transposeB: false, c: &got,
+                                      ldc: problem.ldc, accumulate: problem.accumulate, scale: scale,
+                                      threads: threads, blocking: blocking)
+                        let diff = Self.firstDifference(got, expected)
+                        #expect(diff == nil, "\(problem) scale=\(scale) smallDepth=\(smallDepth) threads=\(threads) at \(diff ?? -1)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared == 9 * 12 * 4)
+    }
+
     @Test func blockSizesDoNotChangeBits() {
         var rng = CounterRNG(key: 0xB10C)
         let problem = Problem(m: 25, n: 41, k: 67, transposeA: false, transposeB: true,

@@ -52,6 +52,10 @@ extension GEMM {
             tenColumns(m: m, k: k, o, accumulate: accumulate, scale: scale)
             return
         }
+        if takesSmallDepth(k: k, o, blocking: blocking) {
+            smallDepth(m: m, n: n, k: k, o, accumulate: accumulate, scale: scale)
+            return
+        }
         // A narrow output (n = 10, say) wastes most of each 16-lane row; its transpose may not.
         // (Short row tiles cost nothing extra: the kernel is specialized for each height.)
         let columnsPadded = (n + nr - 1) / nr * nr, rowsAsColumnsPadded = (m + nr - 1) / nr * nr

@@ -1,11 +1,50 @@
 // The ten-column product: C (m×10) = op(A)·op(B), the output layer of a 10-class model.
 
+import CKernels
+
 extension GEMM {
     /// The output width `tenColumns` handles.
     static let tenColumnWidth = 10
 
-    /// `C (m×10) = scale·([C +] op(A)·op(B))` without packing op(A): every SIMD lane is a
-    /// useful output element and nothing of size m·k is copied.
+    /// Whether this build has the AVX2/FMA intrinsic kernel `kymo_ten_columns` (CKernels): x86-64
+    /// built with `KYMO_TARGET_CPU` set (haswell or newer). Otherwise the Swift kernel runs.
+    static var tenColumnIntrinsicsAvailable: Bool { kymo_ten_columns_available() }
+
+    /// `C (m×10) = scale·([C +] op(A)·op(B))`, every element the contract's chain: through the
+    /// C kernel `kymo_ten_columns` when the build has it (`tenColumnIntrinsicsAvailable`), else
+    /// through the pure-Swift `tenColumnsSwift`. The two give the same bits (tested).
+    ///
+    /// **The C kernel** runs 8-row tiles in ten accumulators: two groups of four rows (rows
+    /// 0, 1 | 4, 5 and 2, 3 | 6, 7, two per 128-bit half) times five column pairs (2q, 2q+1).
+    /// Per depth each pair `(op(B)[p,2q], op(B)[p,2q+1])` is one 64-bit broadcast load from op(B)
+    /// packed 16 floats per depth, and each group's `(a_r, a_r, a_r+1, a_r+1 | …)` one in-lane
+    /// shuffle of two registers that hold rows r and r+4 (r+1 and r+5) side by side for four
+    /// depths: ten FMAs, seven vector loads and three shuffle operations per depth for 80
+    /// elements. On the Zen 4 EPYC it takes 3.39 µs for 64×10×256 against the Swift kernel's
+    /// ≈ 4.0 and OpenBLAS's 3.22 (a first C version, the tile held transposed with ten 32-bit
+    /// broadcasts per depth, took 3.72: bound by its 12 vector loads per depth, not its shuffles);
+    /// README.md's GEMM paragraph has the measurements and the variants that lost.
+    /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
+    static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+        if tenColumnIntrinsicsAvailable {
+            tenColumnsIntrinsics(m: m, k: k, o, accumulate: accumulate, scale: scale)
+        } else {
+            tenColumnsSwift(m: m, k: k, o, accumulate: accumulate, scale: scale)
+        }
+    }
+
+    /// `tenColumns` through the C kernel; only when `tenColumnIntrinsicsAvailable` (it traps
+    /// otherwise). Requires k ≥ 1 and row-major C.
+    /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
+    static func tenColumnsIntrinsics(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+        precondition(o.cColumn == 1 && k >= 1, "GEMM: the ten-column kernel writes row-major C, k ≥ 1")
+        kymo_ten_columns(m, k, o.a, o.lda, o.transposeA, o.b, o.ldb, o.transposeB, o.c, o.cRow,
+                         accumulate, scale)
+    }
+
+    /// `tenColumns` in pure Swift (the path of builds without AVX2/FMA for C, e.g. arm64 or a
+    /// plain `swift build`), without packing op(A): every SIMD lane is a useful output element
+    /// and nothing of size m·k is copied.
     ///
     /// The blocked kernel wastes 6 of 16 lanes on a 10-wide C, or, computing Cᵀ instead, packs all
     /// of op(A)ᵀ (64 KB for the MLP's 64×256 last hidden layer) and stores C through a transposing
@@ -30,7 +69,7 @@ extension GEMM {
     /// Every element is still one FMA chain `fma(op(A)[i,p], op(B)[p,j], acc)` in ascending p,
     /// from C (accumulating) or 0, scaled on the store, so the bits are the contract's.
     /// - Complexity: O(m·k·10) time; O(16·k) scratch floats, allocated per call.
-    static func tenColumns(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
+    static func tenColumnsSwift(m: Int, k: Int, _ o: Operands, accumulate: Bool, scale: Float) {
         precondition(o.cColumn == 1, "GEMM: the ten-column kernel writes row-major C")
         let pack = UnsafeMutableRawPointer.allocate(byteCount: 16 * k * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: 16 * k)

@@ -20,7 +20,8 @@ import Dispatch
 /// fewer SIMD lanes and gives every element the same chain: into a row-major scratch, so that full
 /// tiles are stored directly, then transposed into C. An output exactly 10 wide (a 10-class
 /// output layer) goes through `tenColumns` instead, which reads op(A) in place and wastes no
-/// lanes.
+/// lanes, and a product of depth k ≤ 16 with untransposed operands (that layer's input
+/// gradient) through `smallDepth`, when the build has its AVX2/FMA C kernels (CKernels).
 /// `GEMM.reference` stays as the oracle the tests compare against bit for bit.
 public enum GEMM {
     /// `op(A)` is A (`m×k`, leading dimension `lda`) or, with `transposeA`, Aᵀ where A is `k×m`.
@@ -108,6 +109,11 @@ public enum GEMM {
         /// Whether a 10-column C goes through `GEMM.tenColumns` (no packing of op(A)) rather than
         /// the blocked kernel. Same bits either way.
         var tenColumnKernel = true
+
+        /// Whether a product of depth at most 16 with untransposed operands goes through the C
+        /// kernel `GEMM.smallDepth` (when the build has it) rather than the blocked kernel.
+        /// Same bits either way.
+        var smallDepthKernel = true
 
         static let standard = Blocking(kc: 256, mc: 72, nc: 1024)
         /// For a layer's forward product a·Wᵀ: computed as W·aᵀ, so that W (out × in, row-major)
