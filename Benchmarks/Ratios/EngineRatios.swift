@@ -31,7 +31,7 @@ func engineRatios() throws {
     let collect = Stopwatch.interleavedMedians(rounds: 5, [{ observed.collectFactorsOnly(times: repetitions) }])[0] / Double(repetitions)
     print("step 784-512-256-10, B=64, 1 thread: plain \(plainStep * 1e3) ms, with factor observer \(observedStep * 1e3) ms")
     print("full-step ratio observed/plain: \(observedStep / plainStep) (target ≤ 1.10; noisy; observer asks for the full pre-update snapshot)")
-    print("full-step ratio recorder-like observer/plain: \(recorderLikeStep / plainStep) (lent g/Δw buffers, 1,000 pre-update ids)")
+    print("full-step ratio recorder-like observer/plain: \(recorderLikeStep / plainStep) (16 lent g/Δw buffer pairs in turn, streamed; 1,000 pre-update ids)")
     print("factor collection alone (without the Δw store): \(collect * 1e3) ms/step → ratio \((plainStep + collect) / plainStep) at this step time, \((3e-3 + collect) / 3e-3) at a 3 ms step")
     let zeros = try plain.zeroFractions(steps: 200)
     func percents(_ x: [Double]) -> String { x.map { String(format: "%.1f %%", 100 * $0) }.joined(separator: ", ") }

@@ -9,8 +9,9 @@ public final class TrainingBenchmark {
     /// per-sample norms (what the recorder receives) without copying them, so the difference
     /// measures the engine's cost of exposing the factors. By default it asks for the full O(P)
     /// pre-update snapshot and lets the trainer store g and Δw in its own buffers (the worst
-    /// case); `recorderLike` makes it behave as the recorder's observer does: it lends the g/Δw
-    /// buffers and asks for 1,000 pre-update values only.
+    /// case); `recorderLike` makes it behave as the recorder's observer does: it lends g/Δw
+    /// buffers, 16 pairs in turn as the recorder's pipeline slots, and asks for 1,000 pre-update
+    /// values only.
     /// - Complexity: O(samples · features + P).
     public init(layers: String, samples: Int, batch: Int = 64, threads: Int = 1,
                 collectFactors: Bool, recorderLike: Bool = false, seed: UInt64 = 1) throws {
@@ -24,9 +25,9 @@ public final class TrainingBenchmark {
         if collectFactors {
             let count = trainer.layout.count
             trainer.observer = recorderLike
-                ? FactorTouchingObserver(lent: LentStepBuffers(count: count),
+                ? FactorTouchingObserver(lent: (0..<16).map { _ in LentStepBuffers(count: count) },
                                          beforeIds: (0..<1000).map { $0 * (count / 1000) })
-                : FactorTouchingObserver(lent: nil, beforeIds: nil)
+                : FactorTouchingObserver(lent: [], beforeIds: nil)
         }
     }
 
@@ -68,15 +69,20 @@ public final class TrainingBenchmark {
 /// Reads one value from each factor so the trace cannot be optimized away.
 private final class FactorTouchingObserver: StepObserver {
     var sink: Float = 0
-    let lent: LentStepBuffers?
+    let lent: [LentStepBuffers]
+    var next = 0
     let parametersBeforeIds: [Int]?
 
-    init(lent: LentStepBuffers?, beforeIds: [Int]?) {
+    init(lent: [LentStepBuffers], beforeIds: [Int]?) {
         self.lent = lent
         parametersBeforeIds = beforeIds
     }
 
-    func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? { lent }
+    func buffersForNextStep(parameterCount: Int) -> LentStepBuffers? {
+        guard !lent.isEmpty else { return nil }
+        next = (next + 1) % lent.count
+        return lent[next]
+    }
 
     func observe(_ trace: StepTrace) {
         for layer in trace.layers { sink += layer.inputs[0] + layer.outputGradients[0] }
