@@ -197,9 +197,10 @@ import KymoCore
         #expect(misfit?.description.contains("'rowHashing'") == true, "\(String(describing: misfit))")
     }
 
-    /// Block keys: `add(major:firstMinor:weights:)` equals one `update` per key; keys of one major
-    /// never collide; the estimates keep the count-min guarantee (never below the truth, and within
-    /// e·M/width for at least the stated share); merge and serialization keep the block size.
+    /// Block keys: `add(major:firstMinor:weights:)` gives the counters of one `update` per key (M
+    /// up to rounding); keys of one major never collide; the estimates keep the count-min
+    /// guarantee (never below the truth, and within e·M/width for at least the stated share);
+    /// merge and serialization keep the block size.
     @Test(arguments: [(1 << 10, 4), (1000, 3)])
     func blockKeysMatchSingleUpdatesAndKeepTheBound(width: Int, depth: Int) throws {
         let block = 300
@@ -219,7 +220,11 @@ import KymoCore
                 truth[key, default: 0] += w
             }
         }
-        #expect(runs == single)
+        // The counters bit for bit; M summed per run (eight lanes) rather than per key: equal up
+        // to rounding.
+        #expect(runs.counters.map(\.bitPattern) == single.counters.map(\.bitPattern))
+        #expect(abs(runs.totalWeight - single.totalWeight) <= 1e-12 * single.totalWeight)
+        #expect(runs.totalWeight > 0)
         // Same major, distinct minors: distinct cells in every row.
         for row in 0..<depth {
             let cells = Set((0..<block).map { runs.cells(UInt64(12 * block + $0))[row] })

@@ -63,7 +63,7 @@ public struct RecorderWorkload {
         for layer in layers {
             var mass = [Float](repeating: 0, count: b * layer.outputs)
             try! withFactors(layer) { try SampleFactorStatistics.neuronContributionMass($0, scale: scale, into: &mass) }
-            totalMass += mass.reduce(0.0) { $0 + Double($1) }
+            totalMass += mass.withUnsafeBufferPointer { LaneSum.sum($0.baseAddress!, count: $0.count).sum }
         }
         let tau = Float(totalMass / Double(plan.sampledContributionsPerStep))
 

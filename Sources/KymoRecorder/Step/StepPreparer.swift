@@ -104,7 +104,7 @@ package final class StepPreparer: @unchecked Sendable {
                 return s
             }
             summaries.append(s)
-            for m in out.masses[l] { totalMass += Double(m) }
+            totalMass += out.masses[l].withUnsafeBufferPointer { LaneSum.sum($0.baseAddress!, count: $0.count).sum }
         }
         // T1 contributions, weight-major in t1Ids order.
         out.t1Contributions.removeAll(keepingCapacity: true)

@@ -298,19 +298,18 @@ public struct CountMinSketch: Sendable, Equatable {
     /// Adds `weights[i]` (each ≥ 0) to the key `major·blockSize + firstMinor + i` for every i: one
     /// hash of `major`, then per row a run of consecutive counters (wrapping at most once), added
     /// with vector adds. The same counters as one `update` per key, in the same order of
-    /// additions (plain update only).
+    /// additions (plain update only). M grows by the run's sum, taken in Double in eight lanes
+    /// (`LaneSum`) rather than one weight at a time: M may differ from one `update` per key in
+    /// its last bits (relative ≤ n·2⁻⁵³), fixed by the run, so the same runs give the same bits.
     /// - Complexity: O(depth · weights.count), one hash.
     public mutating func add(major: UInt64, firstMinor: Int, weights: UnsafeBufferPointer<Float>) {
         let n = weights.count
         precondition(!conservative, "block runs need plain update")
         precondition(firstMinor >= 0 && firstMinor + n <= blockSize, "minors \(firstMinor)..<\(firstMinor + n) outside the block size \(blockSize)")
         guard n > 0, let w = weights.baseAddress else { return }
-        var total = totalWeight
-        for i in 0..<n {
-            precondition(w[i] >= 0, "Count-Min weights must be non-negative (and not NaN)")
-            total += Double(w[i])
-        }
-        totalWeight = total
+        let run = LaneSum.sum(w, count: n)
+        precondition(run.nonNegative, "Count-Min weights must be non-negative (and not NaN)")
+        totalWeight += run.sum
         let cells = Cells(major &* UInt64(blockSize), seed: hashSeed, rowHashing: rowHashing, width: width,
                           bits: sliceBits, mask: sliceMask, blockSize: UInt64(blockSize))
         let (width, depth) = (self.width, self.depth)
