@@ -49,34 +49,6 @@ extension StepObserver {
     package var parametersBeforeIds: [Int]? { nil }
 }
 
-/// Two P-float buffers an observer lends the trainer for one step's gradient and update
-/// (`StepObserver.buffersForNextStep`). Allocated once, zero-filled, freed with the object.
-package final class LentStepBuffers: @unchecked Sendable {
-    /// P floats each, 64-byte aligned (the trainer fills them with streaming stores,
-    /// `OptimizerUpdate.applyHandingOver`).
-    package let gradient: UnsafeMutableBufferPointer<Float>
-    package let update: UnsafeMutableBufferPointer<Float>
-
-    /// - Complexity: O(count).
-    package init(count: Int) {
-        gradient = Self.allocate(count: max(count, 1))
-        update = Self.allocate(count: max(count, 1))
-    }
-
-    private static func allocate(count: Int) -> UnsafeMutableBufferPointer<Float> {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        return UnsafeMutableBufferPointer(start: raw.initializeMemory(as: Float.self, repeating: 0, count: count), count: count)
-    }
-
-    deinit {
-        UnsafeMutableRawPointer(gradient.baseAddress!).deallocate()
-        UnsafeMutableRawPointer(update.baseAddress!).deallocate()
-    }
-
-    /// P.
-    package var count: Int { gradient.count }
-}
-
 /// One Dense layer's view of a step: the rank-one factors of every sample's weight gradient,
 /// `g_s = δ_s ⊗ a_s` (weight) and `δ_s` (bias), and the batch gradient.
 ///

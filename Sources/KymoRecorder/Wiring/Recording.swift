@@ -25,11 +25,16 @@ package struct RecordingOptions: Sendable {
     package var checkpointShare = 0.05
     /// T3's epochs (0-based; nil: every epoch), used when `tiers` contains T3.
     package var factorEpochs: [Int]?
-    /// Pipeline slots (bounds how far training runs ahead of the recorder). Sixteen measured best
-    /// at seed scale (1 epoch, loop 3.0–3.1 s against 4.2–4.9 s with 6, idle machine): the
-    /// recorder's bursts — trajectory snapshots, commits, checkpoints — no longer stall training.
-    /// Each slot holds g, Δw, the factors and a snapshot buffer: ≈ 7 MB at seed scale.
-    package var slots = 16
+    /// Pipeline slots (bounds how far training runs ahead of the recorder). Forty-eight at seed
+    /// scale: the recorder's bursts — trajectory snapshots, commits, checkpoints, an epoch's end —
+    /// no longer make training wait or help. Measured with a streamed hand-off (3 epochs, 5
+    /// interleaved rounds, idle machine): record/train 1.21× against 1.25× with 16 slots and a
+    /// help backlog of 8; 1 epoch: loop 2.6–2.8 s against 2.7–2.9 s (32 and 64 alike; 6 slots
+    /// were far worse, 4.2–4.9 s, an earlier session). Each slot holds g, Δw, the factors and a
+    /// snapshot buffer, ≈ 7 MB at seed scale; free slots are reused last-in first-out and g/Δw
+    /// are mapped untouched (`LentStepBuffers`), so a slot costs memory once training reaches it:
+    /// peak RSS over 3 epochs 812 MB against 650 MB for `kymo train` (1 epoch: 691 MB).
+    package var slots = 48
     /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
     /// Four with the four-step kernel (`EpochAccumulators`, accumulators loaded once per four
     /// steps): the recorder thread's CPU per run was 7–10 % lower than with two (seed scale,
@@ -42,8 +47,9 @@ package struct RecordingOptions: Sendable {
     /// The training thread helps before taking a free slot once this many submitted steps wait
     /// unprepared (`RecorderPipeline`'s `helpBacklog`). Eager help costs more than it saves: the
     /// training thread then streams older steps' g through its cache, and its own steps slow
-    /// (backlog 3: 800 steps helped per epoch, loop 3.7–4.3 s; backlog 8: ~100, 3.0–3.1 s).
-    package var helpBacklog = 8
+    /// (backlog 3: 800 steps helped per epoch, loop 3.7–4.3 s; backlog 8: ~100, 3.0–3.1 s, with
+    /// 16 slots). Half the slots with 48 (≈ 140 steps helped per epoch).
+    package var helpBacklog = 24
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
 
