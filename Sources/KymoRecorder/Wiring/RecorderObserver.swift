@@ -1,3 +1,4 @@
+import CStreaming
 import KymoEngine
 
 /// The engine's `StepObserver` that copies each step into a pipeline slot (on the training
@@ -110,9 +111,11 @@ package final class RecorderObserver: StepObserver {
                 if slot.weightsAfter.count != trace.parametersAfter.count {
                     slot.weightsAfter = [Float](repeating: 0, count: trace.parametersAfter.count)
                 }
+                // Streamed, like the factors: the slot's snapshot buffer is cold by now.
                 slot.weightsAfter.withUnsafeMutableBufferPointer {
-                    $0.baseAddress!.update(from: trace.parametersAfter.baseAddress!, count: trace.parametersAfter.count)
+                    kymo_stream_copy($0.baseAddress!, trace.parametersAfter.baseAddress!, trace.parametersAfter.count)
                 }
+                kymo_stream_fence()
             }
             slot.checkpoint = nil
             slot.probe = nil
