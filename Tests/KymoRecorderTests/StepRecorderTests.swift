@@ -1,3 +1,4 @@
+import CStreaming
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -292,6 +293,27 @@ final class MemorySink: RecorderSink, @unchecked Sendable {
             try slot.withFactors(layer: l) { f in
                 #expect(Array(f.activations).map(\.bitPattern) == a.dropFirst().map(\.bitPattern))
                 #expect(Array(f.deltas).map(\.bitPattern) == d.dropFirst().map(\.bitPattern))
+            }
+        }
+    }
+
+    /// `kymo_stream_copy` itself: every target offset 0…15 floats from a 64-byte boundary (the
+    /// head, the streamed lines and the tail in every combination) and short lengths.
+    @Test func streamingCopyIsExactAtEveryAlignment() {
+        let capacity = 128
+        let target = UnsafeMutableRawPointer.allocate(byteCount: (capacity + 16) * 4, alignment: 64)
+        defer { target.deallocate() }
+        let base = target.bindMemory(to: Float.self, capacity: capacity + 16)
+        let source = randomFloats(capacity, key: 31)
+        for offset in 0..<16 {
+            for n in [0, 1, 7, 8, 9, 15, 16, 17, 33, 100] {
+                base.initialize(repeating: .nan, count: capacity + 16)
+                source.withUnsafeBufferPointer { kymo_stream_copy(base + offset, $0.baseAddress!, n) }
+                kymo_stream_fence()
+                let copied = Array(UnsafeBufferPointer(start: base + offset, count: n))
+                #expect(copied.map(\.bitPattern) == source.prefix(n).map(\.bitPattern), "offset \(offset), n \(n)")
+                #expect(base[offset + n].isNaN, "nothing past the end, offset \(offset), n \(n)")
+                if offset > 0 { #expect(base[offset - 1].isNaN, "nothing before the start") }
             }
         }
     }

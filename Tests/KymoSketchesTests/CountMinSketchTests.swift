@@ -207,6 +207,7 @@ import KymoCore
         var runs = try CountMinSketch(width: width, depth: depth, seed: 5, blockSize: block)
         var single = runs
         var truth: [UInt64: Float] = [:]
+        var expectedTotal = 0.0
         var rng = CounterRNG(key: 77)
         for _ in 0..<400 {
             let major = rng.next(below: 5000)
@@ -214,15 +215,17 @@ import KymoCore
             let count = 1 + Int(rng.next(below: 40))
             let weights = (0..<count).map { _ in rng.nextFloat() < 0.3 ? 0 : rng.nextFloat() }
             weights.withUnsafeBufferPointer { runs.add(major: major, firstMinor: first, weights: $0) }
+            expectedTotal += weights.withUnsafeBufferPointer { LaneSum.sum($0.baseAddress!, count: count).sum }
             for (i, w) in weights.enumerated() {
                 let key = major * UInt64(block) + UInt64(first + i)
                 single.update(key, weight: w)
                 truth[key, default: 0] += w
             }
         }
-        // The counters bit for bit; M summed per run (eight lanes) rather than per key: equal up
-        // to rounding.
+        // The counters bit for bit; M summed per run (`LaneSum`, bit for bit) rather than per
+        // key: equal to one update per key up to rounding.
         #expect(runs.counters.map(\.bitPattern) == single.counters.map(\.bitPattern))
+        #expect(runs.totalWeight.bitPattern == expectedTotal.bitPattern)
         #expect(abs(runs.totalWeight - single.totalWeight) <= 1e-12 * single.totalWeight)
         #expect(runs.totalWeight > 0)
         // Same major, distinct minors: distinct cells in every row.

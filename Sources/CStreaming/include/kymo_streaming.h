@@ -9,6 +9,9 @@
 #ifndef KYMO_STREAMING_H
 #define KYMO_STREAMING_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /// Eight floats, imported by Swift as SIMD8<Float>.
 typedef float kymo_float8 __attribute__((ext_vector_type(8)));
 
@@ -31,16 +34,17 @@ static inline void kymo_stream_fence(void) {
 
 /// Returns 1 when `p` is aligned for `kymo_stream_store8`.
 static inline int kymo_stream_aligned(const void *p) {
-    return ((unsigned long)p & 31u) == 0;
+    return ((uintptr_t)p & 31u) == 0;
 }
 
-/// Copies `n` floats from `src` to `dst` (not overlapping), streaming every 32-byte-aligned
-/// block of `dst` and storing the unaligned head and the tail normally. A copy, bit for bit;
-/// call `kymo_stream_fence` before publishing `dst`.
+/// Copies `n` floats from `src` to `dst` (not overlapping): the head up to the first 64-byte
+/// boundary of `dst` and the tail with normal stores, everything between streamed (whole cache
+/// lines, so no line is left half streamed). A copy, bit for bit; call `kymo_stream_fence`
+/// before publishing `dst`.
 /// O(n).
-static inline void kymo_stream_copy(float *dst, const float *src, long n) {
-    long i = 0;
-    while (i < n && !kymo_stream_aligned(dst + i)) { dst[i] = src[i]; i++; }
+static inline void kymo_stream_copy(float *dst, const float *src, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    while (i < n && ((uintptr_t)(dst + i) & 63u) != 0) { dst[i] = src[i]; i++; }
     for (; i + 8 <= n; i += 8) {
         kymo_float8 v;
         __builtin_memcpy(&v, src + i, sizeof v);

@@ -1,8 +1,9 @@
 /// Sums of Float runs in Double, eight lanes wide: lane j adds the elements ≡ j (mod 8) of the
 /// whole blocks of eight, in order; the lanes are combined as ((0+1)+(2+3))+((4+5)+(6+7)); the
 /// tail is added last, in order. A fixed order, so the same run gives the same bits on every
-/// machine and thread; it differs from a one-by-one sum by rounding only (relative ≤ n·2⁻⁵³ for
-/// non-negative terms). One-by-one is a chain of n dependent additions; this is n/8.
+/// machine and thread. For non-negative terms both this and a one-by-one sum lie within a
+/// relative (n−1)·2⁻⁵³ of the exact sum, so they differ by at most about 2n·2⁻⁵³. One-by-one is
+/// a chain of n dependent additions; this is n/8.
 package enum LaneSum {
     /// Σ x[i] in Double, and whether every x[i] ≥ 0 (false on a NaN).
     /// - Complexity: O(n).

@@ -56,7 +56,8 @@ package enum OptimizerUpdate {
     /// normal store would first fetch each cold line and evict the trainer's working set; this
     /// pass took 0.19 ms per seed-scale step that way against 0.11 ms streamed, isolated). The
     /// values are those of `apply` with `update: handOff.update`, bit for bit; the stores are
-    /// fenced before returning.
+    /// fenced before returning (ordering this thread's stores: publish the buffers to another
+    /// thread through a lock or another release, as the recorder's pipeline does).
     /// - Returns: Σ Δw[i]², and Σ g[i]² when `summingGradient` (else 0), in `VectorMath`'s order.
     /// - Complexity: O(P).
     package static func applyHandingOver(

@@ -30,9 +30,9 @@ package protocol StepObserver: AnyObject {
     func observe(_ trace: StepTrace)
 
     /// Memory for the next step's batch gradient and update, lent by the observer so that it need
-    /// not copy them out in `observe(_:)`: when non-nil, the trainer writes that step's g and Δw
-    /// straight into it (both P = `parameterCount` floats) and the trace's `gradient`/`update`
-    /// point there. Called on the training thread at the start of each step, before any work; the
+    /// not copy them out in `observe(_:)`: when non-nil, the trainer's optimizer pass streams that
+    /// step's Δw and a copy of g into it (both P = `parameterCount` floats; the products write g
+    /// into the trainer's own warm buffer) and the trace's `gradient`/`update` point there. Called on the training thread at the start of each step, before any work; the
     /// trainer keeps no reference past the step. Default: nil (the trainer's own buffers).
     /// Which memory is used never changes a bit of training.
     func buffersForNextStep(parameterCount: Int) -> LentStepBuffers?

@@ -10,8 +10,8 @@ public final class TrainingBenchmark {
     /// measures the engine's cost of exposing the factors. By default it asks for the full O(P)
     /// pre-update snapshot and lets the trainer store g and Δw in its own buffers (the worst
     /// case); `recorderLike` makes it behave as the recorder's observer does: it lends g/Δw
-    /// buffers, 16 pairs in turn as the recorder's pipeline slots, and asks for 1,000 pre-update
-    /// values only.
+    /// buffers, 16 pairs in turn (the recorder's pipeline reuses its most recently freed slot
+    /// first; in turn is the colder case), and asks for 1,000 pre-update values only.
     /// - Complexity: O(samples · features + P).
     public init(layers: String, samples: Int, batch: Int = 64, threads: Int = 1,
                 collectFactors: Bool, recorderLike: Bool = false, seed: UInt64 = 1) throws {

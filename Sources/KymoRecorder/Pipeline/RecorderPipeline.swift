@@ -54,7 +54,7 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     ///     for the helper to finish it); nil: no per-slot preparation.
     ///   - helpBacklog: a helping `acquire` helps before it takes a free slot while at least this
     ///     many in-flight slots are unclaimed (the recorder is that far behind); it always helps
-    ///     instead of waiting. 8, as `RecordingOptions.helpBacklog`, unless given.
+    ///     instead of waiting. 8 unless given (`RecordingOptions.helpBacklog` passes its own).
     ///   - process: called with one or more consecutive slots in submission order and the first
     ///     one's sequence number (a failure is reported at that sequence number).
     /// - Complexity: O(slots).
@@ -93,7 +93,7 @@ package final class RecorderPipeline<Slot: AnyObject>: @unchecked Sendable {
     /// Takes a free slot, waiting while every slot is in flight. With `help`, instead of waiting —
     /// and before taking a free slot while `helpBacklog` in-flight slots are unclaimed — the
     /// calling thread runs `help` on a submitted slot the recorder has not reached yet (the
-    /// newest first: its data are the freshest in this thread's cache, and the recorder takes
+    /// newest first, so the two threads work at opposite ends of the queue; the recorder takes
     /// the oldest), as long as there is one: the recorder then finds that slot's slot-only work
     /// done (`StepPreparer`) and skips it. `help` must be a pure function of the slot whose
     /// result does not depend on the thread; it must not throw (keep errors in the slot).

@@ -32,8 +32,9 @@ package struct RecordingOptions: Sendable {
     /// help backlog of 8; 1 epoch: loop 2.6–2.8 s against 2.7–2.9 s (32 and 64 alike; 6 slots
     /// were far worse, 4.2–4.9 s, an earlier session). Each slot holds g, Δw, the factors and a
     /// snapshot buffer, ≈ 7 MB at seed scale; free slots are reused last-in first-out and g/Δw
-    /// are mapped untouched (`LentStepBuffers`), so a slot costs memory once training reaches it:
-    /// peak RSS over 3 epochs 812 MB against 650 MB for `kymo train` (1 epoch: 691 MB).
+    /// (4.3 of those MB) are mapped untouched (`LentStepBuffers`), so most of a slot costs memory
+    /// only once training reaches it: peak RSS over 3 epochs 812 MB against 650 MB for
+    /// `kymo train` (1 epoch: 691 MB).
     package var slots = 48
     /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
     /// Four with the four-step kernel (`EpochAccumulators`, accumulators loaded once per four
@@ -48,7 +49,8 @@ package struct RecordingOptions: Sendable {
     /// unprepared (`RecorderPipeline`'s `helpBacklog`). Eager help costs more than it saves: the
     /// training thread then streams older steps' g through its cache, and its own steps slow
     /// (backlog 3: 800 steps helped per epoch, loop 3.7–4.3 s; backlog 8: ~100, 3.0–3.1 s, with
-    /// 16 slots). Half the slots with 48 (≈ 140 steps helped per epoch).
+    /// 16 slots). Half the slots with 48 (≈ 140 steps helped per epoch); never more than half
+    /// of `slots` (a backlog the pipeline cannot reach would never help early).
     package var helpBacklog = 24
     /// Record-time thresholds θ_k before snapping (default 10⁻⁸ … 10⁻¹).
     package var thresholds: [Float] = (1...8).reversed().map { Float(pow(10.0, -Double($0))) }
@@ -222,7 +224,8 @@ package final class Recording {
         // accumulators for all); the output is that of one step at a time.
         let workerPreparer = stepRecorder.preparer
         pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext,
-                                    prepare: { workerPreparer.prepare($0) }, helpBacklog: options.helpBacklog) { batch, _ in
+                                    prepare: { workerPreparer.prepare($0) },
+                                    helpBacklog: min(options.helpBacklog, max(1, options.slots / 2))) { batch, _ in
             try stepRecorder.process(batch)
             if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }

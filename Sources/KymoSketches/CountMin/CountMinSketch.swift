@@ -300,7 +300,7 @@ public struct CountMinSketch: Sendable, Equatable {
     /// with vector adds. The same counters as one `update` per key, in the same order of
     /// additions (plain update only). M grows by the run's sum, taken in Double in eight lanes
     /// (`LaneSum`) rather than one weight at a time: M may differ from one `update` per key in
-    /// its last bits (relative ≤ n·2⁻⁵³), fixed by the run, so the same runs give the same bits.
+    /// its last bits (relative ≈ 2n·2⁻⁵³ at most); the same runs give the same bits.
     /// - Complexity: O(depth · weights.count), one hash.
     public mutating func add(major: UInt64, firstMinor: Int, weights: UnsafeBufferPointer<Float>) {
         let n = weights.count
