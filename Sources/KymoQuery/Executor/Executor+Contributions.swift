@@ -479,7 +479,7 @@ extension Executor {
                 if countMin {
                     for n in neurons { bound += Double(countMins[e].upperBound(of: UInt64(sample * sketches[e].neurons + n))) }
                 } else {
-                    for ss in spaceSavings[e] { bound += try ss.upperBound(of: UInt64(sample)) }
+                    for ss in spaceSavings[e] { bound += ss.upperBound(of: UInt64(sample)) }
                 }
                 bounds[i] = bound
             }
