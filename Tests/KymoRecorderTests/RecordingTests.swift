@@ -131,6 +131,21 @@ import Testing
 
     /// The summary states what the checkpoints cost: serializing plus the store writes the
     /// recorder thread measured, for every checkpoint written (initial, scheduled, final).
+    /// 48 slots at seed scale; a large model gets fewer (the slots' memory stays within the
+    /// limit), never fewer than 4, and never more than asked for.
+    @Test func slotCountFollowsTheMemoryLimit() {
+        let options = RecordingOptions()
+        let seedFactors = 64 * (784 + 512 + 512 + 256 + 256 + 10)
+        #expect(options.slotCount(parameterCount: 535_818, factorFloats: seedFactors) == 48)
+        let large = options.slotCount(parameterCount: 10_000_000, factorFloats: seedFactors)
+        #expect(large == 5)
+        #expect(large * (12 * 10_000_000 + 8 * seedFactors) <= options.slotMemoryLimit)
+        #expect(options.slotCount(parameterCount: 1_000_000_000, factorFloats: seedFactors) == 4)
+        var two = RecordingOptions()
+        two.slots = 2
+        #expect(two.slotCount(parameterCount: 535_818, factorFloats: seedFactors) == 2)
+    }
+
     @Test func summaryStatesTheMeasuredCheckpointCost() throws {
         let dir = try TemporaryDirectory()
         let lab = try Lab(path: dir.path + "/lab")

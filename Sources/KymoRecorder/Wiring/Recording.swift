@@ -36,6 +36,18 @@ package struct RecordingOptions: Sendable {
     /// only once training reaches it: peak RSS over 3 epochs 812 MB against 650 MB for
     /// `kymo train` (1 epoch: 691 MB).
     package var slots = 48
+    /// The most memory the slots may take together (`slotCount`): a slot holds ≈ 12·P bytes
+    /// (g, Δw, a snapshot) plus its factors, so a large model gets fewer slots rather than
+    /// 48 × 12·P bytes (at P = 10 M that would be 5.8 GB; with this limit, 5 slots).
+    package var slotMemoryLimit = 640 << 20
+
+    /// `slots`, lowered so that the slots' memory stays within `slotMemoryLimit`, and at least 4
+    /// (so the recorder can batch and the trainer run ahead). 48 at seed scale (≈ 7 MB a slot).
+    /// - Complexity: O(1).
+    package func slotCount(parameterCount: Int, factorFloats: Int) -> Int {
+        let perSlot = max(1, 12 * parameterCount + 8 * factorFloats)
+        return max(min(4, slots), min(slots, slotMemoryLimit / perSlot))
+    }
     /// Steps the recorder processes per pass over the epoch accumulators (at most slots − 1).
     /// Four with the four-step kernel (`EpochAccumulators`, accumulators loaded once per four
     /// steps): the recorder thread's CPU per run was 7–10 % lower than with two (seed scale,
@@ -217,7 +229,9 @@ package final class Recording {
         let stepRecorder = try StepRecorder(layout: layout, t1Ids: t1Ids, thresholds: thresholds, histogram: histogram,
                                             samplesPerStep: options.tiers.contains(.t2) ? plan.sampledContributionsPerStep : 0,
                                             runSeed: runSeed, sink: sink)
-        let slots = (0..<max(1, options.slots)).map { _ in
+        let slotCount = max(1, options.slotCount(parameterCount: layout.parameterCount,
+                                                 factorFloats: config.batchSize * layout.layers.reduce(0) { $0 + $1.inputs + $1.outputs }))
+        let slots = (0..<slotCount).map { _ in
             StepSlot(layout: layout, maxBatch: config.batchSize, t1Count: t1Ids.count, stateFloats: stateFloats)
         }
         // Up to `batchLimit` steps at a time where the epoch allows (one pass over the P-sized
@@ -225,7 +239,7 @@ package final class Recording {
         let workerPreparer = stepRecorder.preparer
         pipeline = RecorderPipeline(slots: slots, batchLimit: options.batchLimit, joinsNext: StepRecorder.joinsNext,
                                     prepare: { workerPreparer.prepare($0) },
-                                    helpBacklog: min(options.helpBacklog, max(1, options.slots / 2))) { batch, _ in
+                                    helpBacklog: min(options.helpBacklog, max(1, slotCount / 2))) { batch, _ in
             try stepRecorder.process(batch)
             if let last = batch.last { try sink.stepsProcessed(through: last.step, count: batch.count) }
         }
