@@ -94,7 +94,8 @@ import Testing
     // MARK: Live
 
     /// A run read while the recorder writes it: the reader sees every column up to its last
-    /// commit (packs and trajectory chunks are flushed at each commit), and more after refresh.
+    /// commit (packs are flushed at each commit; trajectories through their last full chunk),
+    /// and more after refresh.
     @Test func liveRunReadMidPack() throws {
         let dir = try TemporaryDirectory()
         let lab = try Lab(path: dir.path + "/lab")
@@ -134,7 +135,7 @@ import Testing
 extension RecordedRunTests {
     // MARK: What the recorder writes
 
-    @Test func recorderPacksBlobsAndShortensTrajectoryChunks() throws {
+    @Test func recorderPacksBlobsAndKeepsTrajectoryChunksWhole() throws {
         let lab = fixture
         let reader = lab.r1.reader
         for column in [StoreColumns.contributionSample, StoreColumns.gradientQuantiles] {
@@ -146,9 +147,16 @@ extension RecordedRunTests {
         let stride = lab.r1.trajectoryStride
         #expect(stride > 0)
         for name in lab.r1.layerNames {
-            for chunk in reader.chunks(column: StoreColumns.trajectoryPrefix + name) {
+            let chunks = reader.chunks(column: StoreColumns.trajectoryPrefix + name)
+            #expect(!chunks.isEmpty)
+            for (i, chunk) in chunks.enumerated() {
                 let snapshots = chunk.steps.filter { $0 % stride == 0 }.count
-                #expect(snapshots >= 1 && snapshots <= StoreSink.trajectorySnapshotsPerChunk)
+                // Full chunks whenever commits fell; only the run's last may be shorter.
+                if i < chunks.count - 1 {
+                    #expect(snapshots == StoreSink.trajectorySnapshotsPerChunk, "\(name) chunk \(i): \(snapshots)")
+                } else {
+                    #expect(snapshots >= 1 && snapshots <= StoreSink.trajectorySnapshotsPerChunk)
+                }
             }
         }
     }

@@ -131,6 +131,32 @@ import Testing
 
     /// The summary states what the checkpoints cost: serializing plus the store writes the
     /// recorder thread measured, for every checkpoint written (initial, scheduled, final).
+    /// Trajectory chunks end after a fixed number of snapshots, not at commits: two recordings
+    /// of one run committed at different cadences store the same trajectory chunks, bit for bit
+    /// (the closed-loop reconstructions restart at each chunk, so commit-made boundaries used to
+    /// change them).
+    @Test func trajectoryChunksDoNotDependOnCommits() throws {
+        let config = try Self.config(optimizer: .momentum, lr: 0.05, epochs: 2)
+        var stores: [[(ChunkInfo, ColumnData)]] = []
+        var dirs: [TemporaryDirectory] = []
+        for every in [3, 11] {
+            let dir = try TemporaryDirectory()
+            dirs.append(dir)
+            let lab = try Lab(path: dir.path + "/lab")
+            let recording = try Recording(session: try TrainingSession(config: config), lab: lab, runName: "r",
+                                          options: Self.options(commitEverySteps: every))
+            while !recording.trainer.isFinished { try recording.step() }
+            try recording.finish()
+            let reader = try lab.openRun("r")
+            stores.append(try reader.allChunks().filter { $0.column.hasPrefix("t2/traj/") }.map { ($0, try reader.readChunk($0)) })
+        }
+        #expect(stores[0].count > 2, "several trajectory chunks")
+        #expect(stores[0].count == stores[1].count)
+        for (a, b) in zip(stores[0], stores[1]) {
+            #expect(a.0.column == b.0.column && a.0.steps == b.0.steps && a.1 == b.1, "\(a.0.column) \(a.0.steps)")
+        }
+    }
+
     /// 48 slots at seed scale; a large model gets fewer (the slots' memory stays within the
     /// limit), never fewer than 4, and never more than asked for.
     @Test func slotCountFollowsTheMemoryLimit() {

@@ -325,7 +325,7 @@ package final class Recording {
         }
         let state = trainer.state
         try sink.writeCheckpoint(key: state.completedSteps, bytes: state.serialized(), hash: state.contentHash)
-        try sink.commit(through: trainer.completedSteps - 1)
+        try sink.commit(through: trainer.completedSteps - 1, closingTrajectories: true)
         if interrupted {
             var m = manifest
             m.stoppedAfterSteps = trainer.completedSteps
@@ -367,7 +367,7 @@ package final class Recording {
         if case let .failure(error) = drained { throw RecorderError.store(message: "\(error)") }
         let state = trainer.state // the last good state (the failed step applied nothing)
         try sink.writeCheckpoint(key: state.completedSteps, bytes: state.serialized(), hash: state.contentHash)
-        try sink.commit(through: step - 1)
+        try sink.commit(through: step - 1, closingTrajectories: true)
         try writer.markDiverged(step: step, message: message)
         try writer.finish()
         throw RecorderError.diverged(step: step, message: message)

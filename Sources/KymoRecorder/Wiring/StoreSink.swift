@@ -65,7 +65,8 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
     /// training; a reader of one step decodes at most about this much. Chunks written between
     /// commits are visible only once a commit covers them.
     package static let columnBytesPerChunk = 1 << 20
-    /// Snapshots per trajectory chunk (fewer at a commit): reading one snapshot decodes at most this many.
+    /// Snapshots per trajectory chunk (fewer only in a run's last chunk): reading one snapshot
+    /// decodes at most this many.
     package static let trajectorySnapshotsPerChunk = 16
 
     private var buffers: [String: Int] = [:]
@@ -232,21 +233,29 @@ package final class StoreSink: RecorderSink, @unchecked Sendable {
         if due { try commit(through: step) }
     }
 
-    /// Writes the buffered rows and trajectory chunks, then commits steps 0...step.
+    /// Writes the buffered rows, then commits steps 0...step. The open trajectory chunk is
+    /// written only with `closingTrajectories` (the run's last commit): a periodic commit leaves
+    /// it open, so trajectory chunks always end after `trajectorySnapshotsPerChunk` snapshots or
+    /// at the run's end. The closed-loop codes restart at each chunk, so chunk ends that fell at
+    /// commits — every ~2 s of wall clock — made two recordings of one run store different
+    /// reconstructions (each within its bound); now they depend on the steps alone. The price:
+    /// while recording, a reader sees trajectories up to the last full chunk (at seed scale
+    /// 16 snapshots × stride 50 = 800 steps behind at most).
     /// - Complexity: O(buffered bytes) plus the fsyncs.
-    package func commit(through step: Int) throws {
-        try flush()
+    package func commit(through step: Int, closingTrajectories: Bool = false) throws {
+        try flush(closingTrajectories: closingTrajectories)
         if step >= 0 { try writer.commit(through: step) } else { try writer.commit() }
         lastCommit = .now
         stepsSinceCommit = 0
     }
 
-    /// Writes the buffered rows, packed blobs and the open trajectory chunks (no commit).
+    /// Writes the buffered rows, packed blobs and, with `closingTrajectories`, the open
+    /// trajectory chunks (no commit).
     /// - Complexity: O(buffered bytes).
-    package func flush() throws {
+    package func flush(closingTrajectories: Bool) throws {
         for i in bufferList.indices where bufferList[i].rows > 0 { try write(&bufferList[i]) }
         for i in stepBlobs.indices { try writeStepBlobs(i) }
-        try flushTrajectories()
+        if closingTrajectories { try flushTrajectories() }
         try factorTier?.flush()
     }
 
